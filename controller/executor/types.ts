@@ -1,0 +1,56 @@
+// The executor interface: how the controller launches, finds, watches and stops
+// what a resource needs, whether as local processes or as SLURM jobs.
+import type { Kind } from '../api/schemas.js';
+
+export type Role = 'service' | 'runner' | 'stack';
+
+/** Everything that names one launch; the same ref always means the same launch. */
+export interface LaunchRef {
+  kind: Kind;
+  name: string;
+  uid: string;
+  generation: number;
+  attempt: number;
+  role: Role;
+}
+
+export interface LaunchSpec extends LaunchRef {
+  /** argv of one process (one rank); the executor adds `--rank i` when ranks > 1. */
+  command: string[];
+  env?: Record<string, string>;
+  /** Folder for logs and anything the launch writes. */
+  dir: string;
+  ranks?: number;
+}
+
+export interface Launched {
+  id: string;
+  ref: LaunchRef;
+  dir: string;
+  startedAt: string;
+  pids?: number[];
+  jobId?: string;
+  node?: string;
+}
+
+export type LaunchState =
+  | { state: 'running'; node?: string }
+  | { state: 'pending'; reason?: string }
+  | { state: 'exited'; exitCode: number | null; reason?: string };
+
+export interface Executor {
+  readonly name: 'local' | 'slurm';
+  /** Launches, or returns the launch already made for this ref: never launches twice. */
+  launch(spec: LaunchSpec): Promise<Launched>;
+  find(ref: LaunchRef): Promise<Launched | undefined>;
+  state(launched: Launched): Promise<LaunchState>;
+  /** Stops it (TERM, then KILL after the grace period) and waits until it is gone. */
+  stop(launched: Launched, graceMs?: number): Promise<void>;
+  /** Everything launched and not yet forgotten, for adoption after a restart and cleanup on delete. */
+  list(): Promise<Launched[]>;
+  /** Drops the record of a launch that has ended and been handled. */
+  forget(launched: Launched): Promise<void>;
+}
+
+export const launchId = (ref: LaunchRef): string =>
+  `${ref.kind.toLowerCase()}.${ref.name}.g${ref.generation}.a${ref.attempt}.${ref.role}`;
