@@ -242,6 +242,10 @@ export const Status = z
     endpoint: z.object({ host: z.string(), port: z.number() }).optional(),
     jobs: z.array(z.record(z.string(), z.unknown())).optional(),
     runId: z.string().optional(),
+    /** While running: counts so far, from the runner's progress lines. */
+    progress: z
+      .object({ elapsedMs: z.number(), requests: z.number(), errors: z.number(), rps: z.number(), p99Ms: z.number() })
+      .optional(),
     results: ResultsSummary.optional(),
     reports: z.record(z.string(), z.string()).optional(),
   })

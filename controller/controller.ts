@@ -1,0 +1,184 @@
+// Wiring of the controller: watches the resources folder, keeps the latest scan,
+// feeds keys to the work queue, routes each to its kind's reconciler, serves views.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import chokidar, { type FSWatcher } from 'chokidar';
+import type { Kind, Status } from './api/schemas.js';
+import { Status as StatusSchema } from './api/schemas.js';
+import type { Executor } from './executor/types.js';
+import { WorkQueue } from './queue/work-queue.js';
+import { BenchmarkReconciler } from './reconcile/benchmark-reconciler.js';
+import type { Reconciler, ReconcilerDeps } from './reconcile/deps.js';
+import { MonitoringStackReconciler } from './reconcile/monitoring-reconciler.js';
+import { ServiceReconciler } from './reconcile/service-reconciler.js';
+import type { Logger } from './runtime/logger.js';
+import type { Paths } from './runtime/paths.js';
+import type { ResourceSource, ResourceView } from './server/view.js';
+import { FileStore } from './store/file-store.js';
+import { MetaStore } from './store/meta-store.js';
+import { isResourceFileName, type FileError, type ParsedDoc } from './store/parse.js';
+import { buildView } from './store/views.js';
+import { ResultsDb } from '../monitoring/results/results-db.js';
+
+export interface ControllerOptions {
+  paths: Paths;
+  executor: Executor;
+  log: Logger;
+  /** Full rescan of the folder even without file events. */
+  resyncMs?: number;
+  workers?: number;
+}
+
+const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.meta.url));
+
+export class Controller implements ResourceSource {
+  private docs = new Map<string, ParsedDoc>();
+  private problems: FileError[] = [];
+  private readonly statuses = new Map<string, Status>();
+  private readonly store: FileStore;
+  private readonly meta: MetaStore;
+  private readonly results: ResultsDb;
+  private readonly queue: WorkQueue;
+  private readonly reconcilers: Record<Kind, Reconciler>;
+  private watcher?: FSWatcher;
+  private resyncTimer?: NodeJS.Timeout;
+  private scanTimer?: NodeJS.Timeout;
+  private scanning: Promise<void> = Promise.resolve();
+  readonly startedAt = new Date();
+
+  constructor(private readonly opts: ControllerOptions) {
+    const { paths } = opts;
+    mkdirSync(paths.resourcesDir, { recursive: true });
+    mkdirSync(paths.stateDir, { recursive: true });
+    this.store = new FileStore({ resourcesDir: paths.resourcesDir });
+    this.meta = new MetaStore(paths.stateDir, { log: (l) => opts.log.warn(l) });
+    this.results = new ResultsDb(paths.resultsDb);
+    const deps: ReconcilerDeps = {
+      paths,
+      store: this.store,
+      meta: this.meta,
+      executor: opts.executor,
+      results: this.results,
+      log: opts.log,
+      doc: (key) => this.docs.get(key),
+      keysOf: (kind) => [...this.docs.keys()].filter((k) => k.startsWith(`${kind}/`)),
+      enqueue: (key) => this.queue.add(key),
+      lastStatus: (key) => this.statuses.get(key),
+      writeStatus: (doc, status) => this.writeStatus(doc, status),
+      runnerCommand: [process.execPath, RUNNER_MAIN],
+    };
+    this.reconcilers = {
+      Benchmark: new BenchmarkReconciler(deps),
+      Service: new ServiceReconciler(deps),
+      MonitoringStack: new MonitoringStackReconciler(deps),
+    };
+    this.queue = new WorkQueue((key) => this.reconcile(key), {
+      workers: opts.workers ?? 4,
+      onError: (key, error, retryIn) =>
+        opts.log.error('Reconcile failed', { key, error: (error as Error)?.message ?? String(error), retryInMs: retryIn }),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.rescan();
+    this.queue.start();
+    this.watcher = chokidar.watch(this.opts.paths.resourcesDir, { depth: 0, ignoreInitial: true });
+    this.watcher.on('all', (_event, file) => void this.onFileEvent(file));
+    this.watcher.on('error', (e) => this.opts.log.warn('Watcher failed', { error: (e as Error).message }));
+    const resyncMs = this.opts.resyncMs ?? 30_000;
+    this.resyncTimer = setInterval(() => void this.requestScan(0), resyncMs);
+    this.opts.log.info('Started controller', {
+      resources: this.opts.paths.resourcesDir,
+      state: this.opts.paths.stateDir,
+      executor: this.opts.executor.name,
+    });
+  }
+
+  /** Stops watching and reconciling; what was launched keeps running, to be adopted later. */
+  async stop(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.scanTimer);
+    await this.watcher?.close();
+    await this.queue.stop();
+    for (const r of Object.values(this.reconcilers)) r.shutdown();
+    this.results.close();
+  }
+
+  private async onFileEvent(file: string): Promise<void> {
+    const base = file.slice(file.lastIndexOf('/') + 1);
+    if (!isResourceFileName(base)) return;
+    // Our own status writes change the file too; they must not start another round.
+    if (await this.store.isOwnWrite(file)) return;
+    this.requestScan(100);
+  }
+
+  /** Coalesces bursts of file events into one scan. */
+  private requestScan(delayMs: number): void {
+    clearTimeout(this.scanTimer);
+    this.scanTimer = setTimeout(() => {
+      this.scanning = this.scanning.then(() => this.rescan()).catch((e) => this.opts.log.error('Scan failed', { error: (e as Error).message }));
+    }, delayMs);
+  }
+
+  /** Level-triggered: every key seen now or before is reconciled against the new scan. */
+  async rescan(): Promise<void> {
+    const { docs, fileErrors } = await this.store.scan();
+    const next = new Map<string, ParsedDoc>();
+    const problems: FileError[] = [...fileErrors];
+    for (const doc of docs) {
+      if (doc.key && (doc.kind === 'Benchmark' || doc.kind === 'Service' || doc.kind === 'MonitoringStack') && !next.has(doc.key)) {
+        next.set(doc.key, doc);
+        if (!this.statuses.has(doc.key) && doc.status !== undefined) {
+          const parsed = StatusSchema.safeParse(doc.status);
+          if (parsed.success) this.statuses.set(doc.key, parsed.data);
+        }
+      } else if (!doc.validation.ok) {
+        problems.push({ file: doc.file, message: `document ${doc.index + 1}: ${doc.validation.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}` });
+      }
+    }
+    for (const p of problems) {
+      if (!this.problems.some((q) => q.file === p.file && q.message === p.message)) this.opts.log.warn('Ignored unreadable resource file', { file: p.file, problem: p.message });
+    }
+    const keys = new Set([...this.docs.keys(), ...next.keys(), ...this.meta.keys()]);
+    this.docs = next;
+    this.problems = problems;
+    for (const key of keys) this.queue.add(key);
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const kind = key.slice(0, key.indexOf('/')) as Kind;
+    const reconciler = this.reconcilers[kind];
+    if (!reconciler) return;
+    await reconciler.reconcile(key);
+    if (!this.docs.has(key)) this.statuses.delete(key);
+  }
+
+  private async writeStatus(doc: ParsedDoc, status: Status): Promise<void> {
+    const key = doc.key!;
+    this.statuses.set(key, status);
+    const outcome = await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind!, name: doc.name! }, status as Record<string, unknown>);
+    if (outcome === 'gone') this.requestScan(0);
+  }
+
+  /** Resolves when no reconcile is queued or running (for tests and quickstart). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  fileProblems(): FileError[] {
+    return this.problems;
+  }
+
+  async list(kind: Kind): Promise<ResourceView[]> {
+    return [...this.docs.values()].filter((d) => d.kind === kind).map((d) => this.view(d));
+  }
+
+  async get(kind: Kind, name: string): Promise<ResourceView | undefined> {
+    const doc = this.docs.get(`${kind}/${name}`);
+    return doc ? this.view(doc) : undefined;
+  }
+
+  private view(doc: ParsedDoc): ResourceView {
+    return buildView(doc, this.meta.get(doc.key!), this.statuses.get(doc.key!));
+  }
+}

@@ -1,0 +1,111 @@
+// Keeps one live XState actor per resource and persists its snapshot to the
+// state folder on every change, so a restarted controller resumes where it was.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createActor, type Actor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import type { Logger } from '../runtime/logger.js';
+
+interface Persisted {
+  machineVersion: number | string;
+  generation: number;
+  snapshot: unknown;
+}
+
+export interface Hosted<M extends AnyStateMachine> {
+  key: string;
+  generation: number;
+  actor: Actor<M>;
+}
+
+export class ActorHost<M extends AnyStateMachine> {
+  private readonly actors = new Map<string, Hosted<M>>();
+
+  constructor(
+    private readonly opts: {
+      dir: string;
+      machineVersion: number | string;
+      log: Logger;
+      /** Called after each snapshot is persisted. */
+      onSnapshot: (key: string, snapshot: SnapshotFrom<M>) => void;
+    },
+  ) {
+    mkdirSync(opts.dir, { recursive: true });
+  }
+
+  private file(key: string): string {
+    return join(this.opts.dir, `${key.replace('/', '.')}.json`);
+  }
+
+  get(key: string): Hosted<M> | undefined {
+    return this.actors.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.actors.keys()];
+  }
+
+  /** The generation a persisted snapshot was for, if one is on disk. */
+  persistedGeneration(key: string): number | undefined {
+    return this.readPersisted(key)?.generation;
+  }
+
+  private readPersisted(key: string): Persisted | undefined {
+    const file = this.file(key);
+    if (!existsSync(file)) return undefined;
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Persisted;
+    } catch (e) {
+      this.opts.log.warn('Ignored unreadable machine snapshot', { key, file, error: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts the actor for key, restoring the persisted snapshot when it is for
+   * the same machine version and generation; otherwise starts fresh.
+   */
+  start(key: string, machine: M, input: unknown, generation: number): { hosted: Hosted<M>; restored: boolean } {
+    const persisted = this.readPersisted(key);
+    const usable = persisted && persisted.machineVersion === this.opts.machineVersion && persisted.generation === generation;
+    let actor: Actor<M>;
+    try {
+      actor = createActor(machine, usable ? { snapshot: persisted.snapshot as never, input: input as never } : { input: input as never });
+    } catch (e) {
+      this.opts.log.warn('Discarded a snapshot that no longer restores', { key, error: (e as Error).message });
+      actor = createActor(machine, { input: input as never });
+    }
+    const hosted: Hosted<M> = { key, generation, actor };
+    this.actors.set(key, hosted);
+    actor.subscribe({
+      next: (snapshot) => {
+        if (this.actors.get(key) !== hosted) return;
+        this.persist(key, generation, actor);
+        this.opts.onSnapshot(key, snapshot as SnapshotFrom<M>);
+      },
+      error: (err) => this.opts.log.error('Machine failed', { key, error: (err as Error)?.message ?? String(err) }),
+    });
+    actor.start();
+    this.persist(key, generation, actor);
+    return { hosted, restored: Boolean(usable) };
+  }
+
+  private persist(key: string, generation: number, actor: Actor<M>): void {
+    const file = this.file(key);
+    const tmp = `${file}.tmp`;
+    const value: Persisted = { machineVersion: this.opts.machineVersion, generation, snapshot: actor.getPersistedSnapshot() };
+    writeFileSync(tmp, JSON.stringify(value));
+    renameSync(tmp, file);
+  }
+
+  /** Stops the live actor (not what it launched) and, if asked, forgets its snapshot. */
+  stop(key: string, opts: { forget: boolean }): void {
+    const hosted = this.actors.get(key);
+    this.actors.delete(key);
+    hosted?.actor.stop();
+    if (opts.forget) rmSync(this.file(key), { force: true });
+  }
+
+  stopAll(): void {
+    for (const key of this.keys()) this.stop(key, { forget: false });
+  }
+}

@@ -1,0 +1,141 @@
+// The effects of the Benchmark machine, given to it by the reconciler: launch a
+// runner, follow it, collect its results into reports, and stop it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromCallback, fromPromise } from 'xstate';
+import type { RunnerSpec } from '../../clients/runner/contract.js';
+import { collectRun, summarize } from '../../monitoring/results/merge.js';
+import { writeReports } from '../../monitoring/reports/index.js';
+import { ActorFailure } from '../../machines/lifecycle.js';
+import type { BenchmarkResource } from '../api/schemas.js';
+import type { LaunchRef } from '../executor/types.js';
+import type { ReconcilerDeps } from './deps.js';
+import { LineTail, ProgressMerger, runnerExit, stdoutLogs } from './runner-watch.js';
+
+export interface BenchmarkTarget {
+  key: string;
+  resource: BenchmarkResource;
+  uid: string;
+  generation: number;
+}
+
+export const runIdOf = (name: string, generation: number, attempt: number) => `${name}-g${generation}-a${attempt}`;
+
+export function runDirOf(deps: ReconcilerDeps, name: string, runId: string): string {
+  return join(deps.paths.runsDir, name, runId);
+}
+
+export function reportsDirOf(deps: ReconcilerDeps, t: BenchmarkTarget, runId: string): string {
+  return join(t.resource.spec.reports.dir ?? join(deps.paths.reportsDir, t.resource.metadata.name), runId);
+}
+
+function ranksOf(t: BenchmarkTarget): number {
+  return t.resource.spec.runner.nodes * t.resource.spec.runner.tasksPerNode;
+}
+
+function runnerRef(t: BenchmarkTarget, attempt: number): LaunchRef {
+  return { kind: 'Benchmark', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'runner' };
+}
+
+/** Where the benchmark's service answers, if it needs one and it is ready. */
+export function serviceEndpoint(deps: ReconcilerDeps, t: BenchmarkTarget): RunnerSpec['endpoint'] | undefined {
+  const ref = t.resource.spec.serviceRef;
+  if (!ref) return undefined;
+  const status = deps.lastStatus(`Service/${ref}`);
+  return status?.endpoint ? { ...status.endpoint, scheme: 'http' } : undefined;
+}
+
+export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
+  const name = t.resource.metadata.name;
+  const ranks = ranksOf(t);
+
+  return {
+    // Safe to run again after a restart: an existing launch for this attempt is returned, not repeated.
+    launchRunner: fromPromise<{ runId: string; startedAt: number }, { attempt: number }>(async ({ input }) => {
+      const runId = runIdOf(name, t.generation, input.attempt);
+      const ref = runnerRef(t, input.attempt);
+      const existing = await deps.executor.find(ref);
+      if (existing) return { runId, startedAt: Date.parse(existing.startedAt) };
+      const dir = runDirOf(deps, name, runId);
+      mkdirSync(dir, { recursive: true });
+      const spec: RunnerSpec = {
+        benchmark: name,
+        runId,
+        workload: t.resource.spec.workload,
+        load: t.resource.spec.load,
+        endpoint: serviceEndpoint(deps, t),
+        ranks,
+      };
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
+      try {
+        const launched = await deps.executor.launch({ ...ref, command: [...deps.runnerCommand, '--spec', join(dir, 'spec.json'), '--out', dir], dir, ranks });
+        deps.log.info('Launched runner', { kind: 'Benchmark', name, runId, executor: deps.executor.name, pids: launched.pids?.join(','), jobId: launched.jobId });
+        return { runId, startedAt: Date.parse(launched.startedAt) };
+      } catch (e) {
+        throw new ActorFailure(`could not launch the runner: ${(e as Error).message}`, 'LaunchFailed', true);
+      }
+    }),
+
+    watchRunner: fromCallback<{ type: string }, { runId: string; attempt: number }>(({ sendBack, input }) => {
+      let stopped = false;
+      const tails = new Map<string, LineTail>();
+      const merger = new ProgressMerger();
+      const poll = async () => {
+        const launched = await deps.executor.find(runnerRef(t, input.attempt));
+        if (!launched) {
+          sendBack({ type: 'RUNNER_EXITED', exitCode: 1, reason: 'no record of the runner launch was found; it will be launched again', retryable: true });
+          return;
+        }
+        let changed = false;
+        for (const file of stdoutLogs(launched, ranks)) {
+          if (!tails.has(file)) tails.set(file, new LineTail(file));
+          for (const line of tails.get(file)!.read()) changed = merger.add(line) || changed;
+        }
+        const progress = merger.total();
+        if (changed && progress) sendBack({ type: 'PROGRESS', progress });
+        const exit = await runnerExit(deps.executor, launched, ranks);
+        if (exit) sendBack({ type: 'RUNNER_EXITED', ...exit });
+        else if (!stopped) timer = setTimeout(loop, 500);
+      };
+      const loop = () => {
+        poll().catch((e) => {
+          deps.log.warn('Failed to poll runner', { name, error: (e as Error).message });
+          if (!stopped) timer = setTimeout(loop, 2000);
+        });
+      };
+      let timer: NodeJS.Timeout | undefined = setTimeout(loop, 0);
+      return () => {
+        stopped = true;
+        clearTimeout(timer);
+      };
+    }),
+
+    collectResults: fromPromise<{ results: unknown; reports: Record<string, string>; completedAt: number }, { runId: string; attempt: number }>(
+      async ({ input }) => {
+        const dir = runDirOf(deps, name, input.runId);
+        const result = await collectRun(dir, {
+          runId: input.runId,
+          benchmark: name,
+          generation: t.generation,
+          attempt: input.attempt,
+          service: t.resource.spec.serviceRef ?? t.resource.spec.workload.type,
+          slo: t.resource.spec.slo,
+        });
+        const reports = await writeReports(result, reportsDirOf(deps, t, input.runId), t.resource.spec.reports.formats);
+        deps.results.saveRun(result, reports);
+        const launched = await deps.executor.find(runnerRef(t, input.attempt));
+        if (launched) await deps.executor.forget(launched);
+        deps.log.info('Collected results', { kind: 'Benchmark', name, runId: input.runId, requests: result.summary.total_requests });
+        return { results: summarize(result), reports, completedAt: Date.now() };
+      },
+    ),
+
+    stopRunner: fromPromise<void, { runId?: string; attempt: number }>(async ({ input }) => {
+      const launched = await deps.executor.find(runnerRef(t, input.attempt));
+      if (!launched) return;
+      await deps.executor.stop(launched);
+      await deps.executor.forget(launched);
+      deps.log.info('Stopped runner', { kind: 'Benchmark', name, attempt: input.attempt });
+    }),
+  };
+}

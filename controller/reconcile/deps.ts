@@ -1,0 +1,36 @@
+// What every reconciler is given: the stores, the executor, the results
+// database, where things live, and how to ask for another reconcile.
+import type { Executor } from '../executor/types.js';
+import type { FileStore } from '../store/file-store.js';
+import type { MetaStore } from '../store/meta-store.js';
+import type { ParsedDoc } from '../store/parse.js';
+import type { ResultsDb } from '../../monitoring/results/results-db.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Paths } from '../runtime/paths.js';
+import type { Status } from '../api/schemas.js';
+
+export interface ReconcilerDeps {
+  paths: Paths;
+  store: FileStore;
+  meta: MetaStore;
+  executor: Executor;
+  results: ResultsDb;
+  log: Logger;
+  /** The current document for key, from the last scan. */
+  doc(key: string): ParsedDoc | undefined;
+  /** Keys of all documents of a kind from the last scan. */
+  keysOf(kind: string): string[];
+  enqueue(key: string): void;
+  /** The status last written for key (or read from its file). */
+  lastStatus(key: string): Status | undefined;
+  /** Writes status to the resource file and remembers it. */
+  writeStatus(doc: ParsedDoc, status: Status): Promise<void>;
+  /** argv that starts a runner process: `[node, dist/clients/runner/main.js]`. */
+  runnerCommand: string[];
+}
+
+export interface Reconciler {
+  reconcile(key: string): Promise<{ requeueAfterMs?: number } | void>;
+  /** Stops live actors without touching what they launched (controller shutdown). */
+  shutdown(): void;
+}
