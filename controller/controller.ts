@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Kind, Status } from './api/schemas.js';
 import { Status as StatusSchema } from './api/schemas.js';
+import { describeProblems } from './api/validate.js';
 import type { Executor } from './executor/types.js';
+import { StoreError } from './store/errors.js';
 import { WorkQueue } from './queue/work-queue.js';
 import { BenchmarkReconciler } from './reconcile/benchmark-reconciler.js';
 import type { Reconciler, ReconcilerDeps } from './reconcile/deps.js';
@@ -125,7 +127,15 @@ export class Controller implements ResourceSource {
     const { docs, fileErrors } = await this.store.scan();
     const next = new Map<string, ParsedDoc>();
     const problems: FileError[] = [...fileErrors];
+    // A file being edited may not parse for a moment: what it defined before stays,
+    // so a syntax error never stops a running benchmark. Its problem is reported.
+    const brokenFiles = new Set(docs.filter((d) => d.yamlErrors.length > 0).map((d) => d.file));
+    for (const [key, doc] of this.docs) if (brokenFiles.has(doc.file)) next.set(key, doc);
     for (const doc of docs) {
+      if (brokenFiles.has(doc.file)) {
+        problems.push({ file: doc.file, message: doc.validation.ok ? 'invalid YAML' : describeProblems(doc.validation.problems) });
+        continue;
+      }
       if (doc.key && (doc.kind === 'Benchmark' || doc.kind === 'Service' || doc.kind === 'MonitoringStack') && !next.has(doc.key)) {
         next.set(doc.key, doc);
         if (!this.statuses.has(doc.key) && doc.status !== undefined) {
@@ -133,7 +143,7 @@ export class Controller implements ResourceSource {
           if (parsed.success) this.statuses.set(doc.key, parsed.data);
         }
       } else if (!doc.validation.ok) {
-        problems.push({ file: doc.file, message: `document ${doc.index + 1}: ${doc.validation.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}` });
+        problems.push({ file: doc.file, message: `document ${doc.index + 1}: ${describeProblems(doc.validation.problems)}` });
       }
     }
     for (const p of problems) {
@@ -156,8 +166,14 @@ export class Controller implements ResourceSource {
   private async writeStatus(doc: ParsedDoc, status: Status): Promise<void> {
     const key = doc.key!;
     this.statuses.set(key, status);
-    const outcome = await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind!, name: doc.name! }, status as Record<string, unknown>);
-    if (outcome === 'gone') this.requestScan(0);
+    try {
+      const outcome = await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind!, name: doc.name! }, status as Record<string, unknown>);
+      if (outcome === 'gone') this.requestScan(0);
+    } catch (e) {
+      // The user's file cannot take a status now (a syntax error mid-edit): the API still has it.
+      if (!(e instanceof StoreError)) throw e;
+      this.opts.log.warn('Skipped status write', { key, file: doc.file, reason: e.message });
+    }
   }
 
   /** Resolves when no reconcile is queued or running (for tests and quickstart). */

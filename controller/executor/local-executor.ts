@@ -112,7 +112,8 @@ export class LocalExecutor implements Executor {
       // restart the runner's own done file tells the outcome instead.
       child.once('exit', (code, signal) => {
         exitCodes[rank] = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
-        if (++exited === ranks) writeJsonAtomic(this.exitPath(id), { exitCodes } satisfies ExitRecord);
+        // A launch that was stopped and forgotten already needs no exit record.
+        if (++exited === ranks && existsSync(this.recordPath(id))) writeJsonAtomic(this.exitPath(id), { exitCodes } satisfies ExitRecord);
       });
       child.unref();
     }

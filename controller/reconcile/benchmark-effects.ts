@@ -10,14 +10,10 @@ import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import type { ReconcilerDeps } from './deps.js';
+import type { Target } from './machine-reconciler.js';
 import { LineTail, ProgressMerger, runnerExit, stdoutLogs } from './runner-watch.js';
 
-export interface BenchmarkTarget {
-  key: string;
-  resource: BenchmarkResource;
-  uid: string;
-  generation: number;
-}
+export type BenchmarkTarget = Target<BenchmarkResource>;
 
 export const runIdOf = (name: string, generation: number, attempt: number) => `${name}-g${generation}-a${attempt}`;
 

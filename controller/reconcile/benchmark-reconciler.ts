@@ -1,111 +1,57 @@
-// Reconciles Benchmark resources: one machine per benchmark generation, fed the
-// state of its service, with status and events derived from the machine.
-import { waitFor, type SnapshotFrom } from 'xstate';
-import { benchmarkMachine, benchmarkPhase, MACHINE_VERSION } from '../../machines/benchmark.js';
+// Reconciles Benchmark resources: the machine is fed the state of its service,
+// and status, conditions and events are derived from the machine's snapshot.
+import type { SnapshotFrom } from 'xstate';
+import { benchmarkMachine, benchmarkPhase, MACHINE_VERSION, type BenchmarkContext } from '../../machines/benchmark.js';
 import { stateNameOf } from '../../machines/lifecycle.js';
-import type { BenchmarkResource, ResultsSummary, Status } from '../api/schemas.js';
-import { describeProblems } from '../api/validate.js';
-import { ActorHost } from './actor-host.js';
-import { benchmarkEffects, type BenchmarkTarget } from './benchmark-effects.js';
+import type { BenchmarkResource, Status } from '../api/schemas.js';
+import type { Hosted } from './actor-host.js';
+import { benchmarkEffects } from './benchmark-effects.js';
 import { mergeConditions, validCondition, type ConditionInput } from './conditions.js';
-import type { Reconciler, ReconcilerDeps } from './deps.js';
-import { cleanupLaunches, invalidStatus } from './common.js';
+import type { ReconcilerDeps } from './deps.js';
+import { MachineReconciler, type Target } from './machine-reconciler.js';
 
-type Snapshot = SnapshotFrom<typeof benchmarkMachine>;
-
+type M = typeof benchmarkMachine;
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 const PROGRESS_EVENT_EVERY_MS = 10_000;
 const PROGRESS_STATUS_EVERY_MS = 3_000;
 
-export class BenchmarkReconciler implements Reconciler {
-  private readonly host: ActorHost<typeof benchmarkMachine>;
-  /** Last state name seen per key, so events mark transitions only. */
-  private readonly lastState = new Map<string, string>();
+export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource> {
+  protected readonly kind = 'Benchmark' as const;
   private readonly lastProgressEvent = new Map<string, number>();
   private readonly lastProgressStatus = new Map<string, number>();
 
-  constructor(private readonly deps: ReconcilerDeps) {
-    this.host = new ActorHost({
-      dir: deps.paths.machinesDir,
-      machineVersion: MACHINE_VERSION,
-      log: deps.log,
-      onSnapshot: (key, snapshot) => this.onSnapshot(key, snapshot),
-    });
+  constructor(deps: ReconcilerDeps) {
+    super(deps, MACHINE_VERSION);
   }
 
-  async reconcile(key: string): Promise<void> {
-    const doc = this.deps.doc(key);
-    if (!doc) return this.finalize(key);
-    if (!doc.validation.ok) {
-      // An invalid edit does not stop what runs: the last valid generation goes on.
-      const problems = describeProblems(doc.validation.problems);
-      await this.deps.writeStatus(doc, invalidStatus(this.deps.lastStatus(key), problems, this.host.get(key) ? 'KeptRunningPreviousGeneration' : undefined));
-      return;
-    }
-    const resource = doc.validation.resource as BenchmarkResource;
-    const isNew = this.deps.meta.get(key) === undefined;
-    const meta = this.deps.meta.observe(key, doc.specHash!);
-    if (isNew) this.event(key, 'Normal', 'Accepted', `Benchmark accepted from ${doc.file} (generation ${meta.generation})`);
-
-    let hosted = this.host.get(key);
-    if (hosted && hosted.generation !== meta.generation) {
-      this.event(key, 'Normal', 'SpecChanged', `spec changed: generation ${hosted.generation} stops, generation ${meta.generation} starts`);
-      await this.stopMachine(key, 'replaced by a new generation');
-      hosted = undefined;
-    }
-    if (!hosted) {
-      const target: BenchmarkTarget = { key, resource, uid: meta.uid, generation: meta.generation };
-      const machine = benchmarkMachine.provide({ actors: benchmarkEffects(this.deps, target) as never });
-      const input = {
-        name: resource.metadata.name,
-        generation: meta.generation,
-        needsService: Boolean(resource.spec.serviceRef),
-        retries: resource.spec.retries,
-      };
-      const started = this.host.start(key, machine, input, meta.generation);
-      hosted = started.hosted;
-      // Timers are not persisted: RESUME re-arms a pending backoff.
-      if (started.restored) hosted.actor.send({ type: 'RESUME' });
-      if (started.restored) this.event(key, 'Normal', 'Resumed', `resumed in state ${stateNameOf(hosted.actor.getSnapshot().value)} after a controller restart`);
-      this.lastState.set(key, stateNameOf(hosted.actor.getSnapshot().value));
-    }
-
-    const snapshot = hosted.actor.getSnapshot();
-    const serviceRef = resource.spec.serviceRef;
-    let serviceCondition: ConditionInput | undefined;
-    if (serviceRef) {
-      const svc = this.deps.lastStatus(`Service/${serviceRef}`);
-      const ready = svc?.phase === 'Ready' && svc.endpoint !== undefined;
-      serviceCondition = {
-        type: 'ServiceReady',
-        status: ready ? 'True' : 'False',
-        reason: ready ? 'ServiceReady' : svc ? `Service${svc.phase ?? 'Pending'}` : 'ServiceNotFound',
-        message: ready ? `service ${serviceRef} at ${svc.endpoint!.host}:${svc.endpoint!.port}` : svc ? `service ${serviceRef} is ${svc.phase}` : `no Service named "${serviceRef}"; create it or fix spec.serviceRef`,
-      };
-      if (stateNameOf(snapshot.value) === 'waitingForService') {
-        if (ready) hosted.actor.send({ type: 'SERVICE_READY' } as never);
-        else if (svc?.phase === 'Failed') hosted.actor.send({ type: 'SERVICE_FAILED', reason: 'ServiceFailed', message: svc.message ?? `service ${serviceRef} failed` } as never);
-      }
-    }
-    await this.deps.writeStatus(doc, this.statusOf(key, hosted.actor.getSnapshot(), meta.generation, serviceCondition));
-  }
-
-  private statusOf(key: string, snapshot: Snapshot, generation: number, serviceCondition?: ConditionInput): Status {
-    const ctx = snapshot.context as unknown as {
-      attempt: number;
-      runId?: string;
-      progress?: { elapsedMs: number; requests: number; errors: number; rps: number; p99Ms: number };
-      lastError?: { reason: string; message: string };
-      results?: ResultsSummary;
-      reports?: Record<string, string>;
-      startedAt?: number;
-      completedAt?: number;
+  protected machineFor(t: Target<BenchmarkResource>) {
+    return {
+      machine: benchmarkMachine.provide({ actors: benchmarkEffects(this.deps, t) as never }),
+      input: { name: t.resource.metadata.name, generation: t.generation, needsService: Boolean(t.resource.spec.serviceRef), retries: t.resource.spec.retries },
     };
+  }
+
+  /** Tells a waiting machine about its service; returns the ServiceReady condition. */
+  protected observe(hosted: Hosted<M>, t: Target<BenchmarkResource>): ConditionInput | undefined {
+    const ref = t.resource.spec.serviceRef;
+    if (!ref) return undefined;
+    const svc = this.deps.lastStatus(`Service/${ref}`);
+    const ready = svc?.phase === 'Ready' && svc.endpoint !== undefined;
+    if (stateNameOf(hosted.actor.getSnapshot().value) === 'waitingForService') {
+      if (ready) hosted.actor.send({ type: 'SERVICE_READY' });
+      else if (svc?.phase === 'Failed') hosted.actor.send({ type: 'SERVICE_FAILED', reason: 'ServiceFailed', message: svc.message ?? `service ${ref} failed` });
+    }
+    if (ready) return { type: 'ServiceReady', status: 'True', reason: 'ServiceReady', message: `service ${ref} at ${svc.endpoint!.host}:${svc.endpoint!.port}` };
+    if (!svc) return { type: 'ServiceReady', status: 'False', reason: 'ServiceNotFound', message: `no Service named "${ref}"; create it or fix spec.serviceRef` };
+    return { type: 'ServiceReady', status: 'False', reason: `Service${svc.phase ?? 'Pending'}`, message: `service ${ref} is ${svc.phase ?? 'Pending'}` };
+  }
+
+  protected statusOf(snapshot: SnapshotFrom<M>, t: Target<BenchmarkResource>, prev: Status | undefined, serviceCondition: unknown): Status {
+    const ctx = snapshot.context as BenchmarkContext;
     const phase = benchmarkPhase(snapshot);
-    const prev = this.deps.lastStatus(key);
     const failed = phase === 'Failed';
     const conditions: ConditionInput[] = [validCondition(true)];
-    if (serviceCondition) conditions.push(serviceCondition);
+    if (serviceCondition) conditions.push(serviceCondition as ConditionInput);
     conditions.push({
       type: 'Running',
       status: phase === 'Running' ? 'True' : 'False',
@@ -118,9 +64,9 @@ export class BenchmarkReconciler implements Reconciler {
       reason: phase === 'Succeeded' ? 'Succeeded' : failed ? ctx.lastError?.reason ?? 'Failed' : 'InProgress',
       message: failed ? ctx.lastError?.message ?? '' : phase === 'Succeeded' && ctx.results?.sloPassed === false ? 'finished, but the SLO was not met' : '',
     });
-    const status: Status = {
+    return {
       phase,
-      observedGeneration: generation,
+      observedGeneration: t.generation,
       conditions: mergeConditions(prev?.conditions, conditions, new Date()),
       attempts: ctx.attempt,
       message: phase === 'Retrying' || failed ? `${ctx.lastError?.reason ?? 'Error'}: ${ctx.lastError?.message ?? ''}` : undefined,
@@ -131,96 +77,45 @@ export class BenchmarkReconciler implements Reconciler {
       results: ctx.results,
       reports: ctx.reports,
     };
-    return JSON.parse(JSON.stringify(status)) as Status;
   }
 
-  private onSnapshot(key: string, snapshot: Snapshot): void {
-    const state = stateNameOf(snapshot.value);
-    const before = this.lastState.get(key);
-    const ctx = snapshot.context as unknown as Record<string, any>;
-    if (state !== before) {
-      this.lastState.set(key, state);
-      this.transitionEvent(key, state, ctx);
-      this.deps.enqueue(key);
-      return;
-    }
-    // Progress: status every few seconds, an event now and then; never a write per line.
-    const now = Date.now();
-    if (state === 'running' && ctx.progress) {
-      if (now - (this.lastProgressStatus.get(key) ?? 0) >= PROGRESS_STATUS_EVERY_MS) {
-        this.lastProgressStatus.set(key, now);
-        this.deps.enqueue(key);
-      }
-      if (now - (this.lastProgressEvent.get(key) ?? 0) >= PROGRESS_EVENT_EVERY_MS) {
-        this.lastProgressEvent.set(key, now);
-        const p = ctx.progress;
-        this.event(key, 'Normal', 'Progress', `${p.requests} requests, ${p.errors} errors, ${p.rps} req/s, p99 ${p.p99Ms}ms after ${Math.round(p.elapsedMs / 1000)}s`);
-      }
-    }
-  }
-
-  private transitionEvent(key: string, state: string, ctx: Record<string, any>): void {
+  protected transitionEvent(state: string, ctx: BenchmarkContext) {
     const err = ctx.lastError ? `${ctx.lastError.reason}: ${ctx.lastError.message}` : '';
     switch (state) {
       case 'waitingForService':
-        return this.event(key, 'Normal', 'WaitingForService', 'waiting for the service to be ready');
-      case 'starting':
-        return this.event(key, 'Normal', 'Starting', `launching runner, attempt ${ctx.attempt}`);
+        return { type: 'Normal' as const, reason: 'WaitingForService', message: 'waiting for the service to be ready' };
       case 'running':
-        return this.event(key, 'Normal', 'Started', `runner started: run ${ctx.runId}, attempt ${ctx.attempt}`);
+        return { type: 'Normal' as const, reason: 'Started', message: `runner started: run ${ctx.runId}, attempt ${ctx.attempt}` };
       case 'collecting':
-        return this.event(key, 'Normal', 'Collecting', `runner finished; collecting results of ${ctx.runId}`);
+        return { type: 'Normal' as const, reason: 'Collecting', message: `runner finished; collecting results of ${ctx.runId}` };
       case 'retrying':
-        return this.event(key, 'Warning', 'Retrying', `attempt ${ctx.attempt} failed (${err}); retrying`);
+        return { type: 'Warning' as const, reason: 'Retrying', message: `attempt ${ctx.attempt} failed (${err}); retrying` };
       case 'succeeded': {
-        const r = ctx.results as ResultsSummary | undefined;
-        const msg = r ? `${r.requests} requests, ${r.errors} errors, ${r.throughput.toFixed(1)} req/s, p99 ${r.p99Ms.toFixed(2)}ms` : 'finished';
-        return this.event(key, 'Normal', 'Succeeded', msg);
+        const r = ctx.results;
+        const message = r ? `${r.requests} requests, ${r.errors} errors, ${r.throughput.toFixed(1)} req/s, p99 ${r.p99Ms.toFixed(2)}ms` : 'finished';
+        return { type: 'Normal' as const, reason: 'Succeeded', message };
       }
       case 'failed':
-        return this.event(key, 'Warning', ctx.lastError?.reason ?? 'Failed', ctx.lastError?.message ?? 'failed');
+        return { type: 'Warning' as const, reason: ctx.lastError?.reason ?? 'Failed', message: ctx.lastError?.message ?? 'failed' };
       case 'terminating':
-        return this.event(key, 'Normal', 'Terminating', 'stopping what was launched');
+        return { type: 'Normal' as const, reason: 'Terminating', message: 'stopping what was launched' };
       default:
         return undefined;
     }
   }
 
-  private event(key: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    if (this.deps.meta.get(key)) this.deps.meta.addEvent(key, { type, reason, message });
-    this.deps.log.info(`Recorded event ${reason}`, { key, message });
-  }
-
-  /** Sends DELETE so the machine stops what it launched, then drops the actor. */
-  private async stopMachine(key: string, why: string): Promise<void> {
-    const hosted = this.host.get(key);
-    if (!hosted) return;
-    const snap = hosted.actor.getSnapshot();
-    if (snap.status === 'active') {
-      hosted.actor.send({ type: 'DELETE' } as never);
-      try {
-        await waitFor(hosted.actor, (s) => s.status === 'done' || stateNameOf(s.value) === 'stopped', { timeout: 60_000 });
-      } catch (e) {
-        this.deps.log.warn('Machine did not stop in time', { key, why, error: (e as Error).message });
-      }
+  /** Progress: a status write every few seconds and an event now and then, never one per line. */
+  protected override onSameState(key: string, state: string, ctx: BenchmarkContext): void {
+    if (state !== 'running' || !ctx.progress) return;
+    const now = Date.now();
+    if (now - (this.lastProgressStatus.get(key) ?? 0) >= PROGRESS_STATUS_EVERY_MS) {
+      this.lastProgressStatus.set(key, now);
+      this.deps.enqueue(key);
     }
-    this.host.stop(key, { forget: true });
-    this.lastState.delete(key);
-  }
-
-  /** The file is gone: stop the machine, then anything still launched for this name. */
-  private async finalize(key: string): Promise<void> {
-    await this.stopMachine(key, 'resource deleted');
-    const name = key.slice(key.indexOf('/') + 1);
-    await cleanupLaunches(this.deps, 'Benchmark', name);
-    this.host.stop(key, { forget: true });
-    if (this.deps.meta.get(key)) {
-      this.deps.meta.remove(key);
-      this.deps.log.info('Finalized deleted resource', { kind: 'Benchmark', name });
+    if (now - (this.lastProgressEvent.get(key) ?? 0) >= PROGRESS_EVENT_EVERY_MS) {
+      this.lastProgressEvent.set(key, now);
+      const p = ctx.progress;
+      this.event(key, 'Normal', 'Progress', `${p.requests} requests, ${p.errors} errors, ${p.rps} req/s, p99 ${p.p99Ms}ms after ${Math.round(p.elapsedMs / 1000)}s`);
     }
-  }
-
-  shutdown(): void {
-    this.host.stopAll();
   }
 }

@@ -4,10 +4,10 @@ import type { Kind, Status } from '../api/schemas.js';
 import { mergeConditions, validCondition } from './conditions.js';
 import type { ReconcilerDeps } from './deps.js';
 
-export function invalidStatus(prev: Status | undefined, problems: string, reason?: string): Status {
+export function invalidStatus(prev: Status | undefined, problems: string, keepRunning: boolean): Status {
   const conditions = mergeConditions(prev?.conditions, [validCondition(false, problems)], new Date());
   const kept = prev?.conditions?.filter((c) => c.type !== 'Valid') ?? [];
-  if (reason) {
+  if (keepRunning) {
     // Something of the previous generation still runs: keep its status, flag the file.
     return { ...prev, conditions: [conditions[0], ...kept], message: `the file is invalid (${problems}); the previous generation keeps running until it is fixed` };
   }

@@ -1,0 +1,285 @@
+// The load engine: drives one client in closed loop (N workers) or open loop
+// (scheduled arrivals, concurrency cap), measuring from the intended send time.
+import type { Load } from '../../controller/api/schemas.js';
+import type { BenchmarkClient, Operation } from '../client.js';
+import type { OperationTotals, RunnerLine } from '../runner/contract.js';
+import { createArrivals } from './arrivals.js';
+import type { Clock } from './clock.js';
+import { LatencyHistograms } from './histogram.js';
+import { operationMix, sizeDistribution, type WeightedChoice } from './mix.js';
+import { createRng, deriveSeed } from './rng.js';
+import { rankShare, stopReason, type StopLimits, type StopReason } from './stop.js';
+import { TimeSeries, type RowSink } from './timeseries.js';
+
+export type EngineProgress = Omit<Extract<RunnerLine, { event: 'progress' }>, 'event' | 'rank'>;
+
+export interface RunLoadOptions {
+  client: BenchmarkClient;
+  load: Load;
+  ranks: number;
+  rank: number;
+  clock: Clock;
+  /** Called once per second of the run. */
+  onProgress?: (p: EngineProgress) => void;
+  /** Receives each time-series row as its second closes. */
+  onRow?: RowSink;
+  /** Aborting stops sending, drains in-flight requests and returns partial results. */
+  signal?: AbortSignal;
+  /** How long to wait for in-flight requests once the run stops; later ones are abandoned. */
+  drainTimeoutMs?: number;
+}
+
+export interface LoadResults {
+  histograms: LatencyHistograms;
+  /** Measured window only (warmup excluded); `requests` counts successes and errors. */
+  operations: Record<string, OperationTotals>;
+  totals: OperationTotals & { dropped: number };
+  maxSendLagMs: number;
+  stopReason: StopReason;
+  /** Offsets in ms from the start of the run. */
+  measureStartMs: number;
+  endMs: number;
+  measuredMs: number;
+  warmupMs: number;
+  /** Requests still in flight when the drain timeout passed; not counted anywhere. */
+  abandoned: number;
+}
+
+const MAX_REASONS = 20;
+const OTHER_REASON = '(other errors)';
+const REASON_LENGTH = 200;
+/** Back-to-back sends yield to the event loop this often so completions and signals get a turn. */
+const YIELD_EVERY = 64;
+
+export function emptyTotals(): OperationTotals {
+  return { requests: 0, errors: 0, bytes: 0, errorsByReason: {} };
+}
+
+/** Adds `n` errors for `reason`, keeping at most 20 keys: 19 distinct reasons, then one lump. */
+export function countReason(reasons: Record<string, number>, message: string, n = 1): void {
+  const reason = message.length > REASON_LENGTH ? `${message.slice(0, REASON_LENGTH)}...` : message;
+  const known = reason in reasons;
+  const key = known || Object.keys(reasons).length < MAX_REASONS - 1 ? reason : OTHER_REASON;
+  reasons[key] = (reasons[key] ?? 0) + n;
+}
+
+/** This rank's share of the load: rate, workers, concurrency and request cap split across ranks. */
+export function rankLoad(load: Load, ranks: number, rank: number) {
+  return {
+    workers: Math.max(1, rankShare(load.workers, ranks, rank)),
+    concurrency: Math.max(1, rankShare(load.concurrency, ranks, rank)),
+    rate: load.rate === undefined ? undefined : load.rate / ranks,
+    maxRequests: load.maxRequests === undefined ? undefined : rankShare(load.maxRequests, ranks, rank),
+    seed: load.seed + rank,
+  };
+}
+
+export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
+  const { client, load, clock, signal } = opts;
+  const share = rankLoad(load, opts.ranks, opts.rank);
+  const warmupMs = load.warmup;
+  const limits: StopLimits = { durationMs: load.duration, warmupMs, maxRequests: share.maxRequests };
+  const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
+
+  const ops = operationMix(client.mix.operations, createRng(deriveSeed(share.seed, 1)));
+  const sizes: WeightedChoice<number> | undefined =
+    client.mix.sizes && client.mix.sizes.length > 0 ? sizeDistribution(client.mix.sizes, createRng(deriveSeed(share.seed, 2))) : undefined;
+
+  const histograms = new LatencyHistograms(client.operations);
+  const operations: Record<string, OperationTotals> = {};
+  for (const op of client.operations) operations[op] = emptyTotals();
+  const series = new TimeSeries(opts.onRow ?? (() => {}), warmupMs);
+
+  let dropped = 0;
+  let maxSendLagMs = 0;
+  let measuredSent = 0;
+  let seq = 0;
+  let inflight = 0;
+  let closed = false;
+  // Running counts for progress lines, per phase.
+  const phase = { warmup: { requests: 0, errors: 0 }, measured: { requests: 0, errors: 0 } };
+
+  const start = clock.now();
+  const elapsed = () => clock.now() - start;
+
+  let stop: StopReason | undefined;
+  let failure: unknown;
+  const stopCtl = new AbortController();
+  let onStopped!: () => void;
+  const stopped = new Promise<void>((r) => (onStopped = r));
+  const setStop = (reason: StopReason) => {
+    if (stop) return;
+    stop = reason;
+    stopCtl.abort();
+    onStopped();
+  };
+  const check = (elapsedMs: number): boolean => {
+    if (stop) return true;
+    const reason = stopReason(limits, { elapsedMs, measuredSent, aborted: signal?.aborted ?? false });
+    if (reason) setStop(reason);
+    return stop !== undefined;
+  };
+  const onAbort = () => setStop('signal');
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  let onIdle: (() => void) | undefined;
+  const idle = () => (inflight === 0 ? Promise.resolve() : new Promise<void>((r) => (onIdle = r)));
+
+  const draw = (): Operation => ({ name: ops.draw(), size: sizes?.draw(), seq: seq++ });
+
+  /** Sends one request intended at absolute clock time `intended` and records it. */
+  const issue = async (op: Operation, intended: number, measured: boolean, openLoop: boolean): Promise<void> => {
+    inflight++;
+    if (openLoop && measured) {
+      const lag = clock.now() - intended;
+      histograms.recordSendLag(lag);
+      if (lag > maxSendLagMs) maxSendLagMs = lag;
+    }
+    let name = op.name;
+    let bytes = 0;
+    let error: string | undefined;
+    try {
+      const r = await client.execute(op);
+      bytes = r.bytes ?? 0;
+      if (r.as) name = r.as;
+    } catch (e) {
+      error = e instanceof Error ? e.message || e.name : String(e);
+    }
+    inflight--;
+    if (closed) return; // abandoned after the drain timeout: results are already out
+    const end = clock.now();
+    const latency = end - intended;
+    series.record(end - start, latency, error === undefined, bytes);
+    const p = measured ? phase.measured : phase.warmup;
+    p.requests++;
+    if (error !== undefined) p.errors++;
+    if (measured) {
+      const t = (operations[name] ??= emptyTotals());
+      t.requests++;
+      t.bytes += bytes;
+      if (error !== undefined) {
+        t.errors++;
+        countReason(t.errorsByReason, error);
+      } else {
+        histograms.record(name, latency);
+      }
+    }
+    if (inflight === 0 && onIdle) {
+      onIdle();
+      onIdle = undefined;
+    }
+  };
+
+  const closedLoop = async (): Promise<void> => {
+    let sinceYield = 0;
+    for (;;) {
+      const now = clock.now();
+      if (check(now - start)) return;
+      const measured = now - start >= warmupMs;
+      if (measured) measuredSent++;
+      await issue(draw(), now, measured, false);
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await clock.sleep(0);
+      }
+    }
+  };
+
+  const openLoop = async (): Promise<void> => {
+    const arrivals = createArrivals(load, share.rate!, createRng(deriveSeed(share.seed, 0)));
+    let sinceYield = 0;
+    for (;;) {
+      const t = arrivals.next();
+      if (check(t)) break;
+      const wait = start + t - clock.now();
+      if (wait > 0) {
+        sinceYield = 0;
+        await clock.sleep(wait, stopCtl.signal);
+        if (check(t)) break;
+      } else if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await clock.sleep(0);
+      }
+      const measured = t >= warmupMs;
+      // Drawn for every arrival, dropped or not, so a seed gives the same sequence.
+      const op = draw();
+      if (inflight >= share.concurrency) {
+        // Never wait for a slot: waiting would hide the overload we are measuring.
+        if (measured) dropped++;
+        continue;
+      }
+      if (measured) measuredSent++;
+      void issue(op, start + t, measured, true);
+    }
+    await idle();
+  };
+
+  const ticker = async (): Promise<void> => {
+    let next = 1000;
+    while (!stop) {
+      await clock.sleep(start + next - clock.now(), stopCtl.signal);
+      if (stop) break;
+      const e = elapsed();
+      series.advance(e);
+      // Also the watchdog: a closed-loop worker stuck in a slow request cannot check the clock.
+      check(e);
+      const row = series.lastRow();
+      const inWarmup = e < warmupMs;
+      const counts = inWarmup ? phase.warmup : phase.measured;
+      opts.onProgress?.({
+        elapsedMs: Math.round(e),
+        requests: counts.requests,
+        errors: counts.errors,
+        rps: row?.requests ?? 0,
+        p99Ms: row?.p99Ms ?? 0,
+        inWarmup,
+      });
+      next = Math.max(next + 1000, (Math.floor(e / 1000) + 1) * 1000);
+    }
+  };
+
+  const tick = ticker().catch((e) => {
+    failure = e;
+    setStop('error');
+  });
+
+  if (signal?.aborted) setStop('signal');
+  const work =
+    load.mode === 'closed'
+      ? Promise.all(Array.from({ length: share.workers }, () => closedLoop())).then(() => undefined)
+      : openLoop();
+
+  const drainCtl = new AbortController();
+  const drainTimer = stopped.then(() => clock.sleep(drainTimeoutMs, drainCtl.signal));
+  await Promise.race([work, drainTimer]);
+  drainCtl.abort();
+  closed = true;
+  const abandoned = inflight;
+  signal?.removeEventListener('abort', onAbort);
+  await tick;
+  if (failure) throw failure;
+
+  const endMs = elapsed();
+  series.finish(endMs);
+
+  const totals = { ...emptyTotals(), dropped };
+  for (const t of Object.values(operations)) {
+    totals.requests += t.requests;
+    totals.errors += t.errors;
+    totals.bytes += t.bytes;
+    for (const [reason, n] of Object.entries(t.errorsByReason)) countReason(totals.errorsByReason, reason, n);
+  }
+
+  return {
+    histograms,
+    operations,
+    totals,
+    maxSendLagMs,
+    stopReason: stop ?? 'error',
+    measureStartMs: Math.min(warmupMs, endMs),
+    endMs,
+    measuredMs: Math.max(0, endMs - warmupMs),
+    warmupMs: Math.min(warmupMs, endMs),
+    abandoned,
+  };
+}

@@ -1,0 +1,146 @@
+// What every kind's reconciler does the same way: one machine per resource
+// generation, restored after a restart, events on transitions, status written
+// from the snapshot, and on deletion a DELETE to the machine then a sweep.
+import { waitFor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import { stateNameOf } from '../../machines/lifecycle.js';
+import type { Kind, Resource, Status } from '../api/schemas.js';
+import { describeProblems } from '../api/validate.js';
+import type { ParsedDoc } from '../store/parse.js';
+import { ActorHost, type Hosted } from './actor-host.js';
+import { cleanupLaunches, invalidStatus } from './common.js';
+import type { Reconciler, ReconcilerDeps } from './deps.js';
+
+/** The parts of any snapshot this class reads; XState's generic types do not narrow here. */
+interface LooseSnapshot {
+  value: unknown;
+  context: any;
+  status: string;
+}
+const snap = (hosted: Hosted<AnyStateMachine>): LooseSnapshot => hosted.actor.getSnapshot() as LooseSnapshot;
+const send = (hosted: Hosted<AnyStateMachine>, type: string) => hosted.actor.send({ type });
+
+export interface Target<R extends Resource> {
+  key: string;
+  resource: R;
+  uid: string;
+  generation: number;
+}
+
+export abstract class MachineReconciler<M extends AnyStateMachine, R extends Resource> implements Reconciler {
+  protected readonly host: ActorHost<M>;
+  /** Last state name seen per key, so events mark transitions only. */
+  private readonly lastState = new Map<string, string>();
+
+  protected abstract readonly kind: Kind;
+  /** The machine with this resource's effects provided, and its input. */
+  protected abstract machineFor(target: Target<R>): { machine: M; input: unknown };
+  /** Feeds the machine what it waits on (e.g. the state of a service); may return extra conditions. */
+  protected abstract observe(hosted: Hosted<M>, target: Target<R>): unknown;
+  protected abstract statusOf(snapshot: SnapshotFrom<M>, target: Target<R>, prev: Status | undefined, observed: unknown): Status;
+  /** The event a transition into `state` records, if any. */
+  protected abstract transitionEvent(state: string, context: any): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined;
+  /** Called for a snapshot that did not change state (progress and the like). */
+  protected onSameState(_key: string, _state: string, _context: any): void {}
+
+  constructor(
+    protected readonly deps: ReconcilerDeps,
+    machineVersion: string,
+  ) {
+    this.host = new ActorHost<M>({
+      dir: deps.paths.machinesDir,
+      machineVersion,
+      log: deps.log,
+      onSnapshot: (key, snapshot) => this.onSnapshot(key, snapshot),
+    });
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const doc = this.deps.doc(key);
+    if (!doc) return this.finalize(key);
+    if (!doc.validation.ok) return this.reportInvalid(key, doc, describeProblems(doc.validation.problems));
+    const resource = doc.validation.resource as R;
+    const isNew = this.deps.meta.get(key) === undefined;
+    const meta = this.deps.meta.observe(key, doc.specHash!);
+    if (isNew) this.event(key, 'Normal', 'Accepted', `${this.kind} accepted from ${doc.file} (generation ${meta.generation})`);
+    const target: Target<R> = { key, resource, uid: meta.uid, generation: meta.generation };
+
+    let hosted = this.host.get(key);
+    if (hosted && hosted.generation !== meta.generation) {
+      this.event(key, 'Normal', 'SpecChanged', `spec changed: generation ${hosted.generation} stops, generation ${meta.generation} starts`);
+      await this.stopMachine(key, 'replaced by a new generation');
+      hosted = undefined;
+    }
+    if (!hosted) {
+      const { machine, input } = this.machineFor(target);
+      const started = this.host.start(key, machine, input, meta.generation);
+      hosted = started.hosted;
+      this.lastState.set(key, stateNameOf(snap(hosted).value));
+      if (started.restored) {
+        // Timers are not persisted: RESUME re-arms a pending backoff.
+        send(hosted, 'RESUME');
+        this.event(key, 'Normal', 'Resumed', `resumed in state ${stateNameOf(snap(hosted).value)} after a controller restart`);
+      }
+    }
+    const observed = this.observe(hosted, target);
+    const status = this.statusOf(hosted.actor.getSnapshot() as SnapshotFrom<M>, target, this.deps.lastStatus(key), observed);
+    // Round-trip drops undefined fields, so an unchanged status renders to the same bytes.
+    await this.deps.writeStatus(doc, JSON.parse(JSON.stringify(status)) as Status);
+  }
+
+  private async reportInvalid(key: string, doc: ParsedDoc, problems: string): Promise<void> {
+    // An invalid edit does not stop what runs: the last valid generation goes on.
+    const keepRunning = this.host.get(key) !== undefined;
+    await this.deps.writeStatus(doc, invalidStatus(this.deps.lastStatus(key), problems, keepRunning));
+    if (this.deps.meta.get(key)) this.event(key, 'Warning', 'InvalidSpec', problems);
+  }
+
+  private onSnapshot(key: string, full: SnapshotFrom<M>): void {
+    const snapshot = full as LooseSnapshot;
+    const state = stateNameOf(snapshot.value);
+    if (state !== this.lastState.get(key)) {
+      this.lastState.set(key, state);
+      const ev = this.transitionEvent(state, snapshot.context);
+      if (ev) this.event(key, ev.type, ev.reason, ev.message);
+      this.deps.enqueue(key);
+      return;
+    }
+    this.onSameState(key, state, snapshot.context);
+  }
+
+  protected event(key: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (this.deps.meta.get(key)) this.deps.meta.addEvent(key, { type, reason, message });
+    this.deps.log.info(`Recorded event ${reason}`, { key, message });
+  }
+
+  /** Sends DELETE so the machine stops what it launched, then drops the actor and its snapshot. */
+  private async stopMachine(key: string, why: string): Promise<void> {
+    const hosted = this.host.get(key);
+    if (!hosted) return;
+    if (snap(hosted).status === 'active') {
+      send(hosted, 'DELETE');
+      try {
+        await waitFor(hosted.actor, (s) => (s as LooseSnapshot).status === 'done', { timeout: 60_000 });
+      } catch (e) {
+        this.deps.log.warn('Machine did not stop in time', { key, why, error: (e as Error).message });
+      }
+    }
+    this.host.stop(key, { forget: true });
+    this.lastState.delete(key);
+  }
+
+  /** The resource is gone: stop its machine, then anything still launched under its name. */
+  private async finalize(key: string): Promise<void> {
+    await this.stopMachine(key, 'resource deleted');
+    const name = key.slice(key.indexOf('/') + 1);
+    await cleanupLaunches(this.deps, this.kind, name);
+    this.host.stop(key, { forget: true });
+    if (this.deps.meta.get(key)) {
+      this.deps.meta.remove(key);
+      this.deps.log.info('Finalized deleted resource', { kind: this.kind, name });
+    }
+  }
+
+  shutdown(): void {
+    this.host.stopAll();
+  }
+}

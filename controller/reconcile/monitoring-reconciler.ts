@@ -1,0 +1,46 @@
+// Reconciles MonitoringStack resources: Prometheus, Pushgateway and Grafana
+// started together, their endpoints published in status once they answer.
+import type { SnapshotFrom } from 'xstate';
+import { MACHINE_VERSION, monitoringStackMachine, monitoringStackPhase, type MonitoringStackContext } from '../../machines/monitoring-stack.js';
+import type { MonitoringStackResource, Status } from '../api/schemas.js';
+import type { ReconcilerDeps } from './deps.js';
+import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
+import { MachineReconciler, type Target } from './machine-reconciler.js';
+import { monitoringEffects } from './monitoring-effects.js';
+
+type M = typeof monitoringStackMachine;
+
+const describeEndpoints = (ctx: MonitoringStackContext) =>
+  Object.entries(ctx.endpoints ?? {})
+    .map(([c, ep]) => `${c} at ${ep!.host}:${ep!.port}`)
+    .join(', ') || 'ready';
+
+export class MonitoringStackReconciler extends MachineReconciler<M, MonitoringStackResource> {
+  protected readonly kind = 'MonitoringStack' as const;
+
+  constructor(deps: ReconcilerDeps) {
+    super(deps, MACHINE_VERSION);
+  }
+
+  protected machineFor(t: Target<MonitoringStackResource>) {
+    return {
+      machine: monitoringStackMachine.provide({ actors: monitoringEffects(this.deps, t) as never }),
+      input: { name: t.resource.metadata.name, generation: t.generation, retries: { max: 3, backoff: 10_000, maxBackoff: 300_000 } },
+    };
+  }
+
+  protected observe(): undefined {
+    return undefined;
+  }
+
+  protected statusOf(snapshot: SnapshotFrom<M>, t: Target<MonitoringStackResource>, prev: Status | undefined): Status {
+    const ctx = snapshot.context as MonitoringStackContext;
+    const phase = monitoringStackPhase(snapshot);
+    const status = lifecycleStatus(phase, ctx, t.generation, prev, describeEndpoints(ctx));
+    return phase === 'Ready' ? { ...status, endpoints: ctx.endpoints } : status;
+  }
+
+  protected transitionEvent(state: string, ctx: MonitoringStackContext) {
+    return lifecycleEvent('the monitoring stack', state, ctx, describeEndpoints(ctx));
+  }
+}

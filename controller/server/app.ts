@@ -1,0 +1,127 @@
+// The status API as a fastify instance that does not listen: health, resource
+// lists and single resources, and the files the controller could not read.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { z } from 'zod';
+import { API_VERSION, KINDS, Status, type Kind } from '../api/schemas.js';
+import type { FileError } from '../store/parse.js';
+import { pluralOf, type ResourceSource, type ResourceView } from './view.js';
+
+export interface AppOptions {
+  source: ResourceSource;
+  health?: () => { ok: boolean; detail?: unknown };
+  problems?: () => FileError[];
+  /** Passed to fastify; off by default so tests stay quiet. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Only the canonical plurals are API paths; short names are a CLI convenience. */
+const KIND_BY_PLURAL: Record<string, Kind> = Object.fromEntries(KINDS.map((k) => [pluralOf(k), k]));
+const VALID_PLURALS = Object.keys(KIND_BY_PLURAL);
+
+// Route schemas: zod validates requests and documents responses; the types come from them.
+export const ErrorBody = z.object({ error: z.string(), message: z.string() });
+export const HealthBody = z.object({ status: z.enum(['ok', 'unhealthy']), detail: z.unknown().optional() });
+export const ResourceEventSchema = z.object({
+  time: z.string(),
+  type: z.enum(['Normal', 'Warning']),
+  reason: z.string(),
+  message: z.string(),
+});
+export const ResourceViewSchema = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: z
+    .object({
+      name: z.string(),
+      file: z.string(),
+      index: z.number(),
+      uid: z.string().optional(),
+      generation: z.number().optional(),
+      creationTimestamp: z.string().optional(),
+      labels: z.record(z.string(), z.string()).optional(),
+    })
+    .passthrough(),
+  spec: z.unknown(),
+  status: Status,
+  events: z.array(ResourceEventSchema),
+});
+export const ResourceListBody = z.object({ apiVersion: z.string(), kind: z.string(), items: z.array(ResourceViewSchema) });
+export const ProblemListBody = z.object({
+  apiVersion: z.string(),
+  kind: z.literal('ProblemList'),
+  items: z.array(z.object({ file: z.string(), message: z.string() })),
+});
+const ListParams = z.object({ plural: z.string() });
+const GetParams = z.object({ plural: z.string(), name: z.string() });
+
+function notFoundKind(plural: string) {
+  return { error: 'NotFound', message: `unknown resource type "${plural}"; use one of ${VALID_PLURALS.join(', ')}` };
+}
+
+const byName = (a: ResourceView, b: ResourceView) => a.metadata.name.localeCompare(b.metadata.name);
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ?? false });
+
+  // zod schemas in, plain JSON out: request parts are parsed by the same schema that types them.
+  app.setValidatorCompiler(({ schema }) => (data) => {
+    const parsed = (schema as z.ZodType).safeParse(data);
+    return parsed.success ? { value: parsed.data } : { error: new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')) };
+  });
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (err.validation || status === 400) {
+      return reply.code(400).send({ error: 'BadRequest', message: err.message });
+    }
+    if (status < 500) return reply.code(status).send({ error: err.code ?? 'Error', message: err.message });
+    // The caller gets no internals; the log keeps the stack for whoever runs the controller.
+    req.log.error({ err }, 'Request failed');
+    return reply.code(500).send({ error: 'InternalServerError', message: 'the controller failed to answer this request; see the controller log' });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({
+      error: 'NotFound',
+      message: `no route ${req.method} ${req.url}; the API serves /healthz, /api/v1/{${VALID_PLURALS.join(',')}}[/NAME] and /api/v1/problems`,
+    });
+  });
+
+  app.get('/healthz', { schema: { response: { 200: HealthBody, 503: HealthBody } } }, async (_req, reply) => {
+    const h = opts.health?.() ?? { ok: true };
+    const body: z.infer<typeof HealthBody> = { status: h.ok ? 'ok' : 'unhealthy' };
+    if (h.detail !== undefined) body.detail = h.detail;
+    return reply.code(h.ok ? 200 : 503).send(body);
+  });
+
+  app.get('/api/v1/problems', { schema: { response: { 200: ProblemListBody } } }, async () => {
+    const body: z.infer<typeof ProblemListBody> = { apiVersion: API_VERSION, kind: 'ProblemList', items: opts.problems?.() ?? [] };
+    return body;
+  });
+
+  app.get<{ Params: z.infer<typeof ListParams> }>(
+    '/api/v1/:plural',
+    { schema: { params: ListParams, response: { 200: ResourceListBody, 404: ErrorBody } } },
+    async (req, reply) => {
+      const kind = KIND_BY_PLURAL[req.params.plural];
+      if (!kind) return reply.code(404).send(notFoundKind(req.params.plural));
+      const items = [...(await opts.source.list(kind))].sort(byName);
+      return { apiVersion: API_VERSION, kind: `${kind}List`, items };
+    },
+  );
+
+  app.get<{ Params: z.infer<typeof GetParams> }>(
+    '/api/v1/:plural/:name',
+    { schema: { params: GetParams, response: { 200: ResourceViewSchema, 404: ErrorBody } } },
+    async (req, reply) => {
+      const kind = KIND_BY_PLURAL[req.params.plural];
+      if (!kind) return reply.code(404).send(notFoundKind(req.params.plural));
+      const view = await opts.source.get(kind, req.params.name);
+      if (!view) return reply.code(404).send({ error: 'NotFound', message: `${kind} "${req.params.name}" not found` });
+      return view;
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,184 @@
+// Reads resource files into documents: YAML syntax, validation, spec hash and the
+// status the controller last wrote. Pure parsing plus one folder scan; no writes.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { isScalar, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { validateResource, type FieldProblem, type ValidationResult } from '../api/validate.js';
+
+export interface ParsedDoc {
+  file: string;
+  /** Position among ALL documents in the file, empty ones included, so it stays stable. */
+  index: number;
+  kind?: string;
+  name?: string;
+  /** `${kind}/${name}` when both are strings. */
+  key?: string;
+  /** Syntax errors of the whole file; path '' and message 'line L, column C: ...'. */
+  yamlErrors: FieldProblem[];
+  /** The document as plain JS, without status. */
+  raw: unknown;
+  validation: ValidationResult;
+  /** sha256 hex of canonical JSON of spec and metadata.labels: what bumps the generation. */
+  specHash?: string;
+  status?: unknown;
+}
+
+export interface FileError {
+  file: string;
+  message: string;
+}
+
+export interface ScanResult {
+  docs: ParsedDoc[];
+  fileErrors: FileError[];
+}
+
+type Loose = Record<string, unknown>;
+const isRecord = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** JSON with keys sorted at every level, so equal data always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null) ?? 'null';
+}
+
+/** Hash of what the user asked for; metadata.name and status are deliberately left out. */
+export function specHashOf(raw: unknown): string | undefined {
+  if (!isRecord(raw)) return undefined;
+  const labels = isRecord(raw.metadata) ? raw.metadata.labels : undefined;
+  return createHash('sha256')
+    .update(canonicalJson({ spec: raw.spec ?? null, labels: labels ?? null }))
+    .digest('hex');
+}
+
+/** yaml's pretty messages end in ' at line L, column C:' plus a source excerpt; keep the first part. */
+function yamlProblem(err: YAMLError): FieldProblem {
+  const short = err.message.split(/ at line \d+, column \d+/)[0].trim();
+  const pos = err.linePos?.[0];
+  return { path: '', message: pos ? `line ${pos.line}, column ${pos.col}: ${short}` : short };
+}
+
+function identity(raw: unknown): { kind?: string; name?: string; key?: string } {
+  if (!isRecord(raw)) return {};
+  const kind = typeof raw.kind === 'string' ? raw.kind : undefined;
+  const name = isRecord(raw.metadata) && typeof raw.metadata.name === 'string' ? raw.metadata.name : undefined;
+  return { kind, name, key: kind !== undefined && name !== undefined ? `${kind}/${name}` : undefined };
+}
+
+function toPlain(doc: Document.Parsed): { raw: unknown; status?: unknown } {
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    // A broken document (or an alias bomb) has no usable data; its errors say why.
+    return { raw: undefined };
+  }
+  if (!isRecord(js) || !('status' in js)) return { raw: js };
+  const { status, ...rest } = js;
+  return { raw: rest, status };
+}
+
+/** Documents with only comments carry no resource; they are skipped but still counted. */
+function isEmptyDoc(doc: Document.Parsed): boolean {
+  const c = doc.contents;
+  // The parser represents "nothing here" as a null scalar with no source text; `~` or `null` is content.
+  return doc.errors.length === 0 && (c === null || (isScalar(c) && c.value === null && !c.source && !c.tag && !c.anchor));
+}
+
+export function parseResourceText(text: string, file: string): ParsedDoc[] {
+  const docs = parseAllDocuments(text);
+  // An empty stream has no documents at all (and no errors): nothing to do.
+  const list = Array.isArray(docs) ? docs : [];
+  const errors = list.flatMap((d) => d.errors).map(yamlProblem);
+  if (errors.length > 0) {
+    const problems = errors.slice(0, 3).map((e) => ({
+      path: '',
+      message: `invalid YAML: ${e.message}; fix the syntax, the file is ignored until then`,
+    }));
+    const out = list
+      .map((doc, index) => ({ doc, index }))
+      .filter(({ doc }) => !isEmptyDoc(doc))
+      .map(({ doc, index }): ParsedDoc => {
+        const { raw, status } = toPlain(doc);
+        const id = identity(raw);
+        return { file, index, ...id, yamlErrors: errors, raw, validation: { ok: false, problems, kind: id.kind, name: id.name }, status };
+      });
+    // The file must surface even when the parser could not split it into documents.
+    return out.length > 0 ? out : [{ file, index: 0, yamlErrors: errors, raw: undefined, validation: { ok: false, problems } }];
+  }
+  const out: ParsedDoc[] = [];
+  list.forEach((doc, index) => {
+    if (isEmptyDoc(doc)) return;
+    const { raw, status } = toPlain(doc);
+    const parsed: ParsedDoc = { file, index, ...identity(raw), yamlErrors: [], raw, validation: validateResource(raw), specHash: specHashOf(raw) };
+    if (status !== undefined) parsed.status = status;
+    out.push(parsed);
+  });
+  return out;
+}
+
+/** Files the store reads: *.yaml / *.yml, never hidden, backup (`~`) or temp files (ours included). */
+export function isResourceFileName(name: string): boolean {
+  return !name.startsWith('.') && !name.endsWith('~') && !name.endsWith('.tmp') && /\.ya?ml$/.test(name);
+}
+
+function readProblem(name: string, err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EISDIR':
+      return `cannot read ${name}: it is a directory; rename it so its name does not end in .yaml or .yml`;
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot read ${name}: permission denied; make it readable by the user running the controller (chmod u+r ${name})`;
+    default:
+      return `cannot read ${name}: ${err.message}`;
+  }
+}
+
+/** Later documents that reuse a kind/name become invalid; the first in (file, index) order wins. */
+export function markDuplicates(docs: ParsedDoc[]): ParsedDoc[] {
+  const order = [...docs].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
+  const first = new Map<string, ParsedDoc>();
+  const losers = new Map<ParsedDoc, ParsedDoc>();
+  for (const doc of order) {
+    if (!doc.validation.ok || !doc.key) continue;
+    const winner = first.get(doc.key);
+    if (winner) losers.set(doc, winner);
+    else first.set(doc.key, doc);
+  }
+  return docs.map((doc) => {
+    const winner = losers.get(doc);
+    if (!winner) return doc;
+    const message = `${doc.kind} "${doc.name}" is already defined in ${basename(winner.file)} (document ${winner.index + 1}); rename one of them`;
+    return { ...doc, validation: { ok: false, kind: doc.kind, name: doc.name, problems: [{ path: 'metadata.name', message }] } };
+  });
+}
+
+/** Reads every resource file directly in `dir` (not recursive), in file-name order. */
+export async function scanFolder(dir: string): Promise<ScanResult> {
+  const entries = await readdir(dir);
+  const names = entries.filter(isResourceFileName).sort();
+  const docs: ParsedDoc[] = [];
+  const fileErrors: FileError[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      // Deleted between readdir and read: it is simply gone, the watcher reports that.
+      if (err.code === 'ENOENT') continue;
+      fileErrors.push({ file, message: readProblem(name, err) });
+      continue;
+    }
+    docs.push(...parseResourceText(text, file));
+  }
+  return { docs: markDuplicates(docs), fileErrors };
+}

@@ -1,0 +1,151 @@
+// The one results model: what a finished run measured, merged across ranks.
+// Every output (status, SQLite, JSON/CSV/HTML/Prometheus reports) reads only this.
+import { z } from 'zod';
+
+/** The guide's timing block; all values in SECONDS. */
+export const Timing = z.object({
+  avg_duration: z.number(),
+  median_duration: z.number(),
+  min_duration: z.number(),
+  max_duration: z.number(),
+  stddev: z.number(),
+});
+
+/** Latency percentiles in SECONDS (the guide's unit). */
+export const Percentiles = z.object({
+  p50: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  p999: z.number(),
+});
+
+/** The same latencies in milliseconds, plus min/mean/max, for people and the status block. */
+export const LatencyMs = Percentiles.extend({
+  min: z.number(),
+  mean: z.number(),
+  max: z.number(),
+});
+
+/**
+ * Cumulative latency counts at fixed bounds (seconds), for a Prometheus histogram.
+ * Counts come from the HDR histogram, so a bound is honoured to its 3-digit precision.
+ */
+export const Buckets = z.object({
+  le: z.array(z.number()),
+  counts: z.array(z.number()),
+  count: z.number(),
+  sumSeconds: z.number(),
+});
+
+export const OperationResult = z.object({
+  /** Requests sent, failures included (dropped arrivals were never sent, so are not here). */
+  total_requests: z.number(),
+  successful: z.number(),
+  failed: z.number(),
+  bytes: z.number(),
+  /** Successful requests per second of the measured window. */
+  throughput: z.number(),
+  /** Percent, 0..100, as in the guide. */
+  success_rate: z.number(),
+  timing: Timing,
+  percentiles: Percentiles,
+  latencyMs: LatencyMs,
+  buckets: Buckets,
+  /** Error message -> count, summed across ranks. */
+  errors: z.record(z.string(), z.number()),
+});
+
+/** The guide's per-service block. */
+export const ServiceResult = z.object({
+  total_requests: z.number(),
+  success_rate: z.number(),
+  throughput: z.number(),
+  timing: Timing,
+});
+
+/**
+ * One second of the run, merged across ranks by wall-clock second (each rank's
+ * rows are shifted by its start offset from the earliest rank). Counts are summed
+ * and meanMs is request-weighted, so both are exact. Per-second percentiles cannot
+ * be merged exactly from rank rows: p50Ms is the request-weighted mean of the rank
+ * p50s and p99Ms/maxMs are the max over ranks (an upper bound). Exact run-wide
+ * percentiles come from the merged histograms, not from these rows.
+ */
+export const TimeSeriesPoint = z.object({
+  /** Seconds since the run's earliest rank started. */
+  second: z.number(),
+  /** True when any contributing rank was still warming up in this second. */
+  warmup: z.boolean(),
+  requests: z.number(),
+  errors: z.number(),
+  bytes: z.number(),
+  meanMs: z.number(),
+  p50Ms: z.number(),
+  p99Ms: z.number(),
+  maxMs: z.number(),
+  /** Ranks that reported this second. */
+  ranks: z.number(),
+});
+
+export const SloCheck = z.object({
+  name: z.enum(['p50', 'p95', 'p99', 'errorRate', 'minThroughput']),
+  target: z.number(),
+  actual: z.number(),
+  unit: z.enum(['ms', 'ratio', 'req/s']),
+  passed: z.boolean(),
+});
+
+export const SloResult = z.object({
+  passed: z.boolean(),
+  checks: z.array(SloCheck),
+});
+
+export const RunResult = z.object({
+  runId: z.string(),
+  benchmark: z.string(),
+  generation: z.number(),
+  attempt: z.number(),
+  /** Earliest rank start and latest rank end, ISO (warmup included). */
+  startedAt: z.string(),
+  completedAt: z.string(),
+  /** Ranks whose results were merged. */
+  ranks: z.number(),
+  /** Measured window (warmup excluded), max over ranks, seconds. */
+  durationS: z.number(),
+  summary: z.object({
+    total_requests: z.number(),
+    successful_requests: z.number(),
+    failed_requests: z.number(),
+    /** Open-loop arrivals refused by the concurrency cap; never sent, so not in total_requests. */
+    dropped_requests: z.number(),
+    /** Percent, 0..100. */
+    success_rate: z.number(),
+    /** Seconds; equals durationS (the measured window). */
+    total_duration: z.number(),
+    /** Successful requests per second. */
+    throughput: z.number(),
+  }),
+  timing: Timing,
+  percentiles: Percentiles,
+  latencyMs: LatencyMs,
+  buckets: Buckets,
+  operations: z.record(z.string(), OperationResult),
+  services: z.record(z.string(), ServiceResult),
+  sendLag: z.object({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number() }),
+  timeseries: z.array(TimeSeriesPoint),
+  slo: SloResult.optional(),
+  /** Things the user should know that did not stop the merge (e.g. a rank that left no summary). */
+  warnings: z.array(z.string()),
+});
+
+export type Timing = z.output<typeof Timing>;
+export type Percentiles = z.output<typeof Percentiles>;
+export type LatencyMs = z.output<typeof LatencyMs>;
+export type Buckets = z.output<typeof Buckets>;
+export type OperationResult = z.output<typeof OperationResult>;
+export type ServiceResult = z.output<typeof ServiceResult>;
+export type TimeSeriesPoint = z.output<typeof TimeSeriesPoint>;
+export type SloCheck = z.output<typeof SloCheck>;
+export type SloResult = z.output<typeof SloResult>;
+export type RunResult = z.output<typeof RunResult>;

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import {
+  LatencyHistograms,
+  decodeHistogram,
+  encodeHistogram,
+  maxMs,
+  meanMs,
+  mergeHistograms,
+  newHistogram,
+  percentileMs,
+  recordMs,
+} from '../../../clients/engine/histogram.js';
+
+describe('histogram', () => {
+  it('gives percentiles in ms of values recorded in ms (1..1000 ms)', () => {
+    const h = newHistogram();
+    for (let ms = 1; ms <= 1000; ms++) recordMs(h, ms);
+    expect(h.totalCount).toBe(1000);
+    // 3 significant digits: within 0.1% of the exact order statistic.
+    expect(percentileMs(h, 50)).toBeCloseTo(500, -0.3);
+    expect(Math.abs(percentileMs(h, 50) - 500) / 500).toBeLessThan(0.001);
+    expect(Math.abs(percentileMs(h, 99) - 990) / 990).toBeLessThan(0.001);
+    expect(Math.abs(maxMs(h) - 1000) / 1000).toBeLessThan(0.001);
+    expect(Math.abs(meanMs(h) - 500.5) / 500.5).toBeLessThan(0.001);
+  });
+
+  it('keeps sub-millisecond latencies to the microsecond', () => {
+    const h = newHistogram();
+    recordMs(h, 0.25);
+    expect(maxMs(h)).toBe(0.25);
+  });
+
+  it('reports 0 for an empty histogram instead of garbage', () => {
+    const h = newHistogram();
+    expect([percentileMs(h, 99), maxMs(h), meanMs(h)]).toEqual([0, 0, 0]);
+  });
+
+  it('clamps values beyond an hour instead of throwing', () => {
+    const h = newHistogram();
+    recordMs(h, 10 * 3_600_000);
+    recordMs(h, -5);
+    expect(h.totalCount).toBe(2);
+    expect(maxMs(h)).toBeLessThanOrEqual(3_600_000 * 1.001);
+  });
+
+  it('merging two histograms equals one histogram of both', () => {
+    const a = newHistogram();
+    const b = newHistogram();
+    const both = newHistogram();
+    for (let i = 0; i < 5000; i++) {
+      const x = (i * 7919) % 3000;
+      const y = 2000 + ((i * 104729) % 50_000) / 10;
+      recordMs(a, x);
+      recordMs(both, x);
+      recordMs(b, y);
+      recordMs(both, y);
+    }
+    const m = mergeHistograms([a, b]);
+    expect(m.totalCount).toBe(both.totalCount);
+    for (const p of [1, 25, 50, 90, 99, 99.9, 100]) expect(percentileMs(m, p)).toBe(percentileMs(both, p));
+    expect(meanMs(m)).toBeCloseTo(meanMs(both), 6);
+  });
+
+  it('survives encode/decode losslessly (the rank file format)', () => {
+    const h = newHistogram();
+    for (let i = 1; i <= 777; i++) recordMs(h, i / 3);
+    const d = decodeHistogram(encodeHistogram(h));
+    expect(d.totalCount).toBe(777);
+    expect(percentileMs(d, 99)).toBe(percentileMs(h, 99));
+    // Decoding keeps buckets, so max comes back as its bucket's top: within 0.1%.
+    expect(Math.abs(maxMs(d) - maxMs(h)) / maxMs(h)).toBeLessThan(0.001);
+  });
+
+  it('LatencyHistograms records per op and in "all", and encodes both plus sendLag', () => {
+    const set = new LatencyHistograms(['read', 'write']);
+    set.record('read', 1);
+    set.record('read', 2);
+    set.record('write', 5);
+    set.recordSendLag(3);
+    expect(set.forOp('read').totalCount).toBe(2);
+    expect(set.all.totalCount).toBe(3);
+    const enc = set.encode();
+    expect(Object.keys(enc).sort()).toEqual(['all', 'read', 'sendLag', 'write']);
+    expect(decodeHistogram(enc.write).totalCount).toBe(1);
+    expect(decodeHistogram(enc.sendLag).totalCount).toBe(1);
+  });
+});

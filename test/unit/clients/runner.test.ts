@@ -1,0 +1,174 @@
+// Runs the real runner process (built with tsc) on a temp folder with a small
+// file-storage load, and checks the files and exit codes the controller relies on.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeHistogram } from '../../../clients/engine/histogram.js';
+import { RUNNER_EXIT, type RankDone, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../clients/runner/contract.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const MAIN = join(ROOT, 'dist/clients/runner/main.js');
+let tmp: string;
+
+beforeAll(() => {
+  // Others' files may not typecheck yet; tsc still emits ours, which is all we need.
+  spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(MAIN)) throw new Error(`build did not produce ${MAIN}`);
+}, 120_000);
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'aifb-runner-test-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number | null;
+  lines: RunnerLine[];
+  stderr: string;
+}
+
+function runner(args: string[], opts: { env?: Record<string, string>; onLine?: (l: RunnerLine, kill: () => void) => void } = {}): Promise<Result> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: RunnerLine[] = [];
+    let buf = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buf.slice(0, i)) as RunnerLine;
+        buf = buf.slice(i + 1);
+        lines.push(line);
+        opts.onLine?.(line, () => child.kill('SIGTERM'));
+      }
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, lines, stderr }));
+  });
+}
+
+async function writeSpec(name: string, over: { workload?: object; load?: object; ranks?: number } = {}) {
+  const dir = join(tmp, name);
+  const spec = {
+    benchmark: 'fs-test',
+    runId: name,
+    ranks: over.ranks ?? 1,
+    workload: { type: 'file-storage', basePath: join(dir, 'data'), fsync: false, operationMix: { write: 4, read: 4, stat: 1, delete: 1 }, fileSizes: { '4KB': 3, '16KB': 1 }, prefill: 8, ...over.workload },
+    load: { mode: 'closed', workers: 2, arrival: 'constant', burstiness: 1, concurrency: 8, duration: 1500, warmup: 300, seed: 1, ...over.load },
+  };
+  const specPath = join(dir, 'spec.json');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(specPath, JSON.stringify(spec));
+  return { dir, specPath, out: join(dir, 'out') };
+}
+
+const readJson = async <T>(path: string) => JSON.parse(await readFile(path, 'utf8')) as T;
+
+describe('runner process', () => {
+  it('runs a file-storage load and leaves consistent result files', async () => {
+    const { dir, specPath, out } = await writeSpec('ok');
+    const r = await runner(['--spec', specPath, '--out', out], { env: { SLURM_PROCID: '0' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(RUNNER_EXIT.ok);
+    expect(r.lines[0]).toMatchObject({ event: 'started', rank: 0, runId: 'ok' });
+    expect(r.lines.at(-1)).toEqual({ event: 'done', rank: 0, exitCode: 0 });
+    expect(r.lines.filter((l) => l.event === 'progress').length).toBeGreaterThanOrEqual(1);
+
+    expect((await readdir(out)).sort()).toEqual(['rank-0.done.json', 'rank-0.histograms.json', 'rank-0.summary.json', 'rank-0.timeseries.json']);
+    const summary = await readJson<RankSummary>(join(out, 'rank-0.summary.json'));
+    const ops = Object.values(summary.operations);
+    expect(summary.stopReason).toBe('duration');
+    expect(summary.warmupMs).toBe(300);
+    expect(summary.measuredMs).toBeGreaterThanOrEqual(1500);
+    expect(summary.totals.requests).toBeGreaterThan(0);
+    expect(summary.totals.requests).toBe(ops.reduce((s, o) => s + o.requests, 0));
+    expect(summary.totals.errors).toBe(ops.reduce((s, o) => s + o.errors, 0));
+    expect(summary.totals.bytes).toBe(ops.reduce((s, o) => s + o.bytes, 0));
+    expect(Date.parse(summary.measureStartedAt) - Date.parse(summary.startedAt)).toBe(300);
+
+    const hist = await readJson<Record<string, string>>(join(out, 'rank-0.histograms.json'));
+    expect(Object.keys(hist).sort()).toEqual(['all', 'delete', 'read', 'sendLag', 'stat', 'write']);
+    expect(decodeHistogram(hist.all).totalCount).toBe(summary.totals.requests - summary.totals.errors);
+    for (const [name, t] of Object.entries(summary.operations)) expect(decodeHistogram(hist[name]).totalCount).toBe(t.requests - t.errors);
+
+    const rows = await readJson<TimeSeriesRow[]>(join(out, 'rank-0.timeseries.json'));
+    expect(rows.map((x) => x.second)).toEqual(rows.map((_, i) => i));
+    expect(rows[0].warmup).toBe(true);
+    expect(rows.length).toBeLessThanOrEqual(3);
+    expect(rows.reduce((s, x) => s + x.requests, 0)).toBeGreaterThan(summary.totals.requests);
+
+    expect(await readJson<RankDone>(join(out, 'rank-0.done.json'))).toMatchObject({ rank: 0, exitCode: 0 });
+    // The client cleaned up its own folder.
+    expect(await readdir(join(dir, 'data'))).toEqual([]);
+  });
+
+  it('stops on SIGTERM with partial results and exit code 4', async () => {
+    const { specPath, out } = await writeSpec('term', { load: { mode: 'open', rate: 200, duration: 60_000, warmup: 0 } });
+    let sent = false;
+    const r = await runner(['--spec', specPath, '--out', out, '--rank', '0'], {
+      onLine: (l, kill) => {
+        if (l.event === 'progress' && !sent) {
+          sent = true;
+          kill();
+        }
+      },
+    });
+    expect(r.code).toBe(RUNNER_EXIT.interrupted);
+    expect(r.stderr).toMatch(/SIGTERM received/);
+    expect(r.lines.at(-1)).toMatchObject({ event: 'done', exitCode: RUNNER_EXIT.interrupted });
+    const done = await readJson<RankDone>(join(out, 'rank-0.done.json'));
+    expect(done.exitCode).toBe(RUNNER_EXIT.interrupted);
+    const summary = await readJson<RankSummary>(join(out, 'rank-0.summary.json'));
+    expect(summary.stopReason).toBe('signal');
+    expect(summary.totals.requests).toBeGreaterThan(0);
+    expect(summary.measuredMs).toBeLessThan(30_000);
+    const hist = await readJson<Record<string, string>>(join(out, 'rank-0.histograms.json'));
+    expect(decodeHistogram(hist.all).totalCount).toBe(summary.totals.requests - summary.totals.errors);
+    expect(existsSync(join(out, 'rank-0.timeseries.json'))).toBe(true);
+  });
+
+  it('rejects a bad spec with exit code 2, naming the fields', async () => {
+    const { specPath, out } = await writeSpec('bad', { workload: { fileSizes: { '4XB': 1 } }, load: { mode: 'open' } });
+    const r = await runner(['--spec', specPath, '--out', out]);
+    expect(r.code).toBe(RUNNER_EXIT.config);
+    expect(r.stderr).toMatch(/load\.rate: open loop needs a rate/);
+    const done = await readJson<RankDone>(join(out, 'rank-0.done.json'));
+    expect(done.exitCode).toBe(RUNNER_EXIT.config);
+
+    const { specPath: s2, out: o2 } = await writeSpec('bad2', { workload: { fileSizes: { '4XB': 1 } } });
+    const r2 = await runner(['--spec', s2, '--out', o2]);
+    expect(r2.code).toBe(RUNNER_EXIT.config);
+    expect(r2.stderr).toMatch(/workload\.fileSizes\["4XB"\]/);
+  });
+
+  it('rejects a missing --spec and a rank beyond the spec', async () => {
+    const r = await runner(['--out', join(tmp, 'x')]);
+    expect(r.code).toBe(RUNNER_EXIT.config);
+    expect(r.stderr).toMatch(/--spec is required/);
+    const { specPath, out } = await writeSpec('rank', { ranks: 2 });
+    const r2 = await runner(['--spec', specPath, '--out', out], { env: { SLURM_PROCID: '5' } });
+    expect(r2.code).toBe(RUNNER_EXIT.config);
+    expect(r2.stderr).toMatch(/rank 5 is out of range/);
+  });
+
+  it('exits 3 when the client cannot set up', async () => {
+    const { dir, specPath, out } = await writeSpec('setup');
+    await writeFile(join(dir, 'plainfile'), 'x');
+    const spec = JSON.parse(await readFile(specPath, 'utf8'));
+    spec.workload.basePath = join(dir, 'plainfile', 'below');
+    await writeFile(specPath, JSON.stringify(spec));
+    const r = await runner(['--spec', specPath, '--out', out]);
+    expect(r.code).toBe(RUNNER_EXIT.setup);
+    expect(r.stderr).toMatch(/file-storage setup failed/);
+    expect(await readJson<RankDone>(join(out, 'rank-0.done.json'))).toMatchObject({ exitCode: RUNNER_EXIT.setup });
+  });
+});

@@ -1,0 +1,100 @@
+// Test helper: writes runner rank files exactly as clients/runner/contract.ts
+// describes, with real HDR histograms, so the results layer is tested end to end.
+import * as hdr from 'hdr-histogram-js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rankFile, type OperationTotals, type RankSummary, type TimeSeriesRow } from '../../../clients/runner/contract.js';
+
+export const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+
+export function histogramOf(valuesUs: number[]): hdr.Histogram {
+  const h = newHistogram();
+  for (const v of valuesUs) h.recordValue(v);
+  return h;
+}
+
+/** Deterministic pseudo-random latencies (microseconds), log-spread so percentiles differ. */
+export function latencies(seed: number, n: number, scaleUs = 1000): number[] {
+  let s = seed >>> 0 || 1;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = (s + 1) / 2 ** 32;
+    out.push(Math.max(1, Math.round(scaleUs * Math.exp(3 * u * u))));
+  }
+  return out;
+}
+
+export interface RankFixture {
+  rank: number;
+  runId?: string;
+  startedAt?: string;
+  measuredMs?: number;
+  /** op -> latencies in microseconds */
+  ops: Record<string, number[]>;
+  /** op -> errors counted among that op's requests */
+  errors?: Record<string, number>;
+  errorsByReason?: Record<string, Record<string, number>>;
+  bytes?: Record<string, number>;
+  dropped?: number;
+  sendLagUs?: number[];
+  maxSendLagMs?: number;
+  timeseries?: TimeSeriesRow[] | null;
+  /** Leave out the "all" histogram, as an older runner might. */
+  omitAll?: boolean;
+}
+
+export async function writeRank(dir: string, f: RankFixture): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const startedAt = f.startedAt ?? '2025-01-04T12:00:00.000Z';
+  const measuredMs = f.measuredMs ?? 10_000;
+  const operations: Record<string, OperationTotals> = {};
+  const totals = { requests: 0, errors: 0, bytes: 0, errorsByReason: {} as Record<string, number>, dropped: f.dropped ?? 0 };
+  const histograms: Record<string, string> = {};
+  const all = newHistogram();
+  for (const [op, values] of Object.entries(f.ops)) {
+    const reasons = f.errorsByReason?.[op] ?? {};
+    const t: OperationTotals = { requests: values.length, errors: f.errors?.[op] ?? 0, bytes: f.bytes?.[op] ?? 0, errorsByReason: reasons };
+    operations[op] = t;
+    totals.requests += t.requests;
+    totals.errors += t.errors;
+    totals.bytes += t.bytes;
+    for (const [r, n] of Object.entries(reasons)) totals.errorsByReason[r] = (totals.errorsByReason[r] ?? 0) + n;
+    const h = histogramOf(values);
+    histograms[op] = hdr.encodeIntoCompressedBase64(h);
+    all.add(h);
+  }
+  if (!f.omitAll) histograms.all = hdr.encodeIntoCompressedBase64(all);
+  histograms.sendLag = hdr.encodeIntoCompressedBase64(histogramOf(f.sendLagUs ?? [50, 100, 150]));
+  const start = Date.parse(startedAt);
+  const summary: RankSummary = {
+    rank: f.rank,
+    runId: f.runId ?? 'run-1',
+    startedAt,
+    measureStartedAt: new Date(start + 1000).toISOString(),
+    endedAt: new Date(start + 1000 + measuredMs).toISOString(),
+    measuredMs,
+    warmupMs: 1000,
+    operations,
+    totals,
+    maxSendLagMs: f.maxSendLagMs ?? 0.15,
+    stopReason: 'duration',
+  };
+  await writeFile(join(dir, rankFile(f.rank, 'summary')), JSON.stringify(summary));
+  await writeFile(join(dir, rankFile(f.rank, 'histograms')), JSON.stringify(histograms));
+  if (f.timeseries !== null) await writeFile(join(dir, rankFile(f.rank, 'timeseries')), JSON.stringify(f.timeseries ?? []));
+  await writeFile(join(dir, rankFile(f.rank, 'done')), JSON.stringify({ rank: f.rank, exitCode: 0, finishedAt: summary.endedAt }));
+}
+
+export const row = (second: number, requests: number, meanMs: number, p99Ms: number, extra: Partial<TimeSeriesRow> = {}): TimeSeriesRow => ({
+  second,
+  warmup: false,
+  requests,
+  errors: 0,
+  bytes: 0,
+  meanMs,
+  p50Ms: meanMs,
+  p99Ms,
+  maxMs: p99Ms,
+  ...extra,
+});
