@@ -240,6 +240,8 @@ export const Status = z
     startedAt: z.string().optional(),
     completedAt: z.string().optional(),
     endpoint: z.object({ host: z.string(), port: z.number() }).optional(),
+    /** MonitoringStack: where each component answers. */
+    endpoints: z.record(z.string(), z.object({ host: z.string(), port: z.number() })).optional(),
     jobs: z.array(z.record(z.string(), z.unknown())).optional(),
     runId: z.string().optional(),
     /** While running: counts so far, from the runner's progress lines. */

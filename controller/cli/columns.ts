@@ -39,24 +39,15 @@ export function reasonOf(view: ResourceView): string {
   return notTrue ? notTrue.reason : NONE;
 }
 
-/** `host:port` from a `{host, port}` object, a URL string, or `{url}`. */
-export function endpointText(v: unknown): string {
-  if (typeof v === 'string') return v || NONE;
-  const o = obj(v);
-  if (str(o.url)) return o.url as string;
-  if (o.port !== undefined) return `${str(o.host) ?? '127.0.0.1'}:${String(o.port)}`;
-  return NONE;
+/** `host:port` of an endpoint (status, or a spec as written, where host defaults), or `<none>`. */
+export function endpointText(ep: unknown): string {
+  const o = obj(ep);
+  return o.port !== undefined ? `${str(o.host) ?? '127.0.0.1'}:${String(o.port)}` : NONE;
 }
 
-/**
- * A MonitoringStack component's address. The status block is loose, so accept
- * `status.endpoints.<c>` as well as `status.<c>` (URL string, `{url}` or `{host, port}`).
- */
+/** Where a MonitoringStack component answers, from `status.endpoints`. */
 export function componentEndpoint(view: ResourceView, component: string): string {
-  const status = obj(view.status);
-  const fromMap = obj(status.endpoints)[component];
-  if (fromMap !== undefined) return endpointText(fromMap);
-  return endpointText(status[component]);
+  return endpointText(view.status?.endpoints?.[component]);
 }
 
 function nameCell(view: ResourceView, opts: TableOptions): string {

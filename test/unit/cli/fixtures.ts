@@ -79,7 +79,7 @@ export function views(): ResourceView[] {
       kind: 'MonitoringStack',
       metadata: { name: 'mon', file: '/r/mon.yaml', index: 0, creationTimestamp: ago(4 * 86_400_000) },
       spec: {},
-      status: { phase: 'Ready', endpoints: { prometheus: 'http://node02:9090', grafana: { host: 'node02', port: 3000 } } },
+      status: { phase: 'Ready', endpoints: { prometheus: { host: 'node02', port: 9090 }, grafana: { host: 'node02', port: 3000 } } },
       events: [],
     },
   ];

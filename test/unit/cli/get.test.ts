@@ -33,7 +33,7 @@ describe('aifbctl get (table)', () => {
     expect(svc.out).toBe('NAME  TYPE  PHASE  ENDPOINT     AGE\nvllm  vllm  Ready  node01:8000  120m\n');
     const ms = capture();
     await runGet(opts({ kind: 'monitoringstacks' }), ms);
-    expect(ms.out).toBe('NAME  PHASE  PROMETHEUS          GRAFANA      AGE\nmon   Ready  http://node02:9090  node02:3000  4d\n');
+    expect(ms.out).toBe('NAME  PHASE  PROMETHEUS   GRAFANA      AGE\nmon   Ready  node02:9090  node02:3000  4d\n');
   });
 
   it('adds attempts, errors, p50, duration and the reason in wide mode, keeping AGE last', async () => {
