@@ -1,0 +1,33 @@
+// The README's commands are the product's front door: CI runs the test
+// command, and this runs the quickstart as a new user would, in a fresh folder.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './harness.js';
+
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The indented command lines right after the README's opening two bold lines. */
+const commands = [...readme.matchAll(/\*\*Run [^*]+\*\*[^\n]*\n(?:[^\n]*\n)*?\n {4}(\S[^\n]*)\n/g)].map((m) => m[1]);
+
+describe('README', () => {
+  it('opens with the two commands, and CI runs the test command', () => {
+    expect(commands).toEqual(['npm ci && npm run quickstart', 'bash scripts/test-all.sh']);
+    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain(`\n${commands[1]}\n`);
+    const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
+    expect(scripts.quickstart).toContain('quickstart.js');
+  });
+
+  it('quickstart runs the example to Succeeded and prints the table and the report paths', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'aifb-quickstart-'));
+    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'dist/controller/cli/quickstart.js')], { cwd, timeout: 60_000 });
+    expect(stdout).toMatch(/quickstart: Succeeded/);
+    expect(stdout).toMatch(/NAME\s+SERVICE\s+PHASE\s+REQS\s+RPS\s+P99\s+AGE\nquickstart\s+file-storage\s+Succeeded\s+\d+/);
+    const json = /json\s+(\S+-report\.json)/.exec(stdout)?.[1];
+    expect(json && existsSync(json)).toBe(true);
+    expect(json!.startsWith(join(cwd, 'reports'))).toBe(true);
+    expect(readFileSync(join(cwd, 'resources/quickstart.yaml'), 'utf8')).toMatch(/\nstatus:\n {2}phase: Succeeded\n/);
+  }, 90_000);
+});
