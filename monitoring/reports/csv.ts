@@ -1,0 +1,102 @@
+// CSV reports for spreadsheets and pandas: one file with a row per operation
+// (plus "all"), one with a row per second. RFC 4180 quoting.
+import type { OperationResult, RunResult } from '../results/model.js';
+
+/** Quotes a field when it holds a comma, quote, newline or edge whitespace; quotes inside are doubled. */
+export function csvField(v: string | number | boolean): string {
+  const s = typeof v === 'number' ? formatNumber(v) : String(v);
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Six decimals at most, so float noise (0.30000000000000004) does not reach the file. */
+function formatNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(6)));
+}
+
+const line = (fields: (string | number | boolean)[]) => fields.map(csvField).join(',');
+
+/** Error reasons as `reason: count` pairs joined by "; ", most frequent first. */
+function errorsField(errors: Record<string, number>): string {
+  return Object.entries(errors)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([reason, n]) => `${reason}: ${n}`)
+    .join('; ');
+}
+
+export const OPERATIONS_HEADER = [
+  'run_id',
+  'benchmark',
+  'operation',
+  'total_requests',
+  'successful',
+  'failed',
+  'success_rate',
+  'bytes',
+  'throughput',
+  'mean_ms',
+  'min_ms',
+  'p50_ms',
+  'p90_ms',
+  'p95_ms',
+  'p99_ms',
+  'p999_ms',
+  'max_ms',
+  'stddev_ms',
+  'errors',
+];
+
+function opLine(r: RunResult, name: string, o: Pick<OperationResult, 'total_requests' | 'successful' | 'failed' | 'success_rate' | 'bytes' | 'throughput' | 'latencyMs' | 'timing' | 'errors'>): string {
+  const m = o.latencyMs;
+  return line([
+    r.runId,
+    r.benchmark,
+    name,
+    o.total_requests,
+    o.successful,
+    o.failed,
+    o.success_rate,
+    o.bytes,
+    o.throughput,
+    m.mean,
+    m.min,
+    m.p50,
+    m.p90,
+    m.p95,
+    m.p99,
+    m.p999,
+    m.max,
+    o.timing.stddev * 1000,
+    errorsField(o.errors),
+  ]);
+}
+
+export function renderOperationsCsv(r: RunResult): string {
+  const ops = Object.values(r.operations);
+  const allErrors: Record<string, number> = {};
+  for (const o of ops) for (const [reason, n] of Object.entries(o.errors)) allErrors[reason] = (allErrors[reason] ?? 0) + n;
+  const rows = [line(OPERATIONS_HEADER), ...Object.entries(r.operations).map(([name, o]) => opLine(r, name, o))];
+  rows.push(
+    opLine(r, 'all', {
+      total_requests: r.summary.total_requests,
+      successful: r.summary.successful_requests,
+      failed: r.summary.failed_requests,
+      success_rate: r.summary.success_rate,
+      bytes: ops.reduce((sum, o) => sum + o.bytes, 0),
+      throughput: r.summary.throughput,
+      latencyMs: r.latencyMs,
+      timing: r.timing,
+      errors: allErrors,
+    }),
+  );
+  return `${rows.join('\n')}\n`;
+}
+
+export const TIMESERIES_HEADER = ['run_id', 'second', 'warmup', 'requests', 'errors', 'bytes', 'mean_ms', 'p50_ms', 'p99_ms', 'max_ms', 'ranks'];
+
+export function renderTimeseriesCsv(r: RunResult): string {
+  const rows = [
+    line(TIMESERIES_HEADER),
+    ...r.timeseries.map((p) => line([r.runId, p.second, p.warmup, p.requests, p.errors, p.bytes, p.meanMs, p.p50Ms, p.p99Ms, p.maxMs, p.ranks])),
+  ];
+  return `${rows.join('\n')}\n`;
+}

@@ -1,0 +1,99 @@
+// A self-contained HTML report: one file with inline CSS and an inline SVG
+// chart, no scripts and no external URLs, so it opens offline on a login node.
+import type { RunResult, TimeSeriesPoint } from '../results/model.js';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const fmt = (n: number, digits = 2) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
+
+function table(head: string[], rows: (string | number)[][], cls = ''): string {
+  const cell = (v: string | number, tag: 'td' | 'th') => `<${tag}${typeof v === 'number' ? ' class="n"' : ''}>${typeof v === 'number' ? fmt(v) : escapeHtml(v)}</${tag}>`;
+  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => cell(h, 'th')).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((v) => cell(v, 'td')).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+/** A "nice" axis maximum (1, 2 or 5 times a power of ten) at or above v. */
+function niceMax(v: number): number {
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  return ([1, 2, 5, 10].find((m) => m * p >= v) ?? 10) * p;
+}
+
+/** Throughput (successful req/s, left axis) and p99 (ms, right axis) per second; warmup seconds shaded. */
+export function chartSvg(points: TimeSeriesPoint[]): string {
+  if (points.length === 0) return '<p class="muted">No per-second data was recorded.</p>';
+  const W = 900, H = 280, L = 60, R = 60, T = 20, B = 40;
+  const pw = W - L - R, ph = H - T - B;
+  const first = points[0].second, last = points[points.length - 1].second;
+  const span = Math.max(1, last - first);
+  const rps = points.map((p) => p.requests - p.errors);
+  const yL = niceMax(Math.max(...rps));
+  const yR = niceMax(Math.max(...points.map((p) => p.p99Ms)));
+  const x = (s: number) => L + ((s - first) / span) * pw;
+  const yl = (v: number) => T + ph - (v / yL) * ph;
+  const yr = (v: number) => T + ph - (v / yR) * ph;
+  const line = (ys: number[]) => points.map((p, i) => `${x(p.second).toFixed(1)},${ys[i].toFixed(1)}`).join(' ');
+  const warm = points
+    .filter((p) => p.warmup)
+    .map((p) => `<rect x="${x(p.second).toFixed(1)}" y="${T}" width="${Math.max(1, pw / (span + 1)).toFixed(1)}" height="${ph}" class="warm"/>`)
+    .join('');
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
+    .map((f) => {
+      const y = T + ph - f * ph;
+      return `<line x1="${L}" x2="${L + pw}" y1="${y}" y2="${y}" class="grid"/><text x="${L - 6}" y="${y + 4}" text-anchor="end">${fmt(yL * f)}</text><text x="${L + pw + 6}" y="${y + 4}">${fmt(yR * f)}</text>`;
+    })
+    .join('');
+  return `<svg role="img" aria-label="Throughput and p99 latency per second" viewBox="0 0 ${W} ${H}" width="100%">
+<style>.grid{stroke:#ddd}.warm{fill:#f3ecd9}text{font:11px sans-serif;fill:#555}.tp{fill:none;stroke:#1f6feb;stroke-width:1.5}.p99{fill:none;stroke:#d1242f;stroke-width:1.5}</style>
+${warm}${ticks}
+<polyline class="tp" points="${line(rps.map(yl))}"/>
+<polyline class="p99" points="${line(points.map((p) => yr(p.p99Ms)))}"/>
+<text x="${L}" y="${H - 10}">second ${first}</text><text x="${L + pw}" y="${H - 10}" text-anchor="end">second ${last}</text>
+<text x="${L + pw / 2 - 120}" y="${H - 10}" style="fill:#1f6feb">— successful req/s (left)</text>
+<text x="${L + pw / 2 + 30}" y="${H - 10}" style="fill:#d1242f">— p99 ms (right, upper bound)</text>
+</svg>`;
+}
+
+export function renderHtml(r: RunResult): string {
+  const s = r.summary;
+  const l = r.latencyMs;
+  const ops = Object.entries(r.operations);
+  const errors = ops.flatMap(([op, o]) => Object.entries(o.errors).map(([reason, n]) => [op, reason, n] as (string | number)[]));
+  const slo = r.slo
+    ? `<h2>SLO: <span class="${r.slo.passed ? 'ok' : 'bad'}">${r.slo.passed ? 'passed' : 'failed'}</span></h2>${table(
+        ['check', 'target', 'actual', 'unit', 'result'],
+        r.slo.checks.map((c) => [c.name, c.target, c.actual, c.unit, c.passed ? 'pass' : 'FAIL']),
+      )}`
+    : '';
+  const title = `${r.benchmark} — ${r.runId}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:2rem;color:#222;max-width:1000px}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:left}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}.ok{color:#1a7f37}.bad{color:#d1242f}.muted{color:#777}</style>
+</head><body>
+<h1>${escapeHtml(title)}</h1>
+<p class="muted">generation ${r.generation}, attempt ${r.attempt}, ${r.ranks} rank(s), ${escapeHtml(r.startedAt)} to ${escapeHtml(r.completedAt)}</p>
+${r.warnings.length ? `<ul class="bad">${r.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : ''}
+<h2>Summary</h2>
+${table(
+  ['requests', 'successful', 'failed', 'dropped', 'success %', 'duration s', 'throughput req/s'],
+  [[s.total_requests, s.successful_requests, s.failed_requests, s.dropped_requests, s.success_rate, s.total_duration, s.throughput]],
+)}
+<h2>Latency (ms)</h2>
+${table(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'stddev'], [[l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max, r.timing.stddev * 1000]])}
+${slo}
+<h2>Per second</h2>
+${chartSvg(r.timeseries)}
+<h2>Operations</h2>
+${table(
+  ['operation', 'requests', 'failed', 'success %', 'bytes', 'req/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+  ops.map(([op, o]) => [op, o.total_requests, o.failed, o.success_rate, o.bytes, o.throughput, o.latencyMs.mean, o.latencyMs.p50, o.latencyMs.p95, o.latencyMs.p99, o.latencyMs.max]),
+)}
+${errors.length ? `<h2>Errors</h2>${table(['operation', 'reason', 'count'], errors)}` : ''}
+<h2>Send lag (ms)</h2>
+${table(['p50', 'p99', 'max'], [[r.sendLag.p50Ms, r.sendLag.p99Ms, r.sendLag.maxMs]])}
+</body></html>
+`;
+}

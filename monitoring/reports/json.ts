@@ -1,0 +1,52 @@
+// The JSON report: the guide's report.json fields (benchmark_id, timestamp,
+// summary, timing, percentiles, services) plus what aifb measures beyond them.
+import { z } from 'zod';
+import { OperationResult, Percentiles, RunResult, ServiceResult, SloResult, Timing, TimeSeriesPoint, LatencyMs } from '../results/model.js';
+
+export const JsonReport = z.object({
+  benchmark_id: z.string(),
+  /** When the run completed, ISO. */
+  timestamp: z.string(),
+  benchmark: z.string(),
+  generation: z.number(),
+  attempt: z.number(),
+  started_at: z.string(),
+  completed_at: z.string(),
+  ranks: z.number(),
+  summary: RunResult.shape.summary,
+  timing: Timing,
+  percentiles: Percentiles,
+  services: z.record(z.string(), ServiceResult),
+  operations: z.record(z.string(), OperationResult),
+  latencyMs: LatencyMs,
+  sendLag: RunResult.shape.sendLag,
+  slo: SloResult.optional(),
+  timeseries: z.array(TimeSeriesPoint),
+  warnings: z.array(z.string()),
+});
+export type JsonReport = z.output<typeof JsonReport>;
+
+export function toJsonReport(r: RunResult): JsonReport {
+  return {
+    benchmark_id: r.runId,
+    timestamp: r.completedAt,
+    benchmark: r.benchmark,
+    generation: r.generation,
+    attempt: r.attempt,
+    started_at: r.startedAt,
+    completed_at: r.completedAt,
+    ranks: r.ranks,
+    summary: r.summary,
+    timing: r.timing,
+    percentiles: r.percentiles,
+    services: r.services,
+    operations: r.operations,
+    latencyMs: r.latencyMs,
+    sendLag: r.sendLag,
+    ...(r.slo ? { slo: r.slo } : {}),
+    timeseries: r.timeseries,
+    warnings: r.warnings,
+  };
+}
+
+export const renderJson = (r: RunResult): string => `${JSON.stringify(toJsonReport(r), null, 2)}\n`;
