@@ -10,6 +10,7 @@ import type { Executor } from './executor/types.js';
 import { StoreError } from './store/errors.js';
 import { WorkQueue } from './queue/work-queue.js';
 import { BenchmarkReconciler } from './reconcile/benchmark-reconciler.js';
+import { invalidStatus } from './reconcile/common.js';
 import type { Reconciler, ReconcilerDeps } from './reconcile/deps.js';
 import { MonitoringStackReconciler } from './reconcile/monitoring-reconciler.js';
 import { ServiceReconciler } from './reconcile/service-reconciler.js';
@@ -127,6 +128,8 @@ export class Controller implements ResourceSource {
     const { docs, fileErrors } = await this.store.scan();
     const next = new Map<string, ParsedDoc>();
     const problems: FileError[] = [...fileErrors];
+    /** Invalid documents no reconciler owns (a duplicate name, an unknown kind): told in their own file. */
+    const orphans: ParsedDoc[] = [];
     // A file being edited may not parse for a moment: what it defined before stays,
     // so a syntax error never stops a running benchmark. Its problem is reported.
     const brokenFiles = new Set(docs.filter((d) => d.yamlErrors.length > 0).map((d) => d.file));
@@ -144,6 +147,7 @@ export class Controller implements ResourceSource {
         }
       } else if (!doc.validation.ok) {
         problems.push({ file: doc.file, message: `document ${doc.index + 1}: ${describeProblems(doc.validation.problems)}` });
+        orphans.push(doc);
       }
     }
     for (const p of problems) {
@@ -153,6 +157,18 @@ export class Controller implements ResourceSource {
     this.docs = next;
     this.problems = problems;
     for (const key of keys) this.queue.add(key);
+    for (const doc of orphans) await this.markOrphan(doc);
+  }
+
+  private async markOrphan(doc: ParsedDoc): Promise<void> {
+    if (doc.validation.ok || typeof doc.kind !== 'string' || typeof doc.name !== 'string') return;
+    const prev = StatusSchema.safeParse(doc.status ?? {});
+    const status = invalidStatus(prev.success ? prev.data : undefined, describeProblems(doc.validation.problems), false);
+    try {
+      await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind, name: doc.name }, status as Record<string, unknown>);
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+    }
   }
 
   private async reconcile(key: string): Promise<void> {

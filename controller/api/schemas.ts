@@ -273,6 +273,8 @@ export const RESOURCE_SCHEMAS = {
 } as const;
 
 export type Duration = z.output<typeof Duration>;
+export type SlurmSpec = z.output<typeof SlurmSpec>;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
 export type ServiceSpec = z.output<typeof ServiceSpec>;
 export type BenchmarkSpec = z.output<typeof BenchmarkSpec>;
 export type MonitoringStackSpec = z.output<typeof MonitoringStackSpec>;

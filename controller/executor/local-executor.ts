@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { launchId, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
+import { launchId, ranksOf, type EndpointRecord, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
 
 interface ProcRecord extends Launched {
   /** Kernel start time of each pid (from /proc), so a reused pid is never mistaken for ours. */
@@ -85,7 +85,7 @@ export class LocalExecutor implements Executor {
     const existing = this.read(id);
     if (existing) return existing;
     mkdirSync(spec.dir, { recursive: true });
-    const ranks = spec.ranks ?? 1;
+    const ranks = ranksOf(spec);
     const pids: number[] = [];
     const exitCodes: (number | null)[] = new Array(ranks).fill(undefined);
     let exited = 0;
@@ -128,6 +128,7 @@ export class LocalExecutor implements Executor {
       node: 'localhost',
     };
     writeJsonAtomic(this.recordPath(id), record);
+    if (spec.endpoint) writeJsonAtomic(spec.endpoint.file, { host: '127.0.0.1', port: spec.endpoint.port } satisfies EndpointRecord);
     return record;
   }
 

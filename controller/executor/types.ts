@@ -1,6 +1,6 @@
 // The executor interface: how the controller launches, finds, watches and stops
 // what a resource needs, whether as local processes or as SLURM jobs.
-import type { Kind } from '../api/schemas.js';
+import type { Kind, SlurmSpec } from '../api/schemas.js';
 
 export type Role = 'service' | 'runner' | 'stack';
 
@@ -20,7 +20,25 @@ export interface LaunchSpec extends LaunchRef {
   env?: Record<string, string>;
   /** Folder for logs and anything the launch writes. */
   dir: string;
-  ranks?: number;
+  /** Processes per launch: nodes x tasksPerNode ranks (srun under SLURM, N processes locally). */
+  nodes?: number;
+  tasksPerNode?: number;
+  gpus?: number;
+  /** Batch settings; the local executor ignores them. */
+  slurm?: SlurmSpec;
+  /**
+   * For services: where the launch writes `{host, port, jobId}` once it runs, so
+   * the controller learns the node it landed on.
+   */
+  endpoint?: { file: string; port: number };
+}
+
+export const ranksOf = (spec: Pick<LaunchSpec, 'nodes' | 'tasksPerNode'>): number => (spec.nodes ?? 1) * (spec.tasksPerNode ?? 1);
+
+export interface EndpointRecord {
+  host: string;
+  port: number;
+  jobId?: string;
 }
 
 export interface Launched {
@@ -36,7 +54,7 @@ export interface Launched {
 export type LaunchState =
   | { state: 'running'; node?: string }
   | { state: 'pending'; reason?: string }
-  | { state: 'exited'; exitCode: number | null; reason?: string };
+  | { state: 'exited'; exitCode: number | null; reason?: string; retryable?: boolean };
 
 export interface Executor {
   readonly name: 'local' | 'slurm';

@@ -25,9 +25,6 @@ export function reportsDirOf(deps: ReconcilerDeps, t: BenchmarkTarget, runId: st
   return join(t.resource.spec.reports.dir ?? join(deps.paths.reportsDir, t.resource.metadata.name), runId);
 }
 
-function ranksOf(t: BenchmarkTarget): number {
-  return t.resource.spec.runner.nodes * t.resource.spec.runner.tasksPerNode;
-}
 
 function runnerRef(t: BenchmarkTarget, attempt: number): LaunchRef {
   return { kind: 'Benchmark', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'runner' };
@@ -43,7 +40,8 @@ export function serviceEndpoint(deps: ReconcilerDeps, t: BenchmarkTarget): Runne
 
 export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
   const name = t.resource.metadata.name;
-  const ranks = ranksOf(t);
+  const { runner } = t.resource.spec;
+  const ranks = runner.nodes * runner.tasksPerNode;
 
   return {
     // Safe to run again after a restart: an existing launch for this attempt is returned, not repeated.
@@ -64,7 +62,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
       };
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
       try {
-        const launched = await deps.executor.launch({ ...ref, command: [...deps.runnerCommand, '--spec', join(dir, 'spec.json'), '--out', dir], dir, ranks });
+        const launched = await deps.executor.launch({ ...ref, command: [...deps.runnerCommand, '--spec', join(dir, 'spec.json'), '--out', dir], dir, nodes: runner.nodes, tasksPerNode: runner.tasksPerNode, slurm: runner.slurm });
         deps.log.info('Launched runner', { kind: 'Benchmark', name, runId, executor: deps.executor.name, pids: launched.pids?.join(','), jobId: launched.jobId });
         return { runId, startedAt: Date.parse(launched.startedAt) };
       } catch (e) {

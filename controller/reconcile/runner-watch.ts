@@ -97,6 +97,10 @@ export async function runnerExit(executor: Executor, launched: Launched, ranks: 
       retryable: failed.exitCode !== RUNNER_EXIT.config,
     };
   }
+  // The scheduler's word (NODE_FAIL, TIMEOUT, ...) beats a guess from the exit code.
+  if (state.retryable !== undefined && state.reason) {
+    return { exitCode: state.exitCode ?? RUNNER_EXIT.crashed, reason: state.reason, retryable: state.retryable };
+  }
   const code = state.exitCode ?? RUNNER_EXIT.crashed;
   const stderr = join(launched.dir, ranks > 1 ? 'runner.0.stderr.log' : 'runner.stderr.log');
   const tail = existsSync(stderr) ? readFileSync(stderr, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';

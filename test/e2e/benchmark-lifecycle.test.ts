@@ -92,6 +92,11 @@ describe('a benchmark from file to report', () => {
     const file = join(ws.resources, 'bad.yaml');
     writeFileSync(file, bad);
     writeFileSync(join(ws.resources, 'broken.yaml'), 'apiVersion: aifb.io/v1alpha1\nkind: [unclosed\n');
+    // The same name again, in a later file: the first definition wins, the second is told why.
+    const twin = bad.replace('bad-one', 'twin').replace('wrokers', 'workers');
+    writeFileSync(join(ws.resources, 'a-twin.yaml'), twin);
+    const dupFile = join(ws.resources, 'zz-twin.yaml');
+    writeFileSync(dupFile, twin);
     const text = await until('Invalid status in the file', () => {
       const t = readFileSync(file, 'utf8');
       return parse(t).status?.phase === 'Invalid' ? t : undefined;
@@ -105,6 +110,8 @@ describe('a benchmark from file to report', () => {
     const problems = await api(controller!.url, '/api/v1/problems');
     expect(JSON.stringify(problems.body)).toMatch(/broken\.yaml/);
     expect(readFileSync(join(ws.resources, 'broken.yaml'), 'utf8')).toBe('apiVersion: aifb.io/v1alpha1\nkind: [unclosed\n');
+    const dup = await until('the duplicate to be marked', () => parse(readFileSync(dupFile, 'utf8')).status, 10_000);
+    expect(dup.conditions[0]).toMatchObject({ type: 'Valid', status: 'False', message: expect.stringContaining('metadata.name: Benchmark "twin" is already defined in a-twin.yaml') });
     expect(controller!.child.exitCode).toBeNull();
   });
 });

@@ -61,7 +61,7 @@ describe('LocalExecutor', () => {
   it('runs one process per rank, each with --rank', async () => {
     const state = mkdtempSync(join(tmpdir(), 'aifb-exec-'));
     const ex = new LocalExecutor(state);
-    const l = await ex.launch({ ...spec(state, ['echo']), ranks: 2 });
+    const l = await ex.launch({ ...spec(state, ['echo']), tasksPerNode: 2 });
     expect(l.pids).toHaveLength(2);
     await waitFor(async () => {
       const s = await ex.state(l);
