@@ -66,6 +66,7 @@ export class Controller implements ResourceSource {
       doc: (key) => this.docs.get(key),
       keysOf: (kind) => [...this.docs.keys()].filter((k) => k.startsWith(`${kind}/`)),
       enqueue: (key) => this.queue.add(key),
+      enqueueAfter: (key, ms) => this.queue.addAfter(key, ms),
       lastStatus: (key) => this.statuses.get(key),
       writeStatus: (doc, status) => this.writeStatus(doc, status),
       runnerCommand: [process.execPath, RUNNER_MAIN],

@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build and the tests need; installed only when missing.
-PACKAGES=(python3 make g++ procps)
+# Debian packages the build and the tests need; installed only when missing:
+# build tools for native modules, SLURM and munge for the test cluster, and
+# PostgreSQL, which the stand-in apptainer runs where a container would be.
+PACKAGES=(python3 make g++ procps slurm-wlm munge postgresql)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,4 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund
+# A real single-node SLURM for the integration tests (idempotent).
+bash scripts/slurm-up.sh
 npm test

@@ -103,7 +103,8 @@ export const ServiceSpec = z.strictObject({
   image: z.string().optional(),
   model: z.string().optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  gpus: z.number().int().nonnegative().default(0),
+  /** GPUs for the service (`--gres=gpu:N` and `--nv`); default from the catalog: 1 for vllm, ollama, triton. */
+  gpus: z.number().int().nonnegative().optional(),
   /** Local executor: the command that runs the service on this host. */
   command: z.array(z.string()).min(1).optional(),
   args: z.array(z.string()).default([]),

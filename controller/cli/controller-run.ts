@@ -4,6 +4,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Controller } from '../controller.js';
 import { LocalExecutor } from '../executor/local-executor.js';
+import { SlurmExecutor } from '../executor/slurm-executor.js';
+import { Slurm } from '../../slurm/commands.js';
+import { hostname } from 'node:os';
 import type { Executor } from '../executor/types.js';
 import { parseDuration } from '../api/units.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
@@ -19,6 +22,10 @@ export interface ControllerRunOptions {
   host: string;
   port: number;
   resync: string;
+  /** SLURM executor: how often the one squeue call runs. */
+  poll?: string;
+  /** Host name aifbctl elsewhere should use (the node's name when bound to 0.0.0.0). */
+  advertiseHost?: string;
   /** Where log lines go; default stderr. */
   log?: Logger;
 }
@@ -30,21 +37,27 @@ export interface RunningController {
   stop(): Promise<void>;
 }
 
-function executorFor(name: string, paths: Paths): Executor {
-  if (name === 'local') return new LocalExecutor(paths.stateDir);
-  throw new Error(`unknown executor "${name}"; use --executor local (processes on this host)`);
+function durationOption(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+}
+
+function executorFor(opts: ControllerRunOptions, paths: Paths, log: Logger): Executor {
+  if (opts.executor === 'local') return new LocalExecutor(paths.stateDir);
+  if (opts.executor === 'slurm') {
+    return new SlurmExecutor({ stateDir: paths.stateDir, slurm: new Slurm(), log, pollMs: durationOption('--poll', opts.poll ?? '2s') });
+  }
+  throw new Error(`unknown executor "${opts.executor}"; use --executor local (processes on this host) or --executor slurm (batch jobs)`);
 }
 
 export async function startController(opts: ControllerRunOptions): Promise<RunningController> {
   const paths = resolvePaths(opts);
   const log = opts.log ?? createLogger();
-  let resyncMs: number;
-  try {
-    resyncMs = parseDuration(opts.resync);
-  } catch (e) {
-    throw new Error(`--resync: ${(e as Error).message}`);
-  }
-  const controller = new Controller({ paths, executor: executorFor(opts.executor, paths), log, resyncMs });
+  const resyncMs = durationOption('--resync', opts.resync);
+  const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs });
   await controller.start();
   const app = buildApp({
     source: controller,
@@ -59,12 +72,13 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
     const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
     throw new Error(busy ? `port ${opts.port} on ${opts.host} is in use (another controller?); pick another with --port` : (e as Error).message);
   }
-  writeFileSync(paths.controllerFile, JSON.stringify({ url: server.url, pid: process.pid, executor: opts.executor, startedAt: controller.startedAt }, null, 2));
-  log.info('Started status API', { url: server.url });
+  const url = opts.advertiseHost ? `http://${opts.advertiseHost}:${new URL(server.url).port}` : server.url;
+  writeFileSync(paths.controllerFile, JSON.stringify({ url, pid: process.pid, host: hostname(), executor: opts.executor, jobId: process.env.SLURM_JOB_ID, startedAt: controller.startedAt }, null, 2));
+  log.info('Started status API', { url });
   return {
     controller,
     paths,
-    url: server.url,
+    url,
     async stop() {
       await server.close();
       await controller.stop();
@@ -84,12 +98,14 @@ export function registerControllerCommands(program: Command): void {
   controllerCmd
     .command('run')
     .description('watch the resources folder and reconcile it until stopped (Ctrl-C); what it launched keeps running and is adopted next time')
-    .option('--executor <name>', 'where services and runners run: local (processes on this host)', 'local')
+    .option('--executor <name>', 'where services and runners run: local (processes on this host) or slurm (batch jobs)', 'local')
+    .option('--poll <duration>', 'slurm executor: one squeue call this often, for all jobs', '2s')
+    .option('--advertise-host <name>', 'host name written to <state>/controller.json for aifbctl (default: the bound address)')
     .option('--host <addr>', 'address the status API binds', '127.0.0.1')
     .option('--port <n>', 'port of the status API (0 picks a free one)', parsePort, 8484)
     .option('--reports <dir>', 'where reports go (default: reports/ beside the resources folder)')
     .option('--resync <duration>', 'full rescan of the resources folder this often', '30s')
-    .addHelpText('after', '\nExamples:\n  aifbctl controller run\n  aifbctl --resources ./resources controller run --port 9000\n')
+    .addHelpText('after', '\nExamples:\n  aifbctl controller run\n  aifbctl --resources ./resources controller run --port 9000\n  aifbctl controller run --executor slurm        # on a cluster; or: sbatch slurm/controller.sbatch\n')
     .action(async (cmdOpts: Omit<ControllerRunOptions, 'resources' | 'state'>) => {
       const globals = program.opts<{ resources?: string; state?: string }>();
       let running: RunningController;

@@ -21,6 +21,8 @@ export interface ReconcilerDeps {
   /** Keys of all documents of a kind from the last scan. */
   keysOf(kind: string): string[];
   enqueue(key: string): void;
+  /** Reconcile key again after ms (an earlier request wins). */
+  enqueueAfter(key: string, ms: number): void;
   /** The status last written for key (or read from its file). */
   lastStatus(key: string): Status | undefined;
   /** Writes status to the resource file and remembers it. */

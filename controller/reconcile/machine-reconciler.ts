@@ -83,8 +83,38 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
     }
     const observed = this.observe(hosted, target);
     const status = this.statusOf(hosted.actor.getSnapshot() as SnapshotFrom<M>, target, this.deps.lastStatus(key), observed);
+    const jobs = await this.jobsOf(target);
+    if (jobs.length > 0) status.jobs = jobs;
+    // A job waiting in the queue changes no machine state: look again soon to show why it waits.
+    const pending = jobs.find((j) => j.state === 'pending');
+    if (pending) {
+      this.deps.enqueueAfter(key, 3000);
+      if (status.phase === 'Running' || status.phase === 'Starting') {
+        status.phase = status.phase === 'Running' ? 'Pending' : status.phase;
+        status.message ??= `job ${String(pending.jobId ?? '')} is waiting in the queue (reason: ${String(pending.reason ?? 'unknown')})`;
+      }
+    }
     // Round-trip drops undefined fields, so an unchanged status renders to the same bytes.
     await this.deps.writeStatus(doc, JSON.parse(JSON.stringify(status)) as Status);
+  }
+
+  /** What is launched for this resource now, as the executor sees it: for status.jobs. */
+  private async jobsOf(t: Target<R>): Promise<Array<Record<string, unknown> & { state: string }>> {
+    const jobs = [];
+    for (const l of await this.deps.executor.list()) {
+      if (l.ref.kind !== this.kind || l.ref.name !== t.resource.metadata.name) continue;
+      const s = await this.deps.executor.state(l);
+      jobs.push({
+        role: l.ref.role,
+        attempt: l.ref.attempt,
+        ...(l.jobId ? { jobId: l.jobId } : { pids: l.pids }),
+        state: s.state,
+        ...(s.state === 'running' && s.node ? { node: s.node } : {}),
+        ...(s.state !== 'running' && s.reason ? { reason: s.reason } : {}),
+        ...(s.state === 'exited' && s.exitCode !== null ? { exitCode: s.exitCode } : {}),
+      });
+    }
+    return jobs;
   }
 
   private async reportInvalid(key: string, doc: ParsedDoc, problems: string): Promise<void> {

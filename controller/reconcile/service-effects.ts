@@ -1,13 +1,16 @@
-// The effects of the Service machine: start the service with the executor (or
-// take the endpoint given), wait until it answers, watch it, stop it.
+// The effects of the Service machine: launch the service (its own command or
+// its container) with the executor, learn where it landed, wait until it
+// answers, watch it, stop it. Every effect is safe to run again after a restart.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { ServiceResource } from '../api/schemas.js';
-import type { LaunchRef } from '../executor/types.js';
+import type { EndpointRecord, LaunchRef, Launched } from '../executor/types.js';
 import { probeFor, waitUntilReady } from '../health/readiness.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
+import { serviceLaunch } from './service-command.js';
 
 type Endpoint = { host: string; port: number };
 
@@ -15,46 +18,106 @@ export function serviceRef(t: Target<ServiceResource>, attempt: number): LaunchR
   return { kind: 'Service', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'service' };
 }
 
+export function serviceDir(deps: ReconcilerDeps, t: Target<ServiceResource>, attempt: number): string {
+  return join(deps.paths.stateDir, 'services', t.resource.metadata.name, `g${t.generation}-a${attempt}`);
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+/** Lines of a log that say the image itself is bad: retrying cannot help. */
+const BAD_IMAGE = /could not pull image|FATAL:.*(image|container|sif)|no such file.*\.sif/i;
+
+function lastLines(file: string, n = 3): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ') : '';
+}
+
 export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>) {
   const { spec, metadata } = t.resource;
   const probe = probeFor(spec);
   const what = `service ${metadata.name}`;
 
-  return {
-    // Idempotent: an existing launch for this attempt is reused; earlier attempts are stopped first.
-    startService: fromPromise<{ endpoint: Endpoint }, { attempt: number }>(async ({ input }) => {
-      if (!spec.command) {
+  /** Waits until the launch writes its endpoint file; fails with SLURM's reason if it ends first. */
+  async function awaitEndpoint(launched: Launched, file: string, signal: AbortSignal): Promise<Endpoint> {
+    const submitted = Date.now();
+    for (;;) {
+      if (existsSync(file)) {
+        const ep = JSON.parse(readFileSync(file, 'utf8')) as EndpointRecord;
+        return { host: ep.host, port: ep.port };
+      }
+      const state = await deps.executor.state(launched);
+      if (state.state === 'exited') {
+        const log = join(launched.dir, 'service.stderr.log');
+        const tail = lastLines(log);
+        const badImage = BAD_IMAGE.test(tail);
         throw new ActorFailure(
-          `the ${deps.executor.name} executor starts a service from spec.command; add spec.command (the service's binary and its arguments), or spec.endpoint for a service that already runs`,
-          'NoCommand',
-          false,
+          `${what} ended before it started (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}; see ${log}`,
+          badImage ? 'BadImage' : 'StartFailed',
+          !badImage && state.retryable !== false,
         );
       }
-      if (!spec.port) throw new ActorFailure('set spec.port: the port the service listens on, so readiness can be checked', 'NoPort', false);
+      const maxPending = spec.slurm.maxPendingTime;
+      if (state.state === 'pending' && maxPending !== undefined && Date.now() - submitted > maxPending) {
+        await deps.executor.stop(launched);
+        throw new ActorFailure(`${what} waited in the queue longer than spec.slurm.maxPendingTime (last reason: ${state.reason ?? 'unknown'}); it was cancelled`, 'PendingTooLong', false);
+      }
+      if (signal.aborted) throw new Error(`stopped waiting for ${what}`);
+      await sleep(500, signal);
+    }
+  }
+
+  return {
+    startService: fromPromise<{ endpoint: Endpoint }, { attempt: number }>(async ({ input, signal }) => {
+      // An earlier attempt of this service must not hold its node or port any more.
       for (const l of await deps.executor.list()) {
-        if (l.ref.kind === 'Service' && l.ref.name === metadata.name && l.ref.attempt !== input.attempt) {
+        if (l.ref.kind === 'Service' && l.ref.name === metadata.name && (l.ref.attempt !== input.attempt || l.ref.generation !== t.generation)) {
           await deps.executor.stop(l);
           await deps.executor.forget(l);
         }
       }
-      const ref = serviceRef(t, input.attempt);
-      const dir = join(deps.paths.stateDir, 'services', metadata.name, `g${t.generation}-a${input.attempt}`);
+      const dir = serviceDir(deps, t, input.attempt);
+      let launch;
       try {
-        const launched = await deps.executor.launch({ ...ref, command: [...spec.command, ...spec.args], env: spec.env, dir });
-        deps.log.info('Launched service', { kind: 'Service', name: metadata.name, attempt: input.attempt, pids: launched.pids?.join(','), jobId: launched.jobId });
+        launch = serviceLaunch(spec, { dataDir: join(dir, 'data'), sifCache: process.env.AIFB_SIF_CACHE });
       } catch (e) {
-        throw new ActorFailure(`could not start ${what}: ${(e as Error).message}`, 'StartFailed', false);
+        throw new ActorFailure((e as Error).message, 'InvalidServiceSpec', false);
       }
-      return { endpoint: { host: '127.0.0.1', port: spec.port } };
+      const endpointFile = join(dir, 'endpoint.json');
+      let launched: Launched;
+      try {
+        launched = await deps.executor.launch({
+          ...serviceRef(t, input.attempt),
+          command: launch.command,
+          env: launch.env,
+          dir,
+          gpus: launch.gpus,
+          slurm: spec.slurm,
+          endpoint: { file: endpointFile, port: launch.port },
+        });
+      } catch (e) {
+        throw new ActorFailure(`could not launch ${what}: ${(e as Error).message}`, 'LaunchFailed', true);
+      }
+      return { endpoint: await awaitEndpoint(launched, endpointFile, signal) };
     }),
 
-    waitReady: fromPromise<void, { endpoint: Endpoint }>(async ({ input, signal }) => {
-      await waitUntilReady(() => probe(input.endpoint), {
-        intervalMs: spec.readiness.interval,
-        timeoutMs: spec.readiness.timeout,
-        signal,
-        what: `${what} at ${input.endpoint.host}:${input.endpoint.port}`,
-      });
+    waitReady: fromPromise<void, { endpoint: Endpoint; attempt: number }>(async ({ input, signal }) => {
+      const launched = spec.endpoint ? undefined : await deps.executor.find(serviceRef(t, input.attempt));
+      await waitUntilReady(
+        async () => {
+          if (launched) {
+            const state = await deps.executor.state(launched);
+            if (state.state === 'exited') {
+              const tail = lastLines(join(launched.dir, 'service.stderr.log'));
+              throw new ActorFailure(`${what} exited while starting (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}`, 'ServiceExited', state.retryable !== false);
+            }
+          }
+          return probe(input.endpoint);
+        },
+        { intervalMs: spec.readiness.interval, timeoutMs: spec.readiness.timeout, signal, what: `${what} at ${input.endpoint.host}:${input.endpoint.port}` },
+      );
     }),
 
     watchService: fromCallback<{ type: string }, { endpoint: Endpoint; attempt: number }>(({ sendBack, input }) => {
@@ -68,10 +131,15 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
           return false;
         }
         const launched = await deps.executor.find(serviceRef(t, input.attempt));
-        const state = launched ? await deps.executor.state(launched) : { state: 'exited' as const, exitCode: null };
+        const state = launched ? await deps.executor.state(launched) : { state: 'exited' as const, exitCode: null, reason: 'its launch record is gone', retryable: true };
         if (state.state !== 'exited') return true;
         const log = launched ? join(launched.dir, 'service.stderr.log') : 'its log';
-        sendBack({ type: 'SERVICE_EXITED', reason: 'ServiceExited', message: `${what} exited (code ${state.exitCode ?? 'unknown'}); see ${log}`, retryable: true });
+        sendBack({
+          type: 'SERVICE_EXITED',
+          reason: 'ServiceExited',
+          message: `${what} ended (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`}); see ${log}`,
+          retryable: state.retryable !== false,
+        });
         return false;
       };
       const loop = () =>

@@ -1,7 +1,7 @@
 // Starts real controller processes on a temp workspace and reads what they
 // expose, for the end-to-end tests. Nothing here is faked.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,8 @@ export interface Workspace {
 
 export function workspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'aifb-e2e-'));
+  // Like a project folder on a shared filesystem: services running as their own user can reach it.
+  chmodSync(dir, 0o755);
   const ws = { dir, resources: join(dir, 'resources'), state: join(dir, '.aifb'), reports: join(dir, 'reports') };
   mkdirSync(ws.resources);
   return ws;
@@ -44,10 +46,11 @@ export interface ControllerProcess {
   logs(): string;
 }
 
-export async function startController(ws: Workspace, extra: string[] = []): Promise<ControllerProcess> {
+export async function startController(ws: Workspace, extra: string[] = [], env: Record<string, string> = {}): Promise<ControllerProcess> {
   let logs = '';
   const child = spawn(process.execPath, [CLI, '--resources', ws.resources, '--state', ws.state, 'controller', 'run', '--port', '0', '--reports', ws.reports, '--resync', '2s', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   child.stdout!.on('data', (d) => (logs += d));
   child.stderr!.on('data', (d) => (logs += d));

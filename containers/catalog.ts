@@ -1,0 +1,254 @@
+// The image catalog: for each service type and monitoring component, its image,
+// default port, how its container serves on a port, and where its SIF lives in the cache.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICE_TYPES, type ServiceSpec } from '../controller/api/schemas.js';
+import { throwIfProblems } from './errors.js';
+import { imageProblems } from './image-ref.js';
+
+export const MONITORING_COMPONENTS = ['prometheus', 'pushgateway', 'grafana'] as const;
+export type MonitoringComponent = (typeof MONITORING_COMPONENTS)[number];
+export type ServiceType = ServiceSpec['type'];
+export type ImageType = ServiceType | MonitoringComponent;
+
+export interface ServeContext {
+  port: number;
+  model?: string;
+}
+
+/** What the container needs, beyond the image, to serve: arguments after the image, and environment. */
+export interface ServeDefaults {
+  args: string[];
+  env: Record<string, string>;
+}
+
+export interface CatalogEntry {
+  type: ImageType;
+  /** The registry reference Apptainer pulls. */
+  image: string;
+  /** File name stem in the SIF cache: `<cache>/<sif>.sif`. Types sharing an image share a SIF. */
+  sif: string;
+  port: number;
+  /** Started with `--nv` (one GPU) unless the spec says otherwise. */
+  wantsGpu: boolean;
+  /** Container paths the service writes to; a SIF is read-only, so each needs a writable bind. */
+  writable: string[];
+  /** Model used when the spec names none (vllm needs one to start). */
+  defaultModel?: string;
+  serve(ctx: ServeContext): ServeDefaults;
+}
+
+/** Credentials the catalog gives throwaway benchmark databases; override with spec.env. */
+export const POSTGRES_DEFAULTS = { user: 'aifb', password: 'aifb', database: 'aifb' } as const;
+export const MINIO_DEFAULTS = { user: 'aifb', password: 'aifb-secret' } as const;
+
+type EntryWithoutType = Omit<CatalogEntry, 'type'>;
+
+const minio: EntryWithoutType = {
+  image: 'docker://minio/minio:latest',
+  sif: 'minio',
+  port: 9000,
+  wantsGpu: false,
+  writable: ['/data'],
+  serve: ({ port }) => ({
+    args: ['server', '/data', '--address', `:${port}`],
+    env: { MINIO_ROOT_USER: MINIO_DEFAULTS.user, MINIO_ROOT_PASSWORD: MINIO_DEFAULTS.password },
+  }),
+};
+
+const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
+  vllm: {
+    image: 'docker://vllm/vllm-openai:latest',
+    sif: 'vllm',
+    port: 8000,
+    wantsGpu: true,
+    writable: [],
+    defaultModel: 'facebook/opt-125m',
+    // The image's entrypoint is vLLM's OpenAI server; these become its flags.
+    serve: ({ port, model }) => ({ args: ['--model', model ?? 'facebook/opt-125m', '--port', String(port), '--host', '0.0.0.0'], env: {} }),
+  },
+  ollama: {
+    image: 'docker://ollama/ollama:latest',
+    sif: 'ollama',
+    port: 11434,
+    wantsGpu: true,
+    writable: [],
+    // Models are pulled through the API after start; `serve` replaces the image's CMD.
+    serve: ({ port }) => ({ args: ['serve'], env: { OLLAMA_HOST: `0.0.0.0:${port}` } }),
+  },
+  triton: {
+    image: 'docker://nvcr.io/nvidia/tritonserver:24.08-py3',
+    sif: 'triton',
+    port: 8000,
+    wantsGpu: true,
+    writable: [],
+    // For triton, `model` is the model repository as seen inside the container (bind it there).
+    serve: ({ port, model }) => ({
+      args: ['tritonserver', `--model-repository=${model ?? '/models'}`, `--http-port=${port}`, `--grpc-port=${port + 1}`, `--metrics-port=${port + 2}`],
+      env: {},
+    }),
+  },
+  chromadb: {
+    image: 'docker://chromadb/chroma:latest',
+    sif: 'chromadb',
+    port: 8000,
+    wantsGpu: false,
+    writable: ['/data'],
+    serve: ({ port }) => ({
+      args: ['run', '--host', '0.0.0.0', '--port', String(port), '--path', '/data'],
+      env: { IS_PERSISTENT: 'TRUE', PERSIST_DIRECTORY: '/data', ANONYMIZED_TELEMETRY: 'FALSE' },
+    }),
+  },
+  weaviate: {
+    image: 'docker://semitechnologies/weaviate:latest',
+    sif: 'weaviate',
+    port: 8080,
+    wantsGpu: false,
+    writable: ['/var/lib/weaviate'],
+    serve: ({ port }) => ({
+      args: ['--host', '0.0.0.0', '--port', String(port), '--scheme', 'http'],
+      env: {
+        AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'true',
+        PERSISTENCE_DATA_PATH: '/var/lib/weaviate',
+        DEFAULT_VECTORIZER_MODULE: 'none',
+        QUERY_DEFAULTS_LIMIT: '25',
+        CLUSTER_HOSTNAME: 'node1',
+      },
+    }),
+  },
+  postgresql: {
+    image: 'docker://postgres:16',
+    sif: 'postgresql',
+    port: 5432,
+    wantsGpu: false,
+    // The image's entrypoint initialises PGDATA and puts its socket in /var/run/postgresql.
+    writable: ['/var/lib/postgresql/data', '/var/run/postgresql'],
+    serve: ({ port }) => ({
+      args: ['postgres', '-p', String(port)],
+      env: {
+        POSTGRES_USER: POSTGRES_DEFAULTS.user,
+        POSTGRES_PASSWORD: POSTGRES_DEFAULTS.password,
+        POSTGRES_DB: POSTGRES_DEFAULTS.database,
+        PGPORT: String(port),
+        PGDATA: '/var/lib/postgresql/data',
+      },
+    }),
+  },
+  minio,
+  // s3 is served by MinIO: the same image and SIF.
+  s3: minio,
+  prometheus: {
+    image: 'docker://prom/prometheus:latest',
+    sif: 'prometheus',
+    port: 9090,
+    wantsGpu: false,
+    writable: ['/prometheus'],
+    serve: ({ port }) => ({
+      args: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', `--web.listen-address=:${port}`],
+      env: {},
+    }),
+  },
+  pushgateway: {
+    image: 'docker://prom/pushgateway:latest',
+    sif: 'pushgateway',
+    port: 9091,
+    wantsGpu: false,
+    writable: [],
+    serve: ({ port }) => ({ args: [`--web.listen-address=:${port}`], env: {} }),
+  },
+  grafana: {
+    image: 'docker://grafana/grafana:latest',
+    sif: 'grafana',
+    port: 3000,
+    wantsGpu: false,
+    writable: ['/var/lib/grafana', '/var/log/grafana'],
+    serve: ({ port }) => ({
+      args: [],
+      env: {
+        GF_SERVER_HTTP_ADDR: '0.0.0.0',
+        GF_SERVER_HTTP_PORT: String(port),
+        GF_PATHS_DATA: '/var/lib/grafana',
+        GF_PATHS_LOGS: '/var/log/grafana',
+      },
+    }),
+  },
+};
+
+export const IMAGE_TYPES: readonly ImageType[] = [...SERVICE_TYPES, ...MONITORING_COMPONENTS];
+
+/** The catalog entry for a type, or undefined for types that run no container (faiss, file-storage, http). */
+export function catalogEntry(type: string): CatalogEntry | undefined {
+  const entry = (ENTRIES as Record<string, EntryWithoutType | undefined>)[type];
+  return entry ? { ...entry, type: type as ImageType } : undefined;
+}
+
+/** Every type that has an image, in a stable order. */
+export function catalogTypes(): ImageType[] {
+  return IMAGE_TYPES.filter((t) => ENTRIES[t] !== undefined);
+}
+
+/** One line per distinct SIF, `<sif> <ref> [alias...]`: the list containers/pull.sh reads. */
+export function catalogImageLines(): string[] {
+  const bySif = new Map<string, { image: string; types: ImageType[] }>();
+  for (const type of catalogTypes()) {
+    const e = ENTRIES[type]!;
+    const seen = bySif.get(e.sif);
+    if (seen) seen.types.push(type);
+    else bySif.set(e.sif, { image: e.image, types: [type] });
+  }
+  return [...bySif].map(([sif, { image, types }]) => [sif, image, ...types.filter((t) => t !== sif)].join(' '));
+}
+
+/** GPUs a service gets: spec.gpus when set, else one for types that want a GPU (vllm, ollama, triton). */
+export function gpusFor(spec: { type: ImageType; gpus?: number }): number {
+  return spec.gpus ?? (catalogEntry(spec.type)?.wantsGpu ? 1 : 0);
+}
+
+export function sifPath(cacheDir: string, type: ImageType): string {
+  const entry = catalogEntry(type);
+  return join(cacheDir, `${entry?.sif ?? type}.sif`);
+}
+
+/** The cache containers/pull.sh fills by default. */
+export function defaultSifCache(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  return env.AIFB_SIF_CACHE || join(cwd, 'containers', 'sif');
+}
+
+export interface ResolvedImage {
+  /** A SIF path or a registry reference, ready to follow `apptainer run`. */
+  image: string;
+  /** True when the image came from the catalog rather than spec.image. */
+  fromCatalog: boolean;
+}
+
+export interface ResolveOptions {
+  sifCache?: string;
+  /** Field path used in problems; a MonitoringStack passes e.g. `spec.grafana.image`. */
+  field?: string;
+}
+
+/**
+ * spec.image when set (validated), else the cached SIF when the cache has it,
+ * else the catalog's registry reference (Apptainer pulls it on first run).
+ */
+export function resolveImage(spec: { type: ImageType; image?: string }, opts: ResolveOptions = {}): ResolvedImage {
+  const field = opts.field ?? 'spec.image';
+  if (spec.image !== undefined) {
+    throwIfProblems(imageProblems(spec.image, field));
+    return { image: spec.image, fromCatalog: false };
+  }
+  const entry = catalogEntry(spec.type);
+  if (!entry) {
+    throwIfProblems([
+      {
+        path: field,
+        message: `type "${spec.type}" has no catalog image; set ${field} to a SIF path or docker:// reference, or use spec.command or spec.endpoint`,
+      },
+    ]);
+  }
+  if (opts.sifCache) {
+    const sif = sifPath(opts.sifCache, spec.type);
+    if (existsSync(sif)) return { image: sif, fromCatalog: true };
+  }
+  return { image: entry!.image, fromCatalog: true };
+}

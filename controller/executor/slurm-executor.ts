@@ -1,0 +1,219 @@
+// The SLURM executor: every launch is a batch job, found again by its name and
+// comment; job state comes from ONE squeue call per poll interval for all jobs.
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeJobComment, encodeJobComment, jobName } from '../../slurm/job-comment.js';
+import { shellQuote } from '../../slurm/quote.js';
+import { renderJobScript } from '../../slurm/script.js';
+import { classify } from '../../slurm/states.js';
+import type { Slurm, SlurmJob } from '../../slurm/commands.js';
+import type { Logger } from '../runtime/logger.js';
+import { launchId, ranksOf, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
+
+export interface SlurmExecutorOptions {
+  stateDir: string;
+  slurm: Slurm;
+  log: Logger;
+  /** squeue at most this often, whatever the number of jobs. */
+  pollMs?: number;
+  /** A job neither squeue nor scontrol knows is declared gone after this long. */
+  vanishWindowMs?: number;
+}
+
+interface JobRecord extends Launched {
+  jobId: string;
+  script: string;
+  /** Set while SLURM does not know the job: when it was first missing. */
+  missingSince?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SlurmExecutor implements Executor {
+  readonly name = 'slurm' as const;
+  private readonly dir: string;
+  private readonly pollMs: number;
+  private readonly vanishWindowMs: number;
+  private queue = new Map<string, SlurmJob>();
+  /** Jobs that left the queue, as scontrol last described them. */
+  private readonly departed = new Map<string, SlurmJob>();
+  private lastPoll = 0;
+  private polling?: Promise<void>;
+
+  constructor(private readonly opts: SlurmExecutorOptions) {
+    this.dir = join(opts.stateDir, 'slurm-jobs');
+    mkdirSync(this.dir, { recursive: true });
+    this.pollMs = opts.pollMs ?? 2000;
+    this.vanishWindowMs = opts.vanishWindowMs ?? 120_000;
+  }
+
+  private recordPath(id: string): string {
+    return join(this.dir, `${id}.json`);
+  }
+
+  private read(id: string): JobRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(this.recordPath(id), 'utf8')) as JobRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private write(record: JobRecord): void {
+    const tmp = `${this.recordPath(record.id)}.tmp`;
+    writeFileSync(tmp, JSON.stringify(record, null, 2));
+    renameSync(tmp, this.recordPath(record.id));
+  }
+
+  /** One squeue for everything; scontrol only for our jobs that left the queue. */
+  async refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.lastPoll < this.pollMs) return this.polling;
+    if (this.polling) return this.polling;
+    this.polling = (async () => {
+      try {
+        const jobs = await this.opts.slurm.queue();
+        this.queue = new Map(jobs.map((j) => [j.jobId, j]));
+        this.lastPoll = Date.now();
+        for (const record of await this.list()) {
+          const r = record as JobRecord;
+          if (this.queue.has(r.jobId) || this.isFinal(this.departed.get(r.jobId))) continue;
+          const shown = await this.opts.slurm.show(r.jobId);
+          if (shown) {
+            this.departed.set(r.jobId, shown);
+            if (r.missingSince) this.write({ ...r, missingSince: undefined });
+          } else if (!r.missingSince) {
+            this.write({ ...r, missingSince: Date.now() });
+          }
+        }
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  private isFinal(job: SlurmJob | undefined): boolean {
+    return job !== undefined && classify(job).phase === 'exited';
+  }
+
+  /** Our jobs in the current queue listing, by launch id (from their comments). */
+  private queuedByLaunchId(): Map<string, SlurmJob> {
+    const out = new Map<string, SlurmJob>();
+    for (const job of this.queue.values()) {
+      const ref = decodeJobComment(job.comment);
+      if (ref) out.set(launchId(ref), job);
+    }
+    return out;
+  }
+
+  async find(ref: LaunchRef): Promise<Launched | undefined> {
+    const id = launchId(ref);
+    const record = this.read(id);
+    if (record) return record;
+    // The record may be lost (a new state folder): the job comment still says who it is.
+    await this.refresh();
+    const job = this.queuedByLaunchId().get(id);
+    // Same name and attempt is not enough: an older resource of that name had another uid.
+    if (!job || decodeJobComment(job.comment)?.uid !== ref.uid) return undefined;
+    const adopted: JobRecord = { id, ref, dir: '', startedAt: job.submitTime ?? new Date().toISOString(), jobId: job.jobId, script: '' };
+    this.write(adopted);
+    return adopted;
+  }
+
+  async launch(spec: LaunchSpec): Promise<Launched> {
+    const ref: LaunchRef = { kind: spec.kind, name: spec.name, uid: spec.uid, generation: spec.generation, attempt: spec.attempt, role: spec.role };
+    const existing = await this.find(ref);
+    if (existing) return existing;
+    const id = launchId(ref);
+    mkdirSync(spec.dir, { recursive: true });
+    const script = join(spec.dir, `${spec.role}.sbatch`);
+    writeFileSync(script, this.render(spec), { mode: 0o755 });
+    const jobId = await this.opts.slurm.submit(script, { cwd: spec.dir });
+    const record: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId, script };
+    this.write(record);
+    this.opts.log.info('Submitted job', { kind: spec.kind, name: spec.name, role: spec.role, attempt: spec.attempt, jobId, script });
+    return record;
+  }
+
+  /** The job script: exactly what is submitted, kept beside the run for the user to read. */
+  render(spec: LaunchSpec): string {
+    const ranks = ranksOf(spec);
+    const lines: string[] = [];
+    if (spec.endpoint) {
+      const tmp = `${spec.endpoint.file}.tmp`;
+      lines.push(
+        `printf '{"host":"%s","port":%s,"jobId":"%s"}\\n' "$(hostname)" ${spec.endpoint.port} "$SLURM_JOB_ID" > ${shellQuote(tmp)}`,
+        `mv ${shellQuote(tmp)} ${shellQuote(spec.endpoint.file)}`,
+      );
+    }
+    const argv = spec.command.map(shellQuote).join(' ');
+    if (ranks > 1) {
+      // One process per rank; each writes its own log so progress can be followed per rank.
+      lines.push(
+        `srun --nodes=${spec.nodes ?? 1} --ntasks-per-node=${spec.tasksPerNode ?? 1} --output=${shellQuote(join(spec.dir, `${spec.role}.%t.stdout.log`))} --error=${shellQuote(join(spec.dir, `${spec.role}.%t.stderr.log`))} ${argv}`,
+      );
+    } else {
+      lines.push(`exec ${argv}`);
+    }
+    return renderJobScript({
+      jobName: jobName(spec.kind, spec.name),
+      comment: encodeJobComment(spec),
+      slurm: spec.slurm ?? {},
+      nodes: spec.nodes,
+      ntasksPerNode: spec.tasksPerNode,
+      gpus: spec.gpus,
+      output: join(spec.dir, `${spec.role}.stdout.log`),
+      error: join(spec.dir, `${spec.role}.stderr.log`),
+      workdir: spec.dir,
+      env: spec.env,
+      lines,
+    });
+  }
+
+  async state(launched: Launched): Promise<LaunchState> {
+    const record = (this.read(launched.id) ?? launched) as JobRecord;
+    await this.refresh();
+    const job = this.queue.get(record.jobId) ?? this.departed.get(record.jobId);
+    if (!job) {
+      const fresh = this.read(launched.id) as JobRecord | undefined;
+      if (fresh?.missingSince && Date.now() - fresh.missingSince > this.vanishWindowMs) {
+        return { state: 'exited', exitCode: null, reason: `job ${record.jobId} is unknown to SLURM (purged before its end was seen)`, retryable: true };
+      }
+      return { state: 'pending', reason: 'Unknown' };
+    }
+    const c = classify(job);
+    if (c.phase === 'pending') return { state: 'pending', reason: c.reason };
+    if (c.phase === 'running') return { state: 'running', node: c.nodes };
+    return { state: 'exited', exitCode: c.exitCode ?? null, reason: c.reason, retryable: c.retryable };
+  }
+
+  async stop(launched: Launched, graceMs = 30_000): Promise<void> {
+    const record = (this.read(launched.id) ?? launched) as JobRecord;
+    if (!record.jobId) return;
+    await this.opts.slurm.cancel(record.jobId);
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+      await this.refresh(true);
+      const job = this.queue.get(record.jobId);
+      if (!job || classify(job).phase === 'exited') return;
+      await sleep(500);
+    }
+    this.opts.log.warn('Job still listed after scancel', { jobId: record.jobId, id: launched.id });
+  }
+
+  async list(): Promise<Launched[]> {
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => this.read(f.slice(0, -'.json'.length)))
+      .filter((r): r is JobRecord => r !== undefined);
+  }
+
+  async forget(launched: Launched): Promise<void> {
+    rmSync(this.recordPath(launched.id), { force: true });
+  }
+
+  /** Every aifb job SLURM lists now, mine or not (for `aifbctl` and the restart test). */
+  listedJobs(): SlurmJob[] {
+    return [...this.queue.values()].filter((j) => decodeJobComment(j.comment) !== undefined);
+  }
+}

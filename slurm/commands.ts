@@ -1,0 +1,267 @@
+// The one place aifb runs SLURM binaries (sbatch, squeue, scontrol, scancel):
+// each call has a timeout and an abort signal, and failures become typed errors.
+import { execa } from 'execa';
+
+export interface SlurmJob {
+  jobId: string;
+  name: string;
+  comment: string;
+  /** Base state: PENDING RUNNING COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL PREEMPTED BOOT_FAIL OUT_OF_MEMORY REQUEUED COMPLETING ... */
+  state: string;
+  reason?: string;
+  nodes?: string;
+  exitCode?: number | null;
+  signal?: number | null;
+  /** ISO 8601 times; absent when SLURM has none. */
+  submitTime?: string;
+  startTime?: string;
+  endTime?: string;
+}
+
+/** slurmctld could not be reached (down, restarting, or overloaded); retrying later may work. */
+export class SlurmUnavailable extends Error {
+  constructor(
+    readonly argv: string[],
+    detail: string,
+  ) {
+    super(
+      `SLURM is unavailable: ${argv[0]} could not reach slurmctld (${detail}). ` +
+        'Check that slurmctld runs and answers ("scontrol ping"); aifb retries on its own.',
+    );
+    this.name = 'SlurmUnavailable';
+  }
+}
+
+/** A SLURM command failed for a reason other than an unreachable controller; carries its stderr. */
+export class SlurmCommandError extends Error {
+  constructor(
+    readonly argv: string[],
+    readonly stderr: string,
+    readonly exitCode?: number,
+  ) {
+    super(`${argv.join(' ')} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ''}: ${stderr.trim() || 'no error output'}`);
+    this.name = 'SlurmCommandError';
+  }
+}
+
+export interface SlurmOptions {
+  /** Per command; SLURM clients retry an absent slurmctld for ~10 s (scontrol ~20 s) before giving up. */
+  timeoutMs?: number;
+  /** Called with each argv before it runs (the benchmark counts commands per poll). */
+  onCommand?: (argv: string[]) => void;
+  /** Extra environment for the commands, e.g. SLURM_CONF. */
+  env?: Record<string, string>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+const UNREACHABLE =
+  /Unable to contact slurm controller|Socket timed out|Connection refused|Zero Bytes were transmitted|Communication connection failure|Transport endpoint is not connected|Slurm backup controller in standby mode/i;
+const INVALID_JOB = /Invalid job id specified/i;
+const JOB_ID = /^\d+(_\d+)?$/;
+const ALREADY_DONE = /already completing or completed|Invalid job id specified/i;
+
+export class Slurm {
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: SlurmOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** Submits a batch script; returns the job id. */
+  async submit(scriptPath: string, opts: CallOptions & { cwd?: string } = {}): Promise<string> {
+    const argv = ['sbatch', '--parsable', scriptPath];
+    const r = await this.run(argv, opts, opts.cwd);
+    if (r.exitCode !== 0) throw this.failure(argv, r);
+    // --parsable prints "<id>" or "<id>;<cluster>".
+    const jobId = r.stdout.trim().split(';')[0];
+    if (!JOB_ID.test(jobId)) throw new SlurmCommandError(argv, `unexpected output ${JSON.stringify(r.stdout)}`, r.exitCode);
+    return jobId;
+  }
+
+  /**
+   * This user's jobs, from ONE `squeue --json` call. By default only aifb's jobs
+   * (names starting with `aifb-`); `all: true` keeps every job of the user.
+   */
+  async queue(opts: CallOptions & { all?: boolean } = {}): Promise<SlurmJob[]> {
+    // --me: newer SLURM honours filters with --json; 22.05 ignores them, hence the
+    // user check below as well.
+    const argv = ['squeue', '--json', '--me'];
+    const r = await this.run(argv, opts);
+    if (r.exitCode !== 0) throw this.failure(argv, r);
+    let doc: { errors?: Array<{ error?: string; description?: string; source?: string }>; jobs?: unknown[] };
+    try {
+      doc = JSON.parse(r.stdout);
+    } catch {
+      throw new SlurmCommandError(argv, `output is not JSON: ${r.stdout.slice(0, 200)}`, r.exitCode);
+    }
+    const errors = doc.errors ?? [];
+    if (errors.length > 0) {
+      const text = errors.map((e) => [e.source, e.description, e.error].filter(Boolean).join(': ')).join('; ');
+      // 22.05 reports an unreachable controller only as a failed slurm_load_jobs.
+      if (errors.some((e) => e.source === 'slurm_load_jobs') || UNREACHABLE.test(text + r.stderr)) throw new SlurmUnavailable(argv, text);
+      throw new SlurmCommandError(argv, text, r.exitCode);
+    }
+    const uid = process.getuid?.();
+    const jobs: SlurmJob[] = [];
+    for (const raw of doc.jobs ?? []) {
+      const j = raw as Record<string, unknown>;
+      if (uid !== undefined && typeof j.user_id === 'number' && j.user_id !== uid) continue;
+      const job = fromSqueue(j);
+      if (opts.all || job.name.startsWith('aifb-')) jobs.push(job);
+    }
+    return jobs;
+  }
+
+  /** One job from `scontrol show job`; undefined once SLURM has forgotten it (MinJobAge passed). */
+  async show(jobId: string, opts: CallOptions = {}): Promise<SlurmJob | undefined> {
+    checkJobId(jobId);
+    const argv = ['scontrol', 'show', 'job', '-o', jobId];
+    const r = await this.run(argv, opts);
+    if (r.exitCode !== 0) {
+      if (INVALID_JOB.test(r.stderr)) return undefined;
+      throw this.failure(argv, r);
+    }
+    const line = r.stdout.split('\n').find((l) => l.startsWith(`JobId=${jobId} `)) ?? r.stdout.split('\n')[0];
+    if (!line?.trim()) return undefined;
+    return fromScontrol(parseScontrolLine(line));
+  }
+
+  /**
+   * Cancels a job; a job that is already gone is not an error. `signal` as a
+   * string (e.g. 'USR1') is sent to the batch shell and every step instead of
+   * ending the job; as an AbortSignal it aborts this call.
+   */
+  async cancel(jobId: string, opts: Omit<CallOptions, 'signal'> & { signal?: string | AbortSignal } = {}): Promise<void> {
+    checkJobId(jobId);
+    const send = typeof opts.signal === 'string' ? opts.signal : undefined;
+    const abort = typeof opts.signal === 'string' ? undefined : opts.signal;
+    if (send !== undefined && !/^(SIG)?[A-Z0-9]+$/.test(send)) throw new Error(`invalid signal ${JSON.stringify(send)}: use a name like USR1 or TERM`);
+    const argv = ['scancel', ...(send ? ['--full', `--signal=${send}`] : []), jobId];
+    const r = await this.run(argv, { timeoutMs: opts.timeoutMs, signal: abort });
+    if (r.exitCode !== 0 && !ALREADY_DONE.test(r.stderr)) throw this.failure(argv, r);
+  }
+
+  private async run(argv: string[], opts: CallOptions, cwd?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    this.options.onCommand?.(argv);
+    const timeout = opts.timeoutMs ?? this.timeoutMs;
+    const r = await execa(argv[0], argv.slice(1), {
+      reject: false,
+      timeout,
+      cancelSignal: opts.signal,
+      cwd,
+      env: this.options.env,
+      stdin: 'ignore',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (r.isCanceled) throw opts.signal?.reason ?? new Error(`${argv[0]} was aborted`);
+    if (r.timedOut) throw new SlurmUnavailable(argv, `no answer within ${Math.round(timeout / 1000)} s`);
+    if (r.failed && r.exitCode === undefined) {
+      const missing = (r as { code?: string }).code === 'ENOENT';
+      throw new SlurmCommandError(
+        argv,
+        missing ? `${argv[0]} was not found on PATH: run aifb on a SLURM login node, or start the test cluster with scripts/slurm-up.sh` : (r.message ?? String(r.cause)),
+      );
+    }
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  private failure(argv: string[], r: { exitCode: number; stderr: string }): Error {
+    if (UNREACHABLE.test(r.stderr)) return new SlurmUnavailable(argv, r.stderr.trim().split('\n').pop() ?? '');
+    return new SlurmCommandError(argv, r.stderr, r.exitCode);
+  }
+}
+
+function checkJobId(jobId: string): void {
+  // argv never meets a shell, but "-x" would still read as an option.
+  if (!JOB_ID.test(jobId)) throw new Error(`invalid SLURM job id ${JSON.stringify(jobId)}: expected digits like "12345"`);
+}
+
+/** SLURM's state strings carry flags (`CANCELLED by 0`, `COMPLETED+`); keep the base. */
+function baseState(s: unknown): string {
+  const v = Array.isArray(s) ? s[0] : s;
+  return String(v ?? 'UNKNOWN').trim().split(/[\s+]/)[0].toUpperCase();
+}
+
+/** squeue epoch seconds (22.05: a number; newer: {set, number}) to ISO; 0 means unset. */
+function epoch(v: unknown): string | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'object' && v && (v as { set?: boolean }).set !== false ? (v as { number?: number }).number : undefined;
+  return typeof n === 'number' && n > 0 ? new Date(n * 1000).toISOString() : undefined;
+}
+
+function fromSqueue(j: Record<string, unknown>): SlurmJob {
+  let exitCode: number | null = null;
+  let signal: number | null = null;
+  const ec = j.exit_code;
+  if (typeof ec === 'number') {
+    // 22.05 gives the raw wait status: code in the high byte, signal in the low bits.
+    exitCode = (ec >> 8) & 0xff;
+    signal = ec & 0x7f;
+  } else if (ec && typeof ec === 'object') {
+    const o = ec as { return_code?: unknown; signal?: { id?: unknown } };
+    const rc = o.return_code;
+    exitCode = typeof rc === 'number' ? rc : typeof rc === 'object' && rc ? ((rc as { number?: number }).number ?? null) : null;
+    const sid = o.signal?.id;
+    signal = typeof sid === 'number' ? sid : typeof sid === 'object' && sid ? ((sid as { number?: number }).number ?? null) : null;
+  }
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    jobId: String(j.job_id),
+    name: String(j.name ?? ''),
+    comment: String(j.comment ?? ''),
+    state: baseState(j.job_state),
+    reason: str(j.state_reason),
+    nodes: str(j.nodes),
+    exitCode,
+    signal,
+    submitTime: epoch(j.submit_time),
+    startTime: epoch(j.start_time),
+    endTime: epoch(j.end_time),
+  };
+}
+
+/**
+ * `Key=value Key2=value with spaces ...` to a map. A value runs until the next
+ * ` Key=`; keys hold letters, digits and `_ / :` (`AllocNode:Sid`, `CPUs/Task`).
+ */
+export function parseScontrolLine(line: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const keyRe = /(?:^|\s)([A-Za-z][A-Za-z0-9_/:]*)=/g;
+  const starts: Array<{ key: string; valueStart: number; keyStart: number }> = [];
+  for (let m = keyRe.exec(line); m; m = keyRe.exec(line)) {
+    starts.push({ key: m[1], keyStart: m.index, valueStart: m.index + m[0].length });
+  }
+  starts.forEach((s, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1].keyStart : line.length;
+    if (!out.has(s.key)) out.set(s.key, line.slice(s.valueStart, end).trim());
+  });
+  return out;
+}
+
+/** scontrol prints local time without a zone, or Unknown/None/N/A. */
+function localTime(v: string | undefined): string | undefined {
+  if (!v || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(v)) return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+function fromScontrol(f: Map<string, string>): SlurmJob {
+  const none = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === '(null)' || v === 'None' ? undefined : v);
+  const [code, sig] = (f.get('ExitCode') ?? '').split(':');
+  return {
+    jobId: f.get('JobId') ?? '',
+    name: f.get('JobName') ?? '',
+    comment: none(f.get('Comment')) ?? '',
+    state: baseState(f.get('JobState')),
+    reason: none(f.get('Reason')),
+    nodes: none(f.get('NodeList')),
+    exitCode: /^\d+$/.test(code ?? '') ? Number(code) : null,
+    signal: /^\d+$/.test(sig ?? '') ? Number(sig) : null,
+    submitTime: localTime(f.get('SubmitTime')),
+    startTime: localTime(f.get('StartTime')),
+    endTime: localTime(f.get('EndTime')),
+  };
+}

@@ -1,0 +1,184 @@
+// Renders the batch script aifb submits: #SBATCH directives from a validated
+// SlurmSpec, quoted environment, then the caller's body. Users read it as is.
+import type { SlurmSpec } from '../controller/api/schemas.js';
+import { describeProblems } from '../controller/api/validate.js';
+import {
+  shellQuote,
+  validateAccount,
+  validateConstraint,
+  validateGres,
+  validateJobName,
+  validateMem,
+  validatePartition,
+  validateQos,
+  validateSignal,
+  validateTime,
+  type FieldProblem,
+} from './quote.js';
+
+/** Every problem found in the SLURM settings of one launch, each with its field path and fix. */
+export class SlurmSpecError extends Error {
+  constructor(readonly problems: FieldProblem[]) {
+    super(`invalid SLURM settings: ${describeProblems(problems)}`);
+    this.name = 'SlurmSpecError';
+  }
+}
+
+export interface JobScriptOptions {
+  jobName: string;
+  comment: string;
+  slurm: SlurmSpec;
+  /** Override slurm.nodes / slurm.ntasksPerNode (a runner's spread). */
+  nodes?: number;
+  ntasksPerNode?: number;
+  /** Adds --gres=gpu:N unless slurm.gres is set. */
+  gpus?: number;
+  output: string;
+  error: string;
+  workdir: string;
+  env?: Record<string, string>;
+  /** Shell lines of the body; the caller quotes its own values with shellQuote. */
+  lines: string[];
+  /** --signal value, e.g. 'B:USR1@300'. */
+  signal?: string;
+  /** Where `slurm` sits in the resource, for problem paths (default `spec.slurm`). */
+  slurmPath?: string;
+  /** Where `env` sits in the resource, for problem paths (default `spec.env`). */
+  envPath?: string;
+}
+
+// aifb finds its jobs by name and comment and retries on its own; a user's
+// extra directive must not change those.
+const RESERVED = new Set(['job-name', 'comment', 'output', 'error', 'chdir', 'requeue', 'no-requeue', 'array', 'wrap', 'parsable']);
+
+/**
+ * Quoting for an #SBATCH line: sbatch's own parser honours single quotes and,
+ * unlike a shell, treats a backslash as an escape even inside them.
+ */
+function directiveQuote(s: string): string {
+  const q = shellQuote(s);
+  return q === s ? s : `'${s.replace(/\\/g, '\\\\').replace(/'/g, `'\\''`)}'`;
+}
+
+function positiveInt(path: string, n: number | undefined, problems: FieldProblem[]): number | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    problems.push({ path, message: `${n} is not a whole number of at least 1` });
+    return undefined;
+  }
+  return n;
+}
+
+/** A path sbatch writes to or runs in: free text, but one line. */
+function oneLine(path: string, value: string, problems: FieldProblem[]): void {
+  if (value === '') problems.push({ path, message: 'is empty; give a path' });
+  else if (/[\r\n\0]/.test(value)) problems.push({ path, message: `${JSON.stringify(value)} contains a line break or NUL byte; use a path on one line` });
+}
+
+export function renderJobScript(opts: JobScriptOptions): string {
+  const sp = opts.slurmPath ?? 'spec.slurm';
+  const ep = opts.envPath ?? 'spec.env';
+  const s = opts.slurm;
+  const problems: FieldProblem[] = [];
+  const add = (p: FieldProblem | undefined): void => {
+    if (p) problems.push(p);
+  };
+  const directives: string[] = [];
+  const d = (option: string, value?: string | number): void => {
+    directives.push(value === undefined ? `#SBATCH --${option}` : `#SBATCH --${option}=${directiveQuote(String(value))}`);
+  };
+
+  add(validateJobName(opts.jobName, 'metadata.name'));
+  if (/[\s\r\n\0'"\\]/.test(opts.comment) || opts.comment === '') {
+    problems.push({ path: 'comment', message: `${JSON.stringify(opts.comment)} must be one word (use encodeJobComment)` });
+  }
+  if (s.partition !== undefined) add(validatePartition(s.partition, `${sp}.partition`));
+  if (s.account !== undefined) add(validateAccount(s.account, `${sp}.account`));
+  if (s.time !== undefined) add(validateTime(s.time, `${sp}.time`));
+  if (s.mem !== undefined) add(validateMem(s.mem, `${sp}.mem`));
+  if (s.gres !== undefined) add(validateGres(s.gres, `${sp}.gres`));
+  if (s.qos !== undefined) add(validateQos(s.qos, `${sp}.qos`));
+  if (s.constraint !== undefined) add(validateConstraint(s.constraint, `${sp}.constraint`));
+  if (opts.signal !== undefined) add(validateSignal(opts.signal, 'signal'));
+  const nodes = positiveInt(opts.nodes !== undefined ? 'nodes' : `${sp}.nodes`, opts.nodes ?? s.nodes, problems);
+  const ntasks = positiveInt(`${sp}.ntasks`, s.ntasks, problems);
+  const perNode = positiveInt(
+    opts.ntasksPerNode !== undefined ? 'ntasksPerNode' : `${sp}.ntasksPerNode`,
+    opts.ntasksPerNode ?? s.ntasksPerNode,
+    problems,
+  );
+  const cpus = positiveInt(`${sp}.cpusPerTask`, s.cpusPerTask, problems);
+  let gres = s.gres;
+  if (gres === undefined && opts.gpus !== undefined && opts.gpus !== 0) {
+    const gpus = positiveInt('gpus', opts.gpus, problems);
+    if (gpus !== undefined) gres = `gpu:${gpus}`;
+  }
+  oneLine('output', opts.output, problems);
+  oneLine('error', opts.error, problems);
+  oneLine('workdir', opts.workdir, problems);
+
+  const extra: string[] = [];
+  (s.extraDirectives ?? []).forEach((raw, i) => {
+    const path = `${sp}.extraDirectives[${i}]`;
+    const line = raw.trim();
+    if (/[\r\n\0]/.test(raw)) {
+      problems.push({ path, message: `${JSON.stringify(raw)} spans several lines; give one directive per list item, e.g. "--mail-type=END"` });
+      return;
+    }
+    const m = line.match(/^--([A-Za-z][A-Za-z0-9-]*)(?:[= ]\s*(.*))?$/);
+    if (!m) {
+      problems.push({ path, message: `${JSON.stringify(raw)} is not an sbatch option; write it as "--option=value" or "--flag" (long form, starting with "--")` });
+      return;
+    }
+    const [, option, value] = m;
+    if (RESERVED.has(option.toLowerCase())) {
+      problems.push({ path, message: `--${option} is set by aifb (it finds and retries its jobs by name and comment); remove this directive` });
+      return;
+    }
+    extra.push(value === undefined ? `#SBATCH --${option}` : `#SBATCH --${option}=${directiveQuote(value)}`);
+  });
+
+  const env = Object.entries(opts.env ?? {});
+  for (const [key, value] of env) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      problems.push({ path: `${ep}.${key}`, message: `${JSON.stringify(key)} is not an environment variable name; use letters, digits and "_", not starting with a digit` });
+    }
+    if (value.includes('\0')) problems.push({ path: `${ep}.${key}`, message: 'contains a NUL byte, which no environment variable can hold; remove it' });
+  }
+
+  if (problems.length > 0) throw new SlurmSpecError(problems);
+
+  d('job-name', opts.jobName);
+  d('comment', opts.comment);
+  if (s.partition !== undefined) d('partition', s.partition);
+  if (s.account !== undefined) d('account', s.account);
+  if (s.time !== undefined) d('time', s.time);
+  if (nodes !== undefined) d('nodes', nodes);
+  if (ntasks !== undefined) d('ntasks', ntasks);
+  if (perNode !== undefined) d('ntasks-per-node', perNode);
+  if (cpus !== undefined) d('cpus-per-task', cpus);
+  if (s.mem !== undefined) d('mem', s.mem);
+  if (gres !== undefined) d('gres', gres);
+  if (s.qos !== undefined) d('qos', s.qos);
+  if (s.constraint !== undefined) d('constraint', s.constraint);
+  if (s.exclusive) d('exclusive');
+  d('output', opts.output);
+  d('error', opts.error);
+  d('chdir', opts.workdir);
+  // aifb counts attempts itself; a SLURM requeue would be an attempt it cannot see.
+  d('no-requeue');
+  if (opts.signal !== undefined) d('signal', opts.signal);
+
+  return [
+    '#!/bin/bash',
+    '# Submitted by aifb. The #SBATCH lines come from the resource spec; values are quoted.',
+    ...directives,
+    ...extra,
+    '',
+    'set -euo pipefail',
+    ...env.map(([key, value]) => `export ${key}=${shellQuote(value)}`),
+    '',
+    ...opts.lines,
+    '',
+  ].join('\n');
+}

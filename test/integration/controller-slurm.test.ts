@@ -1,0 +1,159 @@
+// The controller with the SLURM executor against the real single-node SLURM:
+// services and runners as batch jobs, failures injected through SLURM itself.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { api, startController, stopProcess, until, workspace, type ControllerProcess, type Workspace } from '../e2e/harness.js';
+import { allJobs, cancelAifbJobs, envWithFakes, requireSlurm, setNode } from './slurm-harness.js';
+
+const started: ControllerProcess[] = [];
+let stateOfNode: 'down' | 'up' = 'up';
+
+beforeAll(() => requireSlurm());
+afterEach(async () => {
+  for (const c of started.splice(0)) await stopProcess(c.child);
+  if (stateOfNode === 'down') setNode('resume');
+  stateOfNode = 'up';
+  cancelAifbJobs();
+});
+afterAll(() => cancelAifbJobs());
+
+async function controllerOn(ws: Workspace, fakeLog?: string): Promise<ControllerProcess> {
+  const env: Record<string, string> = envWithFakes();
+  if (fakeLog) env.AIFB_FAKE_APPTAINER_LOG = fakeLog;
+  const c = await startController(ws, ['--executor', 'slurm', '--poll', '1s'], env);
+  started.push(c);
+  return c;
+}
+
+function benchmarkYaml(name: string, opts: { duration?: string; serviceRef?: string; retries?: number } = {}): string {
+  return [
+    'apiVersion: aifb.io/v1alpha1',
+    'kind: Benchmark',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    ...(opts.serviceRef ? [`  serviceRef: ${opts.serviceRef}`] : []),
+    '  workload: { type: file-storage, basePath: /tmp/aifb-slurm-test }',
+    `  load: { workers: 2, duration: ${opts.duration ?? '3s'} }`,
+    `  retries: { max: ${opts.retries ?? 2}, backoff: 1s }`,
+    '',
+  ].join('\n');
+}
+
+async function phaseOf(c: ControllerProcess, kind: string, name: string): Promise<any> {
+  return (await api(c.url, `/api/v1/${kind}/${name}`)).body;
+}
+
+async function waitPhase(c: ControllerProcess, kind: string, name: string, phases: string[], ms = 90_000): Promise<any> {
+  return until(`${kind}/${name} in ${phases.join('|')}`, async () => {
+    const v = await phaseOf(c, kind, name);
+    return phases.includes(v.status?.phase) ? v : undefined;
+  }, ms, 300);
+}
+
+describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
+  it('runs a service (container through apptainer, GPU) and its benchmark as jobs, and cancels the service when deleted', async () => {
+    const ws = workspace();
+    const fakeLog = join(ws.dir, 'apptainer.jsonl');
+    const c = await controllerOn(ws, fakeLog);
+    writeFileSync(
+      join(ws.resources, 'db.yaml'),
+      ['apiVersion: aifb.io/v1alpha1', 'kind: Service', 'metadata:', '  name: db', 'spec:', '  type: postgresql', '  port: 55432', '  gpus: 1', '  env: { EXTRA: "$(touch /tmp/aifb-pwned) `id`" }', '  readiness: { timeout: 60s, interval: 1s }', ''].join('\n'),
+    );
+    writeFileSync(join(ws.resources, 'load.yaml'), benchmarkYaml('load', { serviceRef: 'db' }));
+    const svc = await waitPhase(c, 'services', 'db', ['Ready', 'Failed']);
+    expect(svc.status.phase, JSON.stringify(svc.status)).toBe('Ready');
+    expect(svc.status.endpoint.port).toBe(55432);
+    const bench = await waitPhase(c, 'benchmarks', 'load', ['Succeeded', 'Failed']);
+    expect(bench.status.phase, JSON.stringify(bench.status)).toBe('Succeeded');
+
+    // What was submitted: tagged jobs, the GPU asked for, the script kept beside the run.
+    const jobs = allJobs().filter((j) => j.name === 'aifb-service-db' || j.name === 'aifb-benchmark-load');
+    expect(jobs.map((j) => j.name).sort()).toEqual(['aifb-benchmark-load', 'aifb-service-db']);
+    expect(jobs.find((j) => j.name === 'aifb-service-db')!.comment).toMatch(/kind=Service/);
+    const serviceDir = join(ws.state, 'services', 'db', 'g1-a1');
+    const script = readFileSync(join(serviceDir, 'service.sbatch'), 'utf8');
+    expect(script).toMatch(/^#SBATCH --gres=gpu:1$/m);
+    expect(script).toMatch(/^#SBATCH --job-name=aifb-service-db$/m);
+    const argv = JSON.parse(readFileSync(fakeLog, 'utf8').trim().split('\n')[0]);
+    expect(argv.argv ?? argv).toEqual(expect.arrayContaining(['run', '--nv', 'docker://postgres:16']));
+    expect(existsSync('/tmp/aifb-pwned')).toBe(false);
+
+    // Deleting the service cancels its job.
+    const serviceJob = jobs.find((j) => j.name === 'aifb-service-db')!;
+    execFileSync('rm', [join(ws.resources, 'db.yaml')]);
+    await until('the service job to end', () => {
+      const j = allJobs().find((x) => x.jobId === serviceJob.jobId);
+      return !j || !['RUNNING', 'PENDING', 'COMPLETING'].includes(j.state) ? true : undefined;
+    }, 60_000);
+  });
+
+  it('retries a runner job lost to NODE_FAIL and still succeeds', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    writeFileSync(join(ws.resources, 'nf.yaml'), benchmarkYaml('nodefail', { duration: '20s' }));
+    await until('the runner job to run', () => allJobs().some((j) => j.name === 'aifb-benchmark-nodefail' && j.state === 'RUNNING') || undefined, 60_000);
+    await waitPhase(c, 'benchmarks', 'nodefail', ['Running']);
+    setNode('down');
+    stateOfNode = 'down';
+    await until('NODE_FAIL', () => allJobs().some((j) => j.name === 'aifb-benchmark-nodefail' && j.state === 'NODE_FAIL') || undefined, 60_000);
+    await waitPhase(c, 'benchmarks', 'nodefail', ['Retrying', 'Starting', 'Failed'], 30_000);
+    setNode('resume');
+    stateOfNode = 'up';
+    const done = await waitPhase(c, 'benchmarks', 'nodefail', ['Succeeded', 'Failed'], 120_000);
+    expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
+    expect(done.status.attempts).toBe(2);
+    expect(done.events.some((e: any) => e.reason === 'Retrying' && /NODE_FAIL/.test(e.message))).toBe(true);
+  });
+
+  it('reports a job cancelled from outside with that reason, without retrying', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    writeFileSync(join(ws.resources, 'cx.yaml'), benchmarkYaml('cancelled', { duration: '60s' }));
+    const job = await until('the runner job to run', () => allJobs().find((j) => j.name === 'aifb-benchmark-cancelled' && j.state === 'RUNNING'), 60_000);
+    execFileSync('scancel', [job.jobId]);
+    const done = await waitPhase(c, 'benchmarks', 'cancelled', ['Failed', 'Succeeded'], 60_000);
+    expect(done.status.phase).toBe('Failed');
+    expect(done.status.message).toMatch(/CANCELLED/);
+    expect(done.status.attempts).toBe(1);
+    const file = parse(readFileSync(join(ws.resources, 'cx.yaml'), 'utf8'));
+    await until('status in the file', () => (parse(readFileSync(join(ws.resources, 'cx.yaml'), 'utf8')).status?.phase === 'Failed' ? true : undefined), 10_000);
+    expect(file.spec.load.duration).toBe('60s');
+  });
+
+  it('after kill -9 and a restart, adopts the running job: nothing is submitted twice', async () => {
+    const ws = workspace();
+    const first = await controllerOn(ws);
+    writeFileSync(join(ws.resources, 'k.yaml'), benchmarkYaml('killed', { duration: '8s' }));
+    await until('the runner job to run', () => allJobs().find((j) => j.name === 'aifb-benchmark-killed' && j.state === 'RUNNING'), 60_000);
+    await stopProcess(first.child, 'SIGKILL');
+    const second = await controllerOn(ws);
+    const done = await waitPhase(second, 'benchmarks', 'killed', ['Succeeded', 'Failed']);
+    expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
+    const jobs = allJobs().filter((j) => j.name === 'aifb-benchmark-killed');
+    expect(jobs).toHaveLength(1);
+    expect(new Set(jobs.map((j) => j.comment)).size).toBe(1);
+    expect(readdirSync(join(ws.state, 'runs', 'killed'))).toEqual(['killed-g1-a1']);
+  });
+
+  it('keeps running while slurmctld is down and catches up when it returns', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    writeFileSync(join(ws.resources, 'o.yaml'), benchmarkYaml('outage', { duration: '6s' }));
+    await until('the runner job to run', () => allJobs().find((j) => j.name === 'aifb-benchmark-outage' && j.state === 'RUNNING'), 60_000);
+    execFileSync('bash', ['scripts/slurm-down.sh', '--ctld-only']);
+    try {
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect((await api(c.url, '/healthz')).status).toBe(200);
+      expect(c.child.exitCode).toBeNull();
+    } finally {
+      execFileSync('bash', ['scripts/slurm-up.sh', '--ctld-only'], { stdio: 'ignore' });
+    }
+    const done = await waitPhase(c, 'benchmarks', 'outage', ['Succeeded', 'Failed'], 120_000);
+    expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
+    expect(done.status.attempts).toBe(1);
+  });
+});

@@ -1,0 +1,52 @@
+// Helpers for tests against the real single-node SLURM that scripts/slurm-up.sh
+// starts: what squeue and scontrol say, the node, and the stand-in apptainer.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from '../e2e/harness.js';
+
+export const FAKES = join(ROOT, 'test/fakes');
+
+export function requireSlurm(): void {
+  try {
+    execFileSync('scontrol', ['ping'], { stdio: 'pipe', timeout: 10_000 });
+  } catch {
+    throw new Error('SLURM does not answer: run scripts/slurm-up.sh first (bash scripts/test-all.sh does)');
+  }
+}
+
+export function nodeName(): string {
+  return execFileSync('sinfo', ['-h', '-o', '%N'], { encoding: 'utf8' }).trim().split('\n')[0];
+}
+
+export interface ListedJob {
+  jobId: string;
+  name: string;
+  comment: string;
+  state: string;
+}
+
+/** Every job SLURM still knows (queue and recently finished), from scontrol. */
+export function allJobs(): ListedJob[] {
+  const out = execFileSync('scontrol', ['show', 'job', '-o'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('JobId='))
+    .map((l) => ({
+      jobId: /JobId=(\d+)/.exec(l)![1],
+      name: /JobName=(\S+)/.exec(l)?.[1] ?? '',
+      comment: /Comment=(\S*)/.exec(l)?.[1] ?? '',
+      state: /JobState=(\S+)/.exec(l)?.[1] ?? '',
+    }));
+}
+
+export function cancelAifbJobs(): void {
+  for (const j of allJobs()) if (j.name.startsWith('aifb-') && ['PENDING', 'RUNNING', 'CONFIGURING'].includes(j.state)) execFileSync('scancel', [j.jobId]);
+}
+
+export function setNode(state: 'down' | 'resume', reason = 'aifb-test'): void {
+  const args = ['update', `nodename=${nodeName()}`, `state=${state}`];
+  if (state === 'down') args.push(`reason=${reason}`);
+  execFileSync('scontrol', args);
+}
+
+export const envWithFakes = (): Record<string, string> => ({ PATH: `${FAKES}:${process.env.PATH}` });

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ServiceSpec } from '../../../controller/api/schemas.js';
+import { runCommand } from '../../../containers/apptainer.js';
+import { ContainerSpecError } from '../../../containers/errors.js';
+import { serviceContainer } from '../../../containers/service-container.js';
+
+const spec = (s: Record<string, unknown>) => ServiceSpec.parse(s);
+
+describe('serviceContainer', () => {
+  it('gives a catalog service its image, port, serving args and writable binds', () => {
+    const c = serviceContainer(spec({ type: 'postgresql', port: 5544 }), { dataDir: '/scratch/run1' });
+    expect(c.image).toBe('docker://postgres:16');
+    expect(c.fromCatalog).toBe(true);
+    expect(c.port).toBe(5544);
+    expect(c.args).toEqual(['postgres', '-p', '5544']);
+    expect(c.env).toMatchObject({ PGPORT: '5544', POSTGRES_DB: 'aifb' });
+    expect(c.binds).toEqual(['/scratch/run1/var_lib_postgresql_data:/var/lib/postgresql/data', '/scratch/run1/var_run_postgresql:/var/run/postgresql']);
+    expect(c.writableDirs).toEqual(['/scratch/run1/var_lib_postgresql_data', '/scratch/run1/var_run_postgresql']);
+  });
+
+  it('lets spec.args replace the defaults, spec.env override single variables, and user binds win', () => {
+    const c = serviceContainer(
+      spec({ type: 'vllm', model: 'm', gpus: 1, args: ['--model', 'other', '--port', '8000'], env: { HF_HOME: '/hf' }, binds: ['/scratch/hf:/hf'] }),
+      {},
+    );
+    expect(c.args).toEqual(['--model', 'other', '--port', '8000']);
+    expect(c.env).toEqual({ HF_HOME: '/hf' });
+    expect(c.binds).toEqual(['/scratch/hf:/hf']);
+    expect(runCommand(c)).toEqual(['apptainer', 'run', '--nv', '--bind', '/scratch/hf:/hf', '--env', 'HF_HOME=/hf', 'docker://vllm/vllm-openai:latest', '--model', 'other', '--port', '8000']);
+
+    const pg = serviceContainer(spec({ type: 'postgresql', env: { POSTGRES_PASSWORD: 's3cret' }, binds: ['/fast/pg:/var/lib/postgresql/data'] }), { dataDir: '/d' });
+    expect(pg.env.POSTGRES_PASSWORD).toBe('s3cret');
+    expect(pg.binds).toEqual(['/d/var_run_postgresql:/var/run/postgresql', '/fast/pg:/var/lib/postgresql/data']);
+  });
+
+  it("passes the model to the serving args and uses the type's default port and GPUs", () => {
+    const c = serviceContainer(spec({ type: 'vllm', model: 'Qwen/Qwen2.5-0.5B' }));
+    expect(c.port).toBe(8000);
+    expect(c.args).toEqual(['--model', 'Qwen/Qwen2.5-0.5B', '--port', '8000', '--host', '0.0.0.0']);
+    // Unset gpus takes the catalog default: vLLM wants one GPU, PostgreSQL none, and 0 means none.
+    expect(c.gpus).toBe(1);
+    expect(runCommand(c)).toContain('--nv');
+    expect(serviceContainer(spec({ type: 'vllm', gpus: 0 })).gpus).toBe(0);
+    expect(serviceContainer(spec({ type: 'postgresql' })).gpus).toBe(0);
+    expect(serviceContainer(spec({ type: 'vllm', gpus: 4 })).gpus).toBe(4);
+  });
+
+  it('asks for spec.port when a custom image has no catalog type', () => {
+    try {
+      serviceContainer(spec({ type: 'http', image: 'docker://ghcr.io/acme/echo:1' }));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ContainerSpecError);
+      expect((e as ContainerSpecError).problems[0].path).toBe('spec.port');
+    }
+    expect(serviceContainer(spec({ type: 'http', image: 'docker://ghcr.io/acme/echo:1', port: 8080 })).args).toEqual([]);
+  });
+
+  it('reports image, port, bind and env problems together', () => {
+    try {
+      serviceContainer(spec({ type: 'faiss', binds: ['/a:/b,/c:/d'], env: { 'NO-DASH': '1' } }));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ContainerSpecError).problems.map((p) => p.path)).toEqual(['spec.image', 'spec.port', 'spec.binds[0]', 'spec.env.NO-DASH']);
+      expect((e as Error).message).toMatch(/^spec\.image: .*; spec\.port: /);
+    }
+  });
+});

@@ -1,0 +1,192 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseScontrolLine, Slurm, SlurmCommandError, SlurmUnavailable } from '../../../slurm/commands.js';
+
+// Stand-in SLURM binaries (real processes on PATH) that print what SLURM 22.05
+// printed on the test cluster, so parsing and error mapping run without SLURM.
+const bin = mkdtempSync(join(tmpdir(), 'aifb-fake-slurm-'));
+const calls = join(bin, 'calls.log');
+afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+function fake(name: string, body: string): void {
+  const file = join(bin, name);
+  writeFileSync(file, `#!/bin/bash\necho "${name} $*" >> ${calls}\n${body}\n`);
+  chmodSync(file, 0o755);
+}
+
+function slurmWith(bins: Record<string, string>, opts: { timeoutMs?: number } = {}): { slurm: Slurm; argvs: string[][] } {
+  for (const [name, body] of Object.entries(bins)) fake(name, body);
+  const argvs: string[][] = [];
+  const slurm = new Slurm({ env: { PATH: `${bin}:${process.env.PATH}` }, onCommand: (a) => argvs.push(a), ...opts });
+  return { slurm, argvs };
+}
+
+const uid = process.getuid!();
+const squeueJson = JSON.stringify({
+  meta: { Slurm: { release: '22.05.8' } },
+  errors: [],
+  jobs: [
+    { job_id: 7, name: 'aifb-benchmark-x', comment: 'aifb:v1;kind=Benchmark;name=x;uid=u;gen=1;attempt=1;role=runner', job_state: 'FAILED', state_reason: 'NonZeroExitCode', nodes: 'vm', exit_code: 768, submit_time: 1795821189, start_time: 1795821191, end_time: 1795821194, user_id: uid },
+    { job_id: 8, name: 'aifb-service-y', comment: '', job_state: 'CANCELLED', state_reason: 'None', nodes: 'vm', exit_code: 15, submit_time: 1795821189, start_time: 0, end_time: 0, user_id: uid },
+    { job_id: 9, name: 'aifb-service-z', comment: '', job_state: 'PENDING', state_reason: 'Resources', nodes: '', exit_code: 0, submit_time: 1795821189, start_time: 0, end_time: 0, user_id: uid },
+    { job_id: 10, name: 'interactive', comment: '', job_state: 'RUNNING', state_reason: 'None', nodes: 'vm', exit_code: 0, submit_time: 1, start_time: 1, end_time: 0, user_id: uid },
+    { job_id: 11, name: 'aifb-benchmark-other-user', comment: '', job_state: 'RUNNING', state_reason: 'None', nodes: 'vm', exit_code: 0, submit_time: 1, start_time: 1, end_time: 0, user_id: uid + 1 },
+  ],
+});
+
+describe('Slurm.queue', () => {
+  it('makes one squeue call and returns this user’s aifb jobs, parsed', async () => {
+    writeFileSync(join(bin, 'squeue.json'), squeueJson);
+    const { slurm, argvs } = slurmWith({ squeue: `cat ${join(bin, 'squeue.json')}` });
+    const jobs = await slurm.queue();
+    expect(argvs).toEqual([['squeue', '--json', '--me']]);
+    expect(jobs.map((j) => j.jobId)).toEqual(['7', '8', '9']);
+    expect(jobs[0]).toEqual({
+      jobId: '7',
+      name: 'aifb-benchmark-x',
+      comment: 'aifb:v1;kind=Benchmark;name=x;uid=u;gen=1;attempt=1;role=runner',
+      state: 'FAILED',
+      reason: 'NonZeroExitCode',
+      nodes: 'vm',
+      exitCode: 3,
+      signal: 0,
+      submitTime: new Date(1795821189_000).toISOString(),
+      startTime: new Date(1795821191_000).toISOString(),
+      endTime: new Date(1795821194_000).toISOString(),
+    });
+    expect(jobs[1]).toMatchObject({ state: 'CANCELLED', exitCode: 0, signal: 15, startTime: undefined });
+    expect(jobs[2]).toMatchObject({ state: 'PENDING', reason: 'Resources', nodes: undefined });
+    expect((await slurm.queue({ all: true })).map((j) => j.jobId)).toEqual(['7', '8', '9', '10']);
+  });
+
+  it('reads the newer (23.x) JSON shapes too', async () => {
+    writeFileSync(
+      join(bin, 'squeue.json'),
+      JSON.stringify({
+        errors: [],
+        jobs: [
+          {
+            job_id: 5,
+            name: 'aifb-benchmark-x',
+            comment: '',
+            job_state: ['RUNNING'],
+            state_reason: 'None',
+            nodes: 'mel2001',
+            exit_code: { status: ['SUCCESS'], return_code: { set: true, number: 0 }, signal: { id: { set: false, number: 0 } } },
+            submit_time: { set: true, infinite: false, number: 1795821189 },
+            start_time: { set: false, infinite: false, number: 0 },
+            user_id: uid,
+          },
+        ],
+      }),
+    );
+    const { slurm } = slurmWith({ squeue: `cat ${join(bin, 'squeue.json')}` });
+    const [job] = await slurm.queue();
+    expect(job).toMatchObject({ jobId: '5', state: 'RUNNING', nodes: 'mel2001', exitCode: 0, submitTime: new Date(1795821189_000).toISOString(), startTime: undefined });
+  });
+
+  it('turns 22.05’s "slurm_load_jobs failed" (controller down, exit 0) into SlurmUnavailable', async () => {
+    const down = JSON.stringify({ errors: [{ description: 'Failed while looking for jobs', error_number: -1, error: 'Unspecified error', source: 'slurm_load_jobs' }], jobs: [] });
+    writeFileSync(join(bin, 'squeue.json'), down);
+    const { slurm } = slurmWith({ squeue: `cat ${join(bin, 'squeue.json')}` });
+    const err = await slurm.queue().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SlurmUnavailable);
+    expect((err as Error).message).toMatch(/slurmctld/);
+    expect((err as Error).message).toMatch(/scontrol ping/);
+  });
+});
+
+describe('Slurm.show', () => {
+  const line =
+    'JobId=3 JobName=aifb-benchmark-x UserId=root(0) GroupId=root(0) Priority=4294901757 Account=(null) JobState=FAILED Reason=NonZeroExitCode Requeue=0 ExitCode=3:0 SubmitTime=2026-11-27T23:13:09 StartTime=2026-11-27T23:13:11 EndTime=2026-11-27T23:13:14 Partition=debug AllocNode:Sid=localhost:21608 NodeList=vm BatchHost=vm NumNodes=1 CPUs/Task=1 Command=/tmp/j 1.sh WorkDir=/tmp Comment=aifb:v1;kind=Benchmark;name=x  StdErr=/tmp/j1.out StdIn=/dev/null StdOut=/tmp/j1.out Power= TresPerNode=gres:gpu:1 ';
+
+  it('parses scontrol’s one-line form, values with spaces included', () => {
+    const f = parseScontrolLine(line);
+    expect(f.get('Command')).toBe('/tmp/j 1.sh');
+    expect(f.get('AllocNode:Sid')).toBe('localhost:21608');
+    expect(f.get('Comment')).toBe('aifb:v1;kind=Benchmark;name=x');
+    expect(f.get('Power')).toBe('');
+    expect(f.get('TresPerNode')).toBe('gres:gpu:1');
+  });
+
+  it('returns the job with exit code and signal split', async () => {
+    writeFileSync(join(bin, 'scontrol.out'), line);
+    const { slurm, argvs } = slurmWith({ scontrol: `cat ${join(bin, 'scontrol.out')}` });
+    const job = await slurm.show('3');
+    expect(argvs).toEqual([['scontrol', 'show', 'job', '-o', '3']]);
+    expect(job).toEqual({
+      jobId: '3',
+      name: 'aifb-benchmark-x',
+      comment: 'aifb:v1;kind=Benchmark;name=x',
+      state: 'FAILED',
+      reason: 'NonZeroExitCode',
+      nodes: 'vm',
+      exitCode: 3,
+      signal: 0,
+      submitTime: new Date('2026-11-27T23:13:09').toISOString(),
+      startTime: new Date('2026-11-27T23:13:11').toISOString(),
+      endTime: new Date('2026-11-27T23:13:14').toISOString(),
+    });
+  });
+
+  it('returns undefined for a purged job id', async () => {
+    const { slurm } = slurmWith({ scontrol: 'echo "slurm_load_jobs error: Invalid job id specified" >&2; exit 1' });
+    expect(await slurm.show('99999')).toBeUndefined();
+  });
+
+  it('maps "Unable to contact slurm controller" to SlurmUnavailable and other failures to SlurmCommandError with stderr', async () => {
+    const { slurm } = slurmWith({ scontrol: 'echo "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2; exit 1' });
+    await expect(slurm.show('3')).rejects.toBeInstanceOf(SlurmUnavailable);
+    const other = slurmWith({ scontrol: 'echo "scontrol: error: Access denied" >&2; exit 1' }).slurm;
+    const err = await other.show('3').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SlurmCommandError);
+    expect((err as SlurmCommandError).stderr).toContain('Access denied');
+  });
+
+  it('refuses a job id that would read as an option', async () => {
+    const { slurm, argvs } = slurmWith({});
+    await expect(slurm.show('-a')).rejects.toThrow(/invalid SLURM job id/);
+    expect(argvs).toEqual([]);
+  });
+});
+
+describe('Slurm.submit and cancel', () => {
+  it('submit returns the id from --parsable output, with or without a cluster', async () => {
+    const { slurm, argvs } = slurmWith({ sbatch: 'echo "42;cluster1"' });
+    expect(await slurm.submit('/tmp/job.sh')).toBe('42');
+    expect(argvs).toEqual([['sbatch', '--parsable', '/tmp/job.sh']]);
+  });
+
+  it('submit reports sbatch’s error', async () => {
+    const { slurm } = slurmWith({ sbatch: 'echo "sbatch: error: Batch job submission failed: Invalid partition name specified" >&2; exit 1' });
+    await expect(slurm.submit('/tmp/job.sh')).rejects.toThrow(/Invalid partition name specified/);
+  });
+
+  it('cancel ignores a job that is already gone and passes a signal to the whole job', async () => {
+    const { slurm, argvs } = slurmWith({ scancel: 'echo "scancel: error: Kill job error on job id 5: Job/step already completing or completed" >&2; exit 1' });
+    await slurm.cancel('5');
+    await slurm.cancel('5', { signal: 'USR1' });
+    expect(argvs).toEqual([
+      ['scancel', '5'],
+      ['scancel', '--full', '--signal=USR1', '5'],
+    ]);
+  });
+
+  it('a command that does not answer in time is SlurmUnavailable; an abort rejects with its reason', async () => {
+    const { slurm } = slurmWith({ scontrol: 'exec sleep 20' }, { timeoutMs: 300 });
+    await expect(slurm.show('3')).rejects.toBeInstanceOf(SlurmUnavailable);
+    const ac = new AbortController();
+    const p = slurm.show('3', { signal: ac.signal, timeoutMs: 20_000 });
+    ac.abort(new Error('stopped by test'));
+    await expect(p).rejects.toThrow('stopped by test');
+  });
+
+  it('a missing binary names the fix', async () => {
+    const s = new Slurm({ env: { PATH: bin } });
+    rmSync(join(bin, 'scancel'), { force: true });
+    await expect(s.cancel('3')).rejects.toThrow(/scancel was not found on PATH/);
+    expect(readFileSync(calls, 'utf8')).toContain('scontrol show job -o 3');
+  });
+});

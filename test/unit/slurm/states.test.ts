@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { SlurmJob } from '../../../slurm/commands.js';
+import { classify } from '../../../slurm/states.js';
+
+const job = (state: string, extra: Partial<SlurmJob> = {}): SlurmJob => ({ jobId: '7', name: 'aifb-benchmark-x', comment: '', state, ...extra });
+
+describe('classify', () => {
+  it.each(['PENDING', 'REQUEUED', 'CONFIGURING'])('%s is pending with SLURM’s reason', (state) => {
+    expect(classify(job(state, { reason: 'Resources' }))).toEqual({ phase: 'pending', reason: 'Resources' });
+    expect(classify(job(state, { reason: 'ReqNodeNotAvail,_UnavailableNodes:n1' })).reason).toBe('ReqNodeNotAvail,_UnavailableNodes:n1');
+  });
+
+  it('drops the meaningless reason "None"', () => {
+    expect(classify(job('PENDING', { reason: 'None' }))).toEqual({ phase: 'pending' });
+  });
+
+  it.each(['RUNNING', 'COMPLETING'])('%s is running on its nodes', (state) => {
+    const c = classify(job(state, { nodes: 'mel[2001-2002]' }));
+    expect(c.phase).toBe('running');
+    expect(c.nodes).toBe('mel[2001-2002]');
+  });
+
+  it('COMPLETED exits 0 and is not retried', () => {
+    expect(classify(job('COMPLETED', { exitCode: 0, signal: 0, nodes: 'n1' }))).toEqual({ phase: 'exited', exitCode: 0, retryable: false, nodes: 'n1' });
+  });
+
+  it('FAILED carries the exit code and is retryable', () => {
+    const c = classify(job('FAILED', { exitCode: 3, signal: 0, reason: 'NonZeroExitCode' }));
+    expect(c).toMatchObject({ phase: 'exited', exitCode: 3, retryable: true });
+    expect(c.reason).toBe('FAILED: exit code 3');
+  });
+
+  it('FAILED by a signal has no exit code and says which signal', () => {
+    const c = classify(job('FAILED', { exitCode: 0, signal: 9 }));
+    expect(c).toMatchObject({ phase: 'exited', exitCode: null, retryable: true });
+    expect(c.reason).toContain('signal 9');
+  });
+
+  it.each(['NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL'])('%s is the cluster’s fault: retryable, reason names it', (state) => {
+    const c = classify(job(state, { nodes: 'n1', exitCode: 0, signal: 15 }));
+    expect(c).toMatchObject({ phase: 'exited', retryable: true, exitCode: null });
+    expect(c.reason).toMatch(new RegExp(`^${state}: `));
+  });
+
+  it('NODE_FAIL names the node', () => {
+    expect(classify(job('NODE_FAIL', { nodes: 'mel2001' })).reason).toContain('mel2001');
+  });
+
+  it.each([
+    ['TIMEOUT', /time limit.*spec\.slurm\.time/],
+    ['OUT_OF_MEMORY', /spec\.slurm\.mem/],
+    ['CANCELLED', /^CANCELLED: cancelled from outside aifb \(scancel\)$/],
+    ['DEADLINE', /^DEADLINE: /],
+  ])('%s is final: not retried, with a reason', (state, reason) => {
+    const c = classify(job(state));
+    expect(c).toMatchObject({ phase: 'exited', retryable: false });
+    expect(c.reason).toMatch(reason);
+  });
+
+  it('keeps watching a state it does not know instead of calling it finished', () => {
+    expect(classify(job('SOMETHING_NEW'))).toMatchObject({ phase: 'running', reason: 'SLURM state SOMETHING_NEW' });
+  });
+});
