@@ -39,30 +39,43 @@ export class SlurmExecutor implements Executor {
   private readonly departed = new Map<string, SlurmJob>();
   private lastPoll = 0;
   private polling?: Promise<void>;
+  private readonly records: Map<string, JobRecord>;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.dir = join(opts.stateDir, 'slurm-jobs');
     mkdirSync(this.dir, { recursive: true });
     this.pollMs = opts.pollMs ?? 2000;
     this.vanishWindowMs = opts.vanishWindowMs ?? 120_000;
+    this.records = this.loadRecords();
   }
 
   private recordPath(id: string): string {
     return join(this.dir, `${id}.json`);
   }
 
-  private read(id: string): JobRecord | undefined {
-    try {
-      return JSON.parse(readFileSync(this.recordPath(id), 'utf8')) as JobRecord;
-    } catch {
-      return undefined;
+  /** Records are read from disk once and kept in memory: every reconcile lists them. */
+  private loadRecords(): Map<string, JobRecord> {
+    const records = new Map<string, JobRecord>();
+    for (const f of readdirSync(this.dir).filter((f) => f.endsWith('.json'))) {
+      try {
+        const r = JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as JobRecord;
+        records.set(r.id, r);
+      } catch (e) {
+        this.opts.log.warn('Ignored unreadable job record', { file: f, error: (e as Error).message });
+      }
     }
+    return records;
+  }
+
+  private read(id: string): JobRecord | undefined {
+    return this.records.get(id);
   }
 
   private write(record: JobRecord): void {
     const tmp = `${this.recordPath(record.id)}.tmp`;
     writeFileSync(tmp, JSON.stringify(record, null, 2));
     renameSync(tmp, this.recordPath(record.id));
+    this.records.set(record.id, record);
   }
 
   /** One squeue for everything; scontrol only for our jobs that left the queue. */
@@ -202,14 +215,12 @@ export class SlurmExecutor implements Executor {
   }
 
   async list(): Promise<Launched[]> {
-    return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => this.read(f.slice(0, -'.json'.length)))
-      .filter((r): r is JobRecord => r !== undefined);
+    return [...this.records.values()];
   }
 
   async forget(launched: Launched): Promise<void> {
     rmSync(this.recordPath(launched.id), { force: true });
+    this.records.delete(launched.id);
   }
 
   /** Every aifb job SLURM lists now, mine or not (for `aifbctl` and the restart test). */

@@ -1,5 +1,6 @@
 // The stand-in apptainer (test/fakes/apptainer) run for real: a postgres image
 // becomes a real PostgreSQL on the port from its args, reachable with pg_isready.
+// initdb can take a while on a busy 2-core machine, hence the 60s readiness deadline.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -61,7 +62,9 @@ describe('stand-in apptainer', () => {
     const pgdata = join(dir, 'pgdata');
     mkdirSync(pgdata);
     const c = serviceContainer(ServiceSpec.parse({ type: 'postgresql', port, gpus: 1, env: { POSTGRES_DB: 'bench db', POSTGRES_USER: 'bench' } }));
-    const argv = runCommand({ ...c, bin: FAKE, binds: [`${pgdata}:/var/lib/postgresql/data`] });
+    // Without PGPORT the port can only come from the `-p` in the args (the instance test covers PGPORT).
+    const { PGPORT: _unused, ...env } = c.env;
+    const argv = runCommand({ ...c, env, bin: FAKE, binds: [`${pgdata}:/var/lib/postgresql/data`] });
     const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, AIFB_FAKE_APPTAINER_LOG: log }, stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(child);
     let stderr = '';
@@ -87,13 +90,13 @@ describe('stand-in apptainer', () => {
     await new Promise((r) => child.once('exit', r));
     const after = await execa('pg_isready', ['-h', '127.0.0.1', '-p', String(port)], { reject: false });
     expect(after.exitCode).not.toBe(0);
-  });
+  }, 90_000);
 
   it.skipIf(!HAVE_PG)('starts, lists and stops a postgres instance', async () => {
     const state = sharedDir('aifb-fake-inst-');
     const port = await freePort();
     const app = new Apptainer({ bin: FAKE, env: { AIFB_FAKE_APPTAINER_STATE: state } });
-    await app.start({ name: 'pg1', image: '/sif/postgresql.sif', env: { PGPORT: String(port) } });
+    await app.start({ name: 'pg1', image: '/sif/postgresql.sif', env: { PGPORT: String(port) }, binds: [`${state}/data:/var/lib/postgresql/data`] });
     try {
       await waitReady(port);
       const list = await app.listInstances();
@@ -105,7 +108,7 @@ describe('stand-in apptainer', () => {
     expect(await app.listInstances()).toEqual([]);
     const after = await execa('pg_isready', ['-h', '127.0.0.1', '-p', String(port)], { reject: false });
     expect(after.exitCode).not.toBe(0);
-  });
+  }, 90_000);
 
   it('fails like a bad image for `does-not-exist`, and with 127 when no native program serves the image', async () => {
     const bad = await execa(FAKE, ['run', 'docker://acme/does-not-exist:1'], { reject: false });
