@@ -4,6 +4,7 @@ import type { Workload } from '../controller/api/schemas.js';
 import type { RunnerSpec } from './runner/contract.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
 import { FileStorageClient } from './file-storage.js';
+import { LlmClient, llmConnections } from './llm.js';
 
 export interface ClientContext {
   rank: number;
@@ -13,6 +14,7 @@ type Factory<T extends Workload['type']> = (workload: Extract<Workload, { type: 
 
 const FACTORIES: { [T in Workload['type']]: Factory<T> } = {
   'file-storage': (w, spec, ctx) => new FileStorageClient(w, { runId: spec.runId, rank: ctx.rank }),
+  llm: (w, spec, ctx) => new LlmClient(w, { endpoint: spec.endpoint, connections: llmConnections(spec.load, spec.ranks, ctx.rank) }),
 };
 
 /** The client for `spec.workload.type`; throws ConfigError listing every config problem. */

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import chokidar, { type FSWatcher } from 'chokidar';
-import type { Kind, Status } from './api/schemas.js';
+import type { BenchmarkResource, Kind, Status } from './api/schemas.js';
 import { Status as StatusSchema } from './api/schemas.js';
 import { describeProblems } from './api/validate.js';
 import type { Executor } from './executor/types.js';
@@ -11,6 +11,7 @@ import { StoreError } from './store/errors.js';
 import { WorkQueue } from './queue/work-queue.js';
 import { BenchmarkReconciler } from './reconcile/benchmark-reconciler.js';
 import { invalidStatus } from './reconcile/common.js';
+import { isOwned, ownedServiceDoc } from './reconcile/owned-service.js';
 import type { Reconciler, ReconcilerDeps } from './reconcile/deps.js';
 import { MonitoringStackReconciler } from './reconcile/monitoring-reconciler.js';
 import { ServiceReconciler } from './reconcile/service-reconciler.js';
@@ -154,11 +155,31 @@ export class Controller implements ResourceSource {
     for (const p of problems) {
       if (!this.problems.some((q) => q.file === p.file && q.message === p.message)) this.opts.log.warn('Ignored unreadable resource file', { file: p.file, problem: p.message });
     }
+    this.addOwnedServices(next);
     const keys = new Set([...this.docs.keys(), ...next.keys(), ...this.meta.keys()]);
     this.docs = next;
     this.problems = problems;
     for (const key of keys) this.queue.add(key);
     for (const doc of orphans) await this.markOrphan(doc);
+  }
+
+  /** Inline services become Service documents of their own while their benchmark has not ended. */
+  private addOwnedServices(docs: Map<string, ParsedDoc>): void {
+    for (const doc of [...docs.values()]) {
+      if (doc.kind !== 'Benchmark' || !doc.validation.ok || isOwned(doc)) continue;
+      const owned = ownedServiceDoc(doc, doc.validation.resource as BenchmarkResource);
+      if (!owned || this.benchmarkEnded(doc.key!)) continue;
+      if (docs.has(owned.key!)) {
+        this.opts.log.warn('Skipped inline service: a Service of that name exists', { benchmark: doc.name, service: owned.name });
+        continue;
+      }
+      docs.set(owned.key!, owned);
+    }
+  }
+
+  private benchmarkEnded(key: string): boolean {
+    const phase = this.statuses.get(key)?.phase;
+    return phase === 'Succeeded' || phase === 'Failed';
   }
 
   private async markOrphan(doc: ParsedDoc): Promise<void> {
@@ -183,6 +204,9 @@ export class Controller implements ResourceSource {
   private async writeStatus(doc: ParsedDoc, status: Status): Promise<void> {
     const key = doc.key!;
     this.statuses.set(key, status);
+    // An owned service's status has no document of its own to go to: the API shows it.
+    if (isOwned(doc)) return;
+    if (doc.kind === 'Benchmark') this.syncOwnedService(doc);
     try {
       const outcome = await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind!, name: doc.name! }, status as Record<string, unknown>);
       if (outcome === 'gone') this.requestScan(0);
@@ -190,6 +214,23 @@ export class Controller implements ResourceSource {
       // The user's file cannot take a status now (a syntax error mid-edit): the API still has it.
       if (!(e instanceof StoreError)) throw e;
       this.opts.log.warn('Skipped status write', { key, file: doc.file, reason: e.message });
+    }
+  }
+
+  /** A running benchmark has its inline service; an ended one lets it go (its reconciler stops it). */
+  private syncOwnedService(bench: ParsedDoc): void {
+    if (!bench.validation.ok) return;
+    const owned = ownedServiceDoc(bench, bench.validation.resource as BenchmarkResource);
+    if (!owned) return;
+    const present = this.docs.get(owned.key!);
+    if (this.benchmarkEnded(bench.key!)) {
+      if (present && isOwned(present) && present.owner === bench.key) {
+        this.docs.delete(owned.key!);
+        this.queue.add(owned.key!);
+      }
+    } else if (!present) {
+      this.docs.set(owned.key!, owned);
+      this.queue.add(owned.key!);
     }
   }
 

@@ -130,7 +130,21 @@ export const FileStorageWorkload = z.strictObject({
   prefill: z.number().int().nonnegative().default(16),
 });
 
-export const Workload = z.discriminatedUnion('type', [FileStorageWorkload]);
+/** An OpenAI-compatible inference server: vLLM, and Ollama or Triton through their OpenAI endpoints. */
+export const LlmWorkload = z.strictObject({
+  type: z.literal('llm'),
+  api: z.enum(['chat', 'completions']).default('chat'),
+  /** Default: the first model the server lists at /v1/models. */
+  model: z.string().optional(),
+  prompts: z.array(z.string().min(1)).min(1).default(['Explain in one paragraph what a GPU does.']),
+  maxTokens: z.number().int().positive().default(64),
+  temperature: z.number().min(0).max(2).default(0),
+  /** Streaming measures time to first token as well. */
+  stream: z.boolean().default(true),
+  timeout: Duration.default(120_000),
+});
+
+export const Workload = z.discriminatedUnion('type', [FileStorageWorkload, LlmWorkload]);
 
 export const Load = z
   .strictObject({
@@ -281,6 +295,7 @@ export type BenchmarkSpec = z.output<typeof BenchmarkSpec>;
 export type MonitoringStackSpec = z.output<typeof MonitoringStackSpec>;
 export type Workload = z.output<typeof Workload>;
 export type FileStorageWorkload = z.output<typeof FileStorageWorkload>;
+export type LlmWorkload = z.output<typeof LlmWorkload>;
 export type Load = z.output<typeof Load>;
 export type Slo = z.output<typeof Slo>;
 export type Condition = z.output<typeof Condition>;

@@ -11,6 +11,7 @@ import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
+import { serviceNameOf } from './owned-service.js';
 import { LineTail, ProgressMerger, runnerExit, stdoutLogs } from './runner-watch.js';
 
 export type BenchmarkTarget = Target<BenchmarkResource>;
@@ -32,7 +33,7 @@ function runnerRef(t: BenchmarkTarget, attempt: number): LaunchRef {
 
 /** Where the benchmark's service answers, if it needs one and it is ready. */
 export function serviceEndpoint(deps: ReconcilerDeps, t: BenchmarkTarget): RunnerSpec['endpoint'] | undefined {
-  const ref = t.resource.spec.serviceRef;
+  const ref = serviceNameOf(t.resource);
   if (!ref) return undefined;
   const status = deps.lastStatus(`Service/${ref}`);
   return status?.endpoint ? { ...status.endpoint, scheme: 'http' } : undefined;
@@ -112,7 +113,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
           benchmark: name,
           generation: t.generation,
           attempt: input.attempt,
-          service: t.resource.spec.serviceRef ?? t.resource.spec.workload.type,
+          service: serviceNameOf(t.resource) ?? t.resource.spec.workload.type,
           slo: t.resource.spec.slo,
         });
         const reports = await writeReports(result, reportsDirOf(deps, t, input.runId), t.resource.spec.reports.formats);

@@ -9,6 +9,7 @@ import { benchmarkEffects } from './benchmark-effects.js';
 import { mergeConditions, validCondition, type ConditionInput } from './conditions.js';
 import type { ReconcilerDeps } from './deps.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
+import { serviceNameOf } from './owned-service.js';
 
 type M = typeof benchmarkMachine;
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -27,13 +28,13 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
   protected machineFor(t: Target<BenchmarkResource>) {
     return {
       machine: benchmarkMachine.provide({ actors: benchmarkEffects(this.deps, t) as never }),
-      input: { name: t.resource.metadata.name, generation: t.generation, needsService: Boolean(t.resource.spec.serviceRef), retries: t.resource.spec.retries },
+      input: { name: t.resource.metadata.name, generation: t.generation, needsService: serviceNameOf(t.resource) !== undefined, retries: t.resource.spec.retries },
     };
   }
 
   /** Tells a waiting machine about its service; returns the ServiceReady condition. */
   protected observe(hosted: Hosted<M>, t: Target<BenchmarkResource>): ConditionInput | undefined {
-    const ref = t.resource.spec.serviceRef;
+    const ref = serviceNameOf(t.resource);
     if (!ref) return undefined;
     const svc = this.deps.lastStatus(`Service/${ref}`);
     const ready = svc?.phase === 'Ready' && svc.endpoint !== undefined;

@@ -91,10 +91,12 @@ export async function runnerExit(executor: Executor, launched: Launched, ranks: 
   const failed = dones.find((d) => d.exitCode !== 0);
   if (dones.length === ranks && !failed) return { exitCode: 0, retryable: false };
   if (failed) {
+    // The runner knows what it saw (a signal, a bad config); the scheduler knows why (NODE_FAIL, TIMEOUT).
+    const own = `rank ${failed.rank}: ${failed.reason ?? `exited with code ${failed.exitCode}`}`;
     return {
       exitCode: failed.exitCode,
-      reason: `rank ${failed.rank}: ${failed.reason ?? `exited with code ${failed.exitCode}`}`,
-      retryable: failed.exitCode !== RUNNER_EXIT.config,
+      reason: state.reason ? `${state.reason} (${own})` : own,
+      retryable: failed.exitCode !== RUNNER_EXIT.config && state.retryable !== false,
     };
   }
   // The scheduler's word (NODE_FAIL, TIMEOUT, ...) beats a guess from the exit code.

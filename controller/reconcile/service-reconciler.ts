@@ -7,6 +7,7 @@ import type { ReconcilerDeps } from './deps.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceEffects } from './service-effects.js';
+import { serviceNameOf } from './owned-service.js';
 
 type M = typeof serviceMachine;
 
@@ -52,7 +53,7 @@ export class ServiceReconciler extends MachineReconciler<M, ServiceResource> {
       const name = key.slice(key.indexOf('/') + 1);
       for (const b of this.deps.keysOf('Benchmark')) {
         const doc = this.deps.doc(b);
-        if (doc?.validation.ok && doc.validation.resource.kind === 'Benchmark' && doc.validation.resource.spec.serviceRef === name) this.deps.enqueue(b);
+        if (doc?.validation.ok && doc.validation.resource.kind === 'Benchmark' && serviceNameOf(doc.validation.resource) === name) this.deps.enqueue(b);
       }
     }
   }

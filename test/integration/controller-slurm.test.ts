@@ -91,6 +91,29 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     }, 60_000);
   });
 
+  it('starts an inline service for its benchmark and cancels it when the benchmark ends', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    const yaml = benchmarkYaml('owner', { duration: '2s' }).replace(
+      '  workload:',
+      '  service:\n    type: postgresql\n    port: 55433\n    readiness: { timeout: 60s, interval: 1s }\n  workload:',
+    );
+    writeFileSync(join(ws.resources, 'owner.yaml'), yaml);
+    const svc = await waitPhase(c, 'services', 'owner-svc', ['Ready', 'Failed']);
+    expect(svc.status.phase, JSON.stringify(svc.status)).toBe('Ready');
+    expect(svc.metadata.labels).toEqual({ 'aifb.io/owner': 'owner' });
+    const done = await waitPhase(c, 'benchmarks', 'owner', ['Succeeded', 'Failed']);
+    expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
+    expect(done.status.conditions.find((x: any) => x.type === 'ServiceReady')).toMatchObject({ status: 'True' });
+    await until('the owned service job to end', () => {
+      const j = allJobs().find((x) => x.name === 'aifb-service-owner-svc');
+      return j && !['RUNNING', 'PENDING', 'COMPLETING'].includes(j.state) ? true : undefined;
+    }, 60_000);
+    await until('the owned service to go from the API', async () => ((await api(c.url, '/api/v1/services/owner-svc')).status === 404 ? true : undefined), 30_000);
+    // Its status never went into the user's file: only the benchmark's did.
+    expect(readFileSync(join(ws.resources, 'owner.yaml'), 'utf8').match(/^status:/gm)).toHaveLength(1);
+  });
+
   it('retries a runner job lost to NODE_FAIL and still succeeds', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);
@@ -106,7 +129,7 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     const done = await waitPhase(c, 'benchmarks', 'nodefail', ['Succeeded', 'Failed'], 120_000);
     expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
     expect(done.status.attempts).toBe(2);
-    expect(done.events.some((e: any) => e.reason === 'Retrying' && /NODE_FAIL/.test(e.message))).toBe(true);
+    expect(done.events.some((e: any) => e.reason === 'Retrying' && /NODE_FAIL/.test(e.message)), JSON.stringify(done.events)).toBe(true);
   });
 
   it('reports a job cancelled from outside with that reason, without retrying', async () => {

@@ -1,0 +1,101 @@
+// Reads an OpenAI-style server-sent-event completion stream (`data: {json}`
+// lines until `data: [DONE]`) and counts the output tokens it carried.
+
+export type LlmApi = 'chat' | 'completions';
+
+export interface StreamOutcome {
+  /** Output tokens: the server's usage count when it sent one, else the chunks that carried text. */
+  tokens: number;
+  /** Chunks with non-empty text (a role-only or finish chunk carries none). */
+  contentChunks: number;
+  /** `usage.completion_tokens` from the stream (sent with `stream_options.include_usage`). */
+  usageTokens?: number;
+}
+
+interface Chunk {
+  choices?: Array<{ text?: unknown; delta?: { content?: unknown; reasoning_content?: unknown } }>;
+  usage?: { completion_tokens?: unknown } | null;
+  error?: unknown;
+  object?: unknown;
+  message?: unknown;
+}
+
+const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
+
+function carriesText(chunk: Chunk, api: LlmApi): boolean {
+  const choice = chunk.choices?.[0];
+  if (!choice) return false;
+  if (api === 'completions') return nonEmpty(choice.text);
+  // Reasoning models stream their thinking as reasoning_content: output tokens too.
+  return nonEmpty(choice.delta?.content) || nonEmpty(choice.delta?.reasoning_content);
+}
+
+/** vLLM reports a failure inside an already-started stream as an error object, not a status. */
+function streamError(chunk: Chunk): string | undefined {
+  if (chunk.error !== undefined && chunk.error !== null) {
+    const e = chunk.error as { message?: unknown };
+    return typeof e.message === 'string' ? e.message : JSON.stringify(chunk.error);
+  }
+  if (chunk.object === 'error') return typeof chunk.message === 'string' ? chunk.message : 'unknown error';
+  return undefined;
+}
+
+/**
+ * Consumes the whole stream. `onFirstText` runs once, when the first chunk
+ * with text arrives (time to first token). Throws on an error event, on a
+ * line that is not JSON, and on a stream that ends without `data: [DONE]`
+ * (the server dropped the response half way).
+ */
+export async function readCompletionStream(body: AsyncIterable<string>, api: LlmApi, onFirstText?: () => void): Promise<StreamOutcome> {
+  let pending = '';
+  let contentChunks = 0;
+  let usageTokens: number | undefined;
+  let done = false;
+
+  const line = (raw: string) => {
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    // Blank separators, `: keep-alive` comments and `event:`/`id:` fields carry no data.
+    if (!text.startsWith('data:')) return;
+    const data = text.slice(5).trim();
+    if (data === '[DONE]') {
+      done = true;
+      return;
+    }
+    if (data === '') return;
+    let chunk: Chunk;
+    try {
+      chunk = JSON.parse(data) as Chunk;
+    } catch {
+      throw new Error(`stream sent a data line that is not JSON: ${excerpt(data)}`);
+    }
+    const err = streamError(chunk);
+    if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
+    if (carriesText(chunk, api)) {
+      if (contentChunks === 0) onFirstText?.();
+      contentChunks++;
+    }
+    const u = chunk.usage?.completion_tokens;
+    if (typeof u === 'number') usageTokens = u;
+  };
+
+  for await (const piece of body) {
+    if (done) continue; // drain whatever follows [DONE] so the connection can be reused
+    pending += piece;
+    let start = 0;
+    for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n', start)) {
+      line(pending.slice(start, nl));
+      start = nl + 1;
+      if (done) break;
+    }
+    pending = start === 0 ? pending : pending.slice(start);
+  }
+  if (!done && pending !== '') line(pending);
+  if (!done) throw new Error('stream ended before "data: [DONE]": the server closed the response early');
+  return { tokens: usageTokens ?? contentChunks, contentChunks, ...(usageTokens !== undefined ? { usageTokens } : {}) };
+}
+
+/** The first 200 characters of a server message, on one line, for error reasons. */
+export function excerpt(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}

@@ -1,0 +1,202 @@
+// LLM client for OpenAI-compatible inference servers (vLLM; Ollama and Triton
+// through their OpenAI endpoints): one pooled POST per op, output tokens counted.
+import { Pool } from 'undici';
+import type { Load, LlmWorkload } from '../controller/api/schemas.js';
+import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult } from './client.js';
+import { rankLoad } from './engine/engine.js';
+import { excerpt, readCompletionStream, type LlmApi } from './llm-sse.js';
+import type { RunnerSpec } from './runner/contract.js';
+
+export interface LlmClientOptions {
+  /** Where the server answers; from the Benchmark's service. */
+  endpoint?: RunnerSpec['endpoint'];
+  /** Connections in the pool: one per request this rank can have in flight. */
+  connections: number;
+}
+
+/** Time to first token over the streamed requests so far, in ms. */
+export interface TtftStats {
+  count: number;
+  meanMs: number;
+  maxMs: number;
+}
+
+const PATHS: Record<LlmApi, string> = { chat: '/v1/chat/completions', completions: '/v1/completions' };
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+/** /v1/models answers at once on a live server; a long wait means something is wrong. */
+const MODELS_TIMEOUT_MS = 30_000;
+
+/** Pool size for this rank: its closed-loop workers, or its open-loop concurrency cap. */
+export function llmConnections(load: Load, ranks: number, rank: number): number {
+  const share = rankLoad(load, ranks, rank);
+  return load.mode === 'closed' ? share.workers : share.concurrency;
+}
+
+const message = (e: unknown) => {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as NodeJS.ErrnoException).code;
+  return e.message || code || e.name;
+};
+
+/** Reads a (small) error body whole so the connection can be reused, keeping an excerpt. */
+async function bodyExcerpt(body: AsyncIterable<Buffer | string>): Promise<string> {
+  let text = '';
+  for await (const piece of body) if (text.length < 1024) text += piece.toString();
+  return excerpt(text) || '(empty body)';
+}
+
+const isEventStream = (contentType: string | string[] | undefined) =>
+  (Array.isArray(contentType) ? contentType.join(',') : (contentType ?? '')).includes('text/event-stream');
+
+/**
+ * One op = one completion request; the op name is the api (`chat` or
+ * `completions`). OperationResult.bytes holds OUTPUT TOKENS, not bytes, so a
+ * report's bytes and bytes/s for an LLM run read as tokens and tokens/s.
+ * Time to first token is measured on streamed requests but the engine records
+ * one latency per op, so it is kept here (ttftStats) rather than in reports.
+ */
+export class LlmClient implements BenchmarkClient {
+  readonly operations: readonly string[];
+  readonly mix: OperationMix;
+  readonly origin: string;
+  private readonly path: string;
+  private readonly connections: number;
+  private resolvedModel: string | undefined;
+  private pool: Pool | undefined;
+  /** One complete, serialised request body per prompt: nothing is built per request. */
+  private bodies: Buffer[] = [];
+  private ttftCount = 0;
+  private ttftSumMs = 0;
+  private ttftMaxMs = 0;
+
+  constructor(
+    private readonly config: LlmWorkload,
+    options: LlmClientOptions,
+  ) {
+    const { endpoint } = options;
+    if (!endpoint) {
+      throw new ConfigError([{ path: 'serviceRef', message: 'an llm workload needs a service: set spec.serviceRef (or an inline spec.service)' }]);
+    }
+    const host = endpoint.host.includes(':') && !endpoint.host.startsWith('[') ? `[${endpoint.host}]` : endpoint.host;
+    this.origin = `${endpoint.scheme}://${host}:${endpoint.port}`;
+    this.path = PATHS[config.api];
+    this.connections = Math.max(1, options.connections);
+    this.operations = [config.api];
+    this.mix = { operations: { [config.api]: 1 } };
+  }
+
+  /** The model requests name: workload.model, or the first one the server listed. */
+  get model(): string | undefined {
+    return this.resolvedModel;
+  }
+
+  ttftStats(): TtftStats {
+    return { count: this.ttftCount, meanMs: this.ttftCount === 0 ? 0 : this.ttftSumMs / this.ttftCount, maxMs: this.ttftMaxMs };
+  }
+
+  async setup(): Promise<void> {
+    const timeout = this.config.timeout;
+    this.pool = new Pool(this.origin, {
+      connections: this.connections,
+      // The per-request signal enforces workload.timeout; undici's own 300s limits must not cut in first.
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
+    this.resolvedModel = await this.resolveModel(this.pool);
+    const c = this.config;
+    const common = {
+      model: this.resolvedModel,
+      max_tokens: c.maxTokens,
+      temperature: c.temperature,
+      stream: c.stream,
+      // Exact token counts in streams (vLLM, Ollama >= 0.5.2); without it chunks are counted.
+      ...(c.stream ? { stream_options: { include_usage: true } } : {}),
+    };
+    this.bodies = c.prompts.map((prompt) =>
+      Buffer.from(JSON.stringify(c.api === 'chat' ? { ...common, messages: [{ role: 'user', content: prompt }] } : { ...common, prompt })),
+    );
+  }
+
+  async execute(op: Operation): Promise<OperationResult> {
+    const pool = this.pool;
+    if (!pool) throw new Error('llm client used before setup()');
+    const body = this.bodies[op.seq % this.bodies.length];
+    const signal = AbortSignal.timeout(this.config.timeout);
+    const started = performance.now();
+    try {
+      const res = await pool.request({ path: this.path, method: 'POST', headers: HEADERS, body, signal });
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        throw new Error(`HTTP ${res.statusCode} from POST ${this.path}: ${await bodyExcerpt(res.body)}`);
+      }
+      // A server may ignore `stream` and answer with one JSON document.
+      if (this.config.stream && isEventStream(res.headers['content-type'])) {
+        res.body.setEncoding('utf8');
+        const out = await readCompletionStream(res.body, this.config.api, () => this.recordTtft(performance.now() - started));
+        return { bytes: out.tokens };
+      }
+      return this.readJson(await res.body.text());
+    } catch (e) {
+      if (signal.aborted) {
+        throw new Error(`no complete answer within ${this.config.timeout} ms (workload.timeout); raise workload.timeout or lower workload.maxTokens`);
+      }
+      throw e;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    this.bodies = [];
+    // destroy, not close: requests abandoned by the engine's drain must not hold teardown.
+    if (pool) await pool.destroy();
+  }
+
+  private recordTtft(ms: number): void {
+    this.ttftCount++;
+    this.ttftSumMs += ms;
+    if (ms > this.ttftMaxMs) this.ttftMaxMs = ms;
+  }
+
+  private readJson(text: string): OperationResult {
+    let doc: { usage?: { completion_tokens?: unknown } };
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new Error(`POST ${this.path} answered with something that is not JSON: ${excerpt(text)}`);
+    }
+    const tokens = doc.usage?.completion_tokens;
+    // Without usage the token count is unknown: report none rather than a guess.
+    return typeof tokens === 'number' ? { bytes: tokens } : {};
+  }
+
+  /**
+   * GET /v1/models doubles as the reachability check. A named model is not
+   * checked against the list: Ollama serves `llama3` while listing
+   * `llama3:latest`, so a wrong name shows up as the server's own 404 instead.
+   */
+  private async resolveModel(pool: Pool): Promise<string> {
+    const where = `${this.origin}/v1/models`;
+    let status: number;
+    let text: string;
+    try {
+      const res = await pool.request({ path: '/v1/models', method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(Math.min(this.config.timeout, MODELS_TIMEOUT_MS)) });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (e) {
+      throw new Error(`cannot reach the llm service at ${this.origin} (GET ${where}): ${message(e)}; check that the Service is running and its host and port are right`);
+    }
+    if (this.config.model !== undefined) return this.config.model;
+    if (status < 200 || status >= 300) {
+      throw new Error(`GET ${where} answered HTTP ${status}: ${excerpt(text) || '(empty body)'}; set workload.model to the model the server serves`);
+    }
+    let ids: string[] = [];
+    try {
+      const doc = JSON.parse(text) as { data?: Array<{ id?: unknown }> };
+      ids = (doc.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string' && id !== '');
+    } catch {
+      throw new Error(`GET ${where} did not answer JSON: ${excerpt(text)}; set workload.model to the model the server serves`);
+    }
+    if (ids.length === 0) throw new Error(`GET ${where} lists no model; load a model into the server or set workload.model`);
+    return ids[0];
+  }
+}

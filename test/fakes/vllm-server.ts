@@ -1,0 +1,215 @@
+// A FAKE vLLM for tests: a stand-in because vLLM needs a GPU and model weights.
+// It follows vLLM's OpenAI-compatible HTTP protocol (models, completions, chat, SSE).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeVllmOptions {
+  port?: number;
+  host?: string;
+  model?: string;
+  /** Delay between generated tokens, ms (0: as fast as the event loop allows). */
+  tokenDelayMs?: number;
+  /** Delay before the first token, ms. */
+  ttftMs?: number;
+  /** Honour `stream_options.include_usage` (false acts like a server without it, e.g. old Ollama). */
+  streamUsage?: boolean;
+}
+
+export interface FakeVllm {
+  url: string;
+  port: number;
+  /** Completion requests received so far (all endpoints, good or bad). */
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+const DEFAULT_MAX_TOKENS = 16;
+const WORDS = [' the', ' GPU', ' runs', ' many', ' small', ' threads', ' in', ' parallel', '.'];
+
+type Api = 'chat' | 'completions';
+
+interface Parsed {
+  api: Api;
+  model: string;
+  maxTokens: number;
+  stream: boolean;
+  includeUsage: boolean;
+  promptTokens: number;
+}
+
+class BadRequest extends Error {}
+
+function sendJson(res: ServerResponse, status: number, doc: unknown): void {
+  const body = JSON.stringify(doc);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** vLLM's error shape. */
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+  sendJson(res, status, { object: 'error', message, type, param: null, code: status });
+}
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+
+function parse(api: Api, raw: string): Parsed {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    throw new BadRequest('request body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('request body must be a JSON object');
+  if (typeof body.model !== 'string' || body.model === '') throw new BadRequest('field "model" is required');
+  let promptTokens: number;
+  if (api === 'chat') {
+    const msgs = body.messages;
+    if (!Array.isArray(msgs) || msgs.length === 0) throw new BadRequest('field "messages" must be a non-empty list');
+    for (const m of msgs) {
+      if (typeof m !== 'object' || m === null || typeof m.role !== 'string' || typeof m.content !== 'string') {
+        throw new BadRequest('each message needs a string "role" and "content"');
+      }
+    }
+    promptTokens = msgs.reduce((n: number, m: { content: string }) => n + words(m.content), 0);
+  } else {
+    const p = body.prompt;
+    if (typeof p === 'string') promptTokens = words(p);
+    else if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string')) promptTokens = p.reduce((n: number, x: string) => n + words(x), 0);
+    else throw new BadRequest('field "prompt" must be a string or a list of strings');
+  }
+  const mt = body.max_tokens ?? DEFAULT_MAX_TOKENS;
+  if (typeof mt !== 'number' || !Number.isInteger(mt) || mt < 1) throw new BadRequest('"max_tokens" must be a positive integer');
+  if (body.temperature !== undefined && (typeof body.temperature !== 'number' || body.temperature < 0)) throw new BadRequest('"temperature" must be a number >= 0');
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new BadRequest('"stream" must be a boolean');
+  const so = body.stream_options as { include_usage?: unknown } | undefined;
+  return { api, model: body.model, maxTokens: mt, stream: body.stream === true, includeUsage: so?.include_usage === true, promptTokens };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) reject(new BadRequest('request body is too large'));
+      else parts.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<FakeVllm> {
+  const { port = 0, host = '127.0.0.1', model = 'facebook/opt-125m', tokenDelayMs = 1, ttftMs = 5, streamUsage = true } = options;
+  const created = Math.floor(Date.now() / 1000);
+  let requests = 0;
+  let nextId = 0;
+
+  const wait = (ms: number, res: ServerResponse) =>
+    new Promise<boolean>((resolve) => {
+      if (res.destroyed) return resolve(false);
+      const onClose = () => {
+        clearTimeout(t);
+        resolve(false);
+      };
+      const t = setTimeout(() => {
+        res.off('close', onClose);
+        resolve(!res.destroyed);
+      }, ms);
+      res.once('close', onClose);
+    });
+
+  const usage = (p: Parsed) => ({ prompt_tokens: p.promptTokens, completion_tokens: p.maxTokens, total_tokens: p.promptTokens + p.maxTokens });
+
+  async function complete(p: Parsed, res: ServerResponse): Promise<void> {
+    const id = `${p.api === 'chat' ? 'chatcmpl' : 'cmpl'}-${nextId++}`;
+    const object = p.api === 'chat' ? 'chat.completion' : 'text_completion';
+    // Always generates exactly max_tokens: the fake never emits a stop token.
+    if (!p.stream) {
+      if (!(await wait(ttftMs + tokenDelayMs * (p.maxTokens - 1), res))) return;
+      let text = '';
+      for (let i = 0; i < p.maxTokens; i++) text += WORDS[i % WORDS.length];
+      const choice =
+        p.api === 'chat'
+          ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'length' }
+          : { index: 0, text, logprobs: null, finish_reason: 'length' };
+      sendJson(res, 200, { id, object, created, model: p.model, choices: [choice], usage: usage(p) });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const chunkObject = p.api === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+    const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      res.write(`data: ${JSON.stringify({ id, object: chunkObject, created, model: p.model, choices, ...extra })}\n\n`);
+    // Like vLLM, chat opens with a role-only delta that carries no token.
+    if (p.api === 'chat') send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    for (let i = 0; i < p.maxTokens; i++) {
+      if (!(await wait(i === 0 ? ttftMs : tokenDelayMs, res))) return;
+      const w = WORDS[i % WORDS.length];
+      const last = i === p.maxTokens - 1;
+      send([p.api === 'chat' ? { index: 0, delta: { content: w }, finish_reason: last ? 'length' : null } : { index: 0, text: w, logprobs: null, finish_reason: last ? 'length' : null }]);
+    }
+    if (p.includeUsage && streamUsage) send([], { usage: usage(p) });
+    res.end('data: [DONE]\n\n');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      res.writeHead(200).end();
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/models') {
+      sendJson(res, 200, { object: 'list', data: [{ id: model, object: 'model', created, owned_by: 'vllm', root: model, parent: null, max_model_len: 2048 }] });
+      return;
+    }
+    const api: Api | undefined = path === '/v1/chat/completions' ? 'chat' : path === '/v1/completions' ? 'completions' : undefined;
+    if (api === undefined) {
+      sendJson(res, 404, { detail: 'Not Found' });
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendJson(res, 405, { detail: 'Method Not Allowed' });
+      return;
+    }
+    requests++;
+    let parsed: Parsed;
+    try {
+      parsed = parse(api, await readBody(req));
+    } catch (e) {
+      if (e instanceof BadRequest) return sendError(res, 400, 'BadRequestError', e.message);
+      throw e;
+    }
+    if (parsed.model !== model) return sendError(res, 404, 'NotFoundError', `The model \`${parsed.model}\` does not exist.`);
+    await complete(parsed, res);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendError(res, 500, 'InternalServerError', e instanceof Error ? e.message : String(e));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    url: `http://${urlHost}:${actual}`,
+    port: actual,
+    get requests() {
+      return requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Streams in progress would otherwise keep close() waiting.
+        server.closeAllConnections();
+      }),
+  };
+}
