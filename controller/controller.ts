@@ -37,6 +37,8 @@ const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.me
 
 export class Controller implements ResourceSource {
   private docs = new Map<string, ParsedDoc>();
+  /** Gone from the folder, still being cleaned up: shown as Terminating until the executor confirms. */
+  private readonly terminating = new Map<string, ParsedDoc>();
   private problems: FileError[] = [];
   private readonly statuses = new Map<string, Status>();
   private readonly store: FileStore;
@@ -157,6 +159,8 @@ export class Controller implements ResourceSource {
     }
     this.addOwnedServices(next);
     const keys = new Set([...this.docs.keys(), ...next.keys(), ...this.meta.keys()]);
+    for (const [key, doc] of this.docs) if (!next.has(key)) this.terminating.set(key, doc);
+    for (const key of next.keys()) this.terminating.delete(key);
     this.docs = next;
     this.problems = problems;
     for (const key of keys) this.queue.add(key);
@@ -198,7 +202,10 @@ export class Controller implements ResourceSource {
     const reconciler = this.reconcilers[kind];
     if (!reconciler) return;
     await reconciler.reconcile(key);
-    if (!this.docs.has(key)) this.statuses.delete(key);
+    if (!this.docs.has(key)) {
+      this.terminating.delete(key);
+      this.statuses.delete(key);
+    }
   }
 
   private async writeStatus(doc: ParsedDoc, status: Status): Promise<void> {
@@ -226,6 +233,7 @@ export class Controller implements ResourceSource {
     if (this.benchmarkEnded(bench.key!)) {
       if (present && isOwned(present) && present.owner === bench.key) {
         this.docs.delete(owned.key!);
+        this.terminating.set(owned.key!, present);
         this.queue.add(owned.key!);
       }
     } else if (!present) {
@@ -244,15 +252,18 @@ export class Controller implements ResourceSource {
   }
 
   async list(kind: Kind): Promise<ResourceView[]> {
-    return [...this.docs.values()].filter((d) => d.kind === kind).map((d) => this.view(d));
+    return [...this.docs.values(), ...this.terminating.values()].filter((d) => d.kind === kind).map((d) => this.view(d));
   }
 
   async get(kind: Kind, name: string): Promise<ResourceView | undefined> {
-    const doc = this.docs.get(`${kind}/${name}`);
+    const key = `${kind}/${name}`;
+    const doc = this.docs.get(key) ?? this.terminating.get(key);
     return doc ? this.view(doc) : undefined;
   }
 
   private view(doc: ParsedDoc): ResourceView {
-    return buildView(doc, this.meta.get(doc.key!), this.statuses.get(doc.key!));
+    const status = this.statuses.get(doc.key!);
+    const gone = !this.docs.has(doc.key!);
+    return buildView(doc, this.meta.get(doc.key!), gone ? { ...status, phase: 'Terminating', message: 'its file is gone; stopping what was launched' } : status);
   }
 }

@@ -2,7 +2,7 @@
 // hand-edited or stale file must fail with the field named, not crash later.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { Workload, type Load } from '../../controller/api/schemas.js';
+import { FileStorageWorkload, LlmWorkload, type Load, type Workload } from '../../controller/api/schemas.js';
 import type { ConfigProblem } from '../client.js';
 import type { RunnerSpec } from './contract.js';
 
@@ -30,11 +30,17 @@ const ParsedLoad = z
     path: ['duration'],
   }) satisfies z.ZodType<Load>;
 
+/** `Workload` after parsing, likewise: every Duration field is already ms and must stay so. */
+const ParsedWorkload = z.discriminatedUnion('type', [
+  FileStorageWorkload,
+  LlmWorkload.extend({ timeout: z.number().nonnegative() }),
+]) satisfies z.ZodType<Workload>;
+
 const SpecSchema = z.object({
   benchmark: z.string().min(1),
   // Used in folder names on shared file systems: keep it to safe characters.
   runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be letters, digits, ".", "_" or "-" (it names folders)'),
-  workload: Workload,
+  workload: ParsedWorkload,
   load: ParsedLoad,
   endpoint: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535), scheme: z.enum(['http', 'https']) }).optional(),
   ranks: z.number().int().positive(),

@@ -19,7 +19,7 @@ describe('createClient', () => {
     const c = createClient(spec({ type: 'file-storage', basePath: '/tmp/x' }), { rank: 3 });
     expect(c).toBeInstanceOf(FileStorageClient);
     expect((c as FileStorageClient).dir).toBe('/tmp/x/run-1-r3');
-    expect(CLIENT_TYPES).toEqual(['file-storage']);
+    expect(CLIENT_TYPES).toEqual(['file-storage', 'llm']);
   });
 
   it('throws a ConfigError listing every problem with its path', () => {
@@ -44,6 +44,14 @@ describe('checkSpec', () => {
     const r = checkSpec(good());
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.spec.load).toMatchObject({ duration: 2000, warmup: 300 });
+  });
+
+  it('keeps an llm workload timeout in ms, as the controller parsed it', () => {
+    const doc = good();
+    doc.workload = { type: 'llm', api: 'chat', prompts: ['hi'], maxTokens: 8, temperature: 0, stream: true, timeout: 2000 };
+    const r = checkSpec(doc);
+    expect(r.ok).toBe(true);
+    if (r.ok && r.spec.workload.type === 'llm') expect(r.spec.workload.timeout).toBe(2000);
   });
 
   it('names each bad field', () => {
