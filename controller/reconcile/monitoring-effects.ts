@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { StackEndpoints } from '../../machines/monitoring-stack.js';
-import { localStackScript } from '../../monitoring/local-stack.js';
+import { nativeAvailable, stackScript } from '../../monitoring/stack-script.js';
+import { awaitEndpoint } from './endpoint.js';
 import type { MonitoringStackResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import { httpProbe, waitUntilReady } from '../health/readiness.js';
@@ -20,17 +21,28 @@ function stackRef(t: Target<MonitoringStackResource>, attempt: number): LaunchRe
 export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStackResource>) {
   const { spec, metadata } = t.resource;
   return {
-    startStack: fromPromise<{ endpoints: StackEndpoints }, { attempt: number }>(async ({ input }) => {
+    // Host binaries when the controller's host has them all and runs the stack itself; containers otherwise.
+    startStack: fromPromise<{ endpoints: StackEndpoints }, { attempt: number }>(async ({ input, signal }) => {
       const dir = join(deps.paths.stateDir, 'monitoring', metadata.name, `g${t.generation}-a${input.attempt}`);
+      const mode = deps.executor.name === 'local' && nativeAvailable(spec) ? 'native' : 'containers';
       let built;
       try {
-        built = localStackScript(spec, dir);
+        built = stackScript(spec, dir, mode, process.env.AIFB_SIF_CACHE);
       } catch (e) {
-        throw new ActorFailure((e as Error).message, 'BinaryNotFound', false);
+        throw new ActorFailure((e as Error).message, 'InvalidStackSpec', false);
       }
-      await deps.executor.launch({ ...stackRef(t, input.attempt), command: ['bash', '-c', built.script], dir });
+      const ref = stackRef(t, input.attempt);
+      const endpointFile = join(dir, 'endpoint.json');
+      const launched = await deps.executor.launch({
+        ...ref,
+        command: ['bash', '-c', built.lines.join('\n')],
+        dir,
+        slurm: spec.slurm,
+        endpoint: { file: endpointFile, port: spec[built.components[0]].port },
+      });
+      const { host } = await awaitEndpoint(deps.executor, launched, { file: endpointFile, what: `monitoring stack ${metadata.name}`, maxPendingMs: spec.slurm.maxPendingTime, signal });
       const endpoints: StackEndpoints = {};
-      for (const c of built.components) endpoints[c] = { host: '127.0.0.1', port: spec[c].port };
+      for (const c of built.components) endpoints[c] = { host, port: spec[c].port };
       return { endpoints };
     }),
 

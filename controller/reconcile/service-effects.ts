@@ -1,16 +1,16 @@
 // The effects of the Service machine: launch the service (its own command or
 // its container) with the executor, learn where it landed, wait until it
 // answers, watch it, stop it. Every effect is safe to run again after a restart.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { ServiceResource } from '../api/schemas.js';
-import type { EndpointRecord, LaunchRef, Launched } from '../executor/types.js';
+import type { LaunchRef, Launched } from '../executor/types.js';
 import { probeFor, waitUntilReady } from '../health/readiness.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceLaunch } from './service-command.js';
+import { awaitEndpoint, lastLines } from './endpoint.js';
 
 type Endpoint = { host: string; port: number };
 
@@ -22,52 +22,10 @@ export function serviceDir(deps: ReconcilerDeps, t: Target<ServiceResource>, att
   return join(deps.paths.stateDir, 'services', t.resource.metadata.name, `g${t.generation}-a${attempt}`);
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
-
-/** Lines of a log that say the image itself is bad: retrying cannot help. */
-const BAD_IMAGE = /could not pull image|FATAL:.*(image|container|sif)|no such file.*\.sif/i;
-
-function lastLines(file: string, n = 3): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ') : '';
-}
-
 export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>) {
   const { spec, metadata } = t.resource;
   const probe = probeFor(spec);
   const what = `service ${metadata.name}`;
-
-  /** Waits until the launch writes its endpoint file; fails with SLURM's reason if it ends first. */
-  async function awaitEndpoint(launched: Launched, file: string, signal: AbortSignal): Promise<Endpoint> {
-    const submitted = Date.now();
-    for (;;) {
-      if (existsSync(file)) {
-        const ep = JSON.parse(readFileSync(file, 'utf8')) as EndpointRecord;
-        return { host: ep.host, port: ep.port };
-      }
-      const state = await deps.executor.state(launched);
-      if (state.state === 'exited') {
-        const log = join(launched.dir, 'service.stderr.log');
-        const tail = lastLines(log);
-        const badImage = BAD_IMAGE.test(tail);
-        throw new ActorFailure(
-          `${what} ended before it started (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}; see ${log}`,
-          badImage ? 'BadImage' : 'StartFailed',
-          !badImage && state.retryable !== false,
-        );
-      }
-      const maxPending = spec.slurm.maxPendingTime;
-      if (state.state === 'pending' && maxPending !== undefined && Date.now() - submitted > maxPending) {
-        await deps.executor.stop(launched);
-        throw new ActorFailure(`${what} waited in the queue longer than spec.slurm.maxPendingTime (last reason: ${state.reason ?? 'unknown'}); it was cancelled`, 'PendingTooLong', false);
-      }
-      if (signal.aborted) throw new Error(`stopped waiting for ${what}`);
-      await sleep(500, signal);
-    }
-  }
 
   return {
     startService: fromPromise<{ endpoint: Endpoint }, { attempt: number }>(async ({ input, signal }) => {
@@ -100,7 +58,7 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
       } catch (e) {
         throw new ActorFailure(`could not launch ${what}: ${(e as Error).message}`, 'LaunchFailed', true);
       }
-      return { endpoint: await awaitEndpoint(launched, endpointFile, signal) };
+      return { endpoint: await awaitEndpoint(deps.executor, launched, { file: endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal }) };
     }),
 
     waitReady: fromPromise<void, { endpoint: Endpoint; attempt: number }>(async ({ input, signal }) => {

@@ -71,7 +71,9 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(bench.status.phase, JSON.stringify(bench.status)).toBe('Succeeded');
 
     // What was submitted: tagged jobs, the GPU asked for, the script kept beside the run.
-    const jobs = allJobs().filter((j) => j.name === 'aifb-service-db' || j.name === 'aifb-benchmark-load');
+    // Jobs of earlier runs may still be listed: only this run's resources count (by uid).
+    const uids = [svc.metadata.uid, bench.metadata.uid];
+    const jobs = allJobs().filter((j) => uids.some((u) => j.comment.includes(u)));
     expect(jobs.map((j) => j.name).sort()).toEqual(['aifb-benchmark-load', 'aifb-service-db']);
     expect(jobs.find((j) => j.name === 'aifb-service-db')!.comment).toMatch(/kind=Service/);
     const serviceDir = join(ws.state, 'services', 'db', 'g1-a1');
@@ -106,7 +108,7 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
     expect(done.status.conditions.find((x: any) => x.type === 'ServiceReady')).toMatchObject({ status: 'True' });
     await until('the owned service job to end', () => {
-      const j = allJobs().find((x) => x.name === 'aifb-service-owner-svc');
+      const j = allJobs().find((x) => x.name === 'aifb-service-owner-svc' && x.comment.includes(svc.metadata.uid));
       return j && !['RUNNING', 'PENDING', 'COMPLETING'].includes(j.state) ? true : undefined;
     }, 60_000);
     await until('the owned service to go from the API', async () => ((await api(c.url, '/api/v1/services/owner-svc')).status === 404 ? true : undefined), 30_000);
@@ -156,7 +158,7 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     const second = await controllerOn(ws);
     const done = await waitPhase(second, 'benchmarks', 'killed', ['Succeeded', 'Failed']);
     expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
-    const jobs = allJobs().filter((j) => j.name === 'aifb-benchmark-killed');
+    const jobs = allJobs().filter((j) => j.name === 'aifb-benchmark-killed' && j.comment.includes(done.metadata.uid));
     expect(jobs).toHaveLength(1);
     expect(new Set(jobs.map((j) => j.comment)).size).toBe(1);
     expect(readdirSync(join(ws.state, 'runs', 'killed'))).toEqual(['killed-g1-a1']);

@@ -1,0 +1,54 @@
+// Waits for a launch to say where it landed: the endpoint file its job writes
+// once it runs. Fails with the scheduler's reason if the launch ends first.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ActorFailure } from '../../machines/lifecycle.js';
+import type { EndpointRecord, Executor, Launched } from '../executor/types.js';
+
+/** Lines of a log that say the image itself is bad: retrying cannot help. */
+const BAD_IMAGE = /could not pull image|FATAL:.*(image|container|sif)|no such file.*\.sif/i;
+
+export function lastLines(file: string, n = 3): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ') : '';
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+export async function awaitEndpoint(
+  executor: Executor,
+  launched: Launched,
+  opts: { file: string; what: string; maxPendingMs?: number; signal: AbortSignal },
+): Promise<{ host: string; port: number }> {
+  const submitted = Date.now();
+  for (;;) {
+    if (existsSync(opts.file)) {
+      const ep = JSON.parse(readFileSync(opts.file, 'utf8')) as EndpointRecord;
+      return { host: ep.host, port: ep.port };
+    }
+    const state = await executor.state(launched);
+    if (state.state === 'exited') {
+      const log = join(launched.dir, `${launched.ref.role}.stderr.log`);
+      const tail = lastLines(log);
+      const badImage = BAD_IMAGE.test(tail);
+      throw new ActorFailure(
+        `${opts.what} ended before it started (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}; see ${log}`,
+        badImage ? 'BadImage' : 'StartFailed',
+        !badImage && state.retryable !== false,
+      );
+    }
+    if (state.state === 'pending' && opts.maxPendingMs !== undefined && Date.now() - submitted > opts.maxPendingMs) {
+      await executor.stop(launched);
+      throw new ActorFailure(
+        `${opts.what} waited in the queue longer than spec.slurm.maxPendingTime (last reason: ${state.reason ?? 'unknown'}); it was cancelled`,
+        'PendingTooLong',
+        false,
+      );
+    }
+    if (opts.signal.aborted) throw new Error(`stopped waiting for ${opts.what}`);
+    await sleep(500, opts.signal);
+  }
+}
