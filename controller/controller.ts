@@ -87,11 +87,13 @@ export class Controller implements ResourceSource {
   }
 
   async start(): Promise<void> {
-    await this.rescan();
-    this.queue.start();
+    // Watch first, scan second: a file copied in between is seen by one or the other.
     this.watcher = chokidar.watch(this.opts.paths.resourcesDir, { depth: 0, ignoreInitial: true });
     this.watcher.on('all', (_event, file) => void this.onFileEvent(file));
     this.watcher.on('error', (e) => this.opts.log.warn('Watcher failed', { error: (e as Error).message }));
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    await this.rescan();
+    this.queue.start();
     const resyncMs = this.opts.resyncMs ?? 30_000;
     this.resyncTimer = setInterval(() => void this.requestScan(0), resyncMs);
     this.opts.log.info('Started controller', {

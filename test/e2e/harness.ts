@@ -48,7 +48,7 @@ export interface ControllerProcess {
 
 export async function startController(ws: Workspace, extra: string[] = [], env: Record<string, string> = {}): Promise<ControllerProcess> {
   let logs = '';
-  const child = spawn(process.execPath, [CLI, '--resources', ws.resources, '--state', ws.state, 'controller', 'run', '--port', '0', '--reports', ws.reports, '--resync', '2s', ...extra], {
+  const child = spawn(process.execPath, [CLI, '--resources', ws.resources, '--state', ws.state, 'controller', 'run', '--port', '0', '--reports', ws.reports, '--resync', '10m', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
