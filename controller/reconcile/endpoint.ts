@@ -3,13 +3,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActorFailure } from '../../machines/lifecycle.js';
-import type { EndpointRecord, Executor, Launched } from '../executor/types.js';
+import type { EndpointRecord, Executor, LaunchState, Launched } from '../executor/types.js';
 
 /** Lines of a log that say the image itself is bad: retrying cannot help. */
 const BAD_IMAGE = /could not pull image|FATAL:.*(image|container|sif)|no such file.*\.sif/i;
 
 export function lastLines(file: string, n = 3): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ') : '';
+}
+
+/** Why a launch ended early, as a failure the machine can act on: a bad image is never retried. */
+export function launchEnded(launched: Launched, state: Extract<LaunchState, { state: 'exited' }>, what: string, reason: string): ActorFailure {
+  const log = join(launched.dir, `${launched.ref.role}.stderr.log`);
+  const tail = lastLines(log);
+  const badImage = BAD_IMAGE.test(tail);
+  return new ActorFailure(
+    `${what} (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}; see ${log}`,
+    badImage ? 'BadImage' : reason,
+    !badImage && state.retryable !== false,
+  );
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -30,16 +42,7 @@ export async function awaitEndpoint(
       return { host: ep.host, port: ep.port };
     }
     const state = await executor.state(launched);
-    if (state.state === 'exited') {
-      const log = join(launched.dir, `${launched.ref.role}.stderr.log`);
-      const tail = lastLines(log);
-      const badImage = BAD_IMAGE.test(tail);
-      throw new ActorFailure(
-        `${opts.what} ended before it started (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}; see ${log}`,
-        badImage ? 'BadImage' : 'StartFailed',
-        !badImage && state.retryable !== false,
-      );
-    }
+    if (state.state === 'exited') throw launchEnded(launched, state, `${opts.what} ended before it started`, 'StartFailed');
     if (state.state === 'pending' && opts.maxPendingMs !== undefined && Date.now() - submitted > opts.maxPendingMs) {
       await executor.stop(launched);
       throw new ActorFailure(

@@ -10,7 +10,7 @@ import { probeFor, waitUntilReady } from '../health/readiness.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceLaunch } from './service-command.js';
-import { awaitEndpoint, lastLines } from './endpoint.js';
+import { awaitEndpoint, launchEnded } from './endpoint.js';
 
 type Endpoint = { host: string; port: number };
 
@@ -67,10 +67,7 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
         async () => {
           if (launched) {
             const state = await deps.executor.state(launched);
-            if (state.state === 'exited') {
-              const tail = lastLines(join(launched.dir, 'service.stderr.log'));
-              throw new ActorFailure(`${what} exited while starting (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}`, 'ServiceExited', state.retryable !== false);
-            }
+            if (state.state === 'exited') throw launchEnded(launched, state, `${what} exited while starting`, 'ServiceExited');
           }
           return probe(input.endpoint);
         },

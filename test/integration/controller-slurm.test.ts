@@ -116,6 +116,20 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(readFileSync(join(ws.resources, 'owner.yaml'), 'utf8').match(/^status:/gm)).toHaveLength(1);
   });
 
+  it('fails a service whose image cannot be pulled at once, with the reason, without retrying', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    writeFileSync(
+      join(ws.resources, 'bad.yaml'),
+      ['apiVersion: aifb.io/v1alpha1', 'kind: Service', 'metadata:', '  name: badimage', 'spec:', '  type: postgresql', '  image: docker://example.org/does-not-exist:1', '  retries: { max: 3, backoff: 1s }', ''].join('\n'),
+    );
+    const svc = await waitPhase(c, 'services', 'badimage', ['Failed', 'Ready'], 60_000);
+    expect(svc.status.phase).toBe('Failed');
+    expect(svc.status.attempts).toBe(1);
+    expect(svc.status.conditions.find((x: any) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'BadImage' });
+    expect(svc.status.message).toMatch(/could not pull image/);
+  });
+
   it('retries a runner job lost to NODE_FAIL and still succeeds', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);
