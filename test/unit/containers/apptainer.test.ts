@@ -13,21 +13,13 @@ import {
   parseInstanceList,
   runCommand,
 } from '../../../containers/apptainer.js';
-import { ApptainerError, ContainerSpecError } from '../../../containers/errors.js';
+import { ApptainerError } from '../../../containers/errors.js';
+import { problemsOf } from './problems-of.js';
 import { useTempDirs } from './temp-dirs.js';
 
 const tempDir = useTempDirs();
 const FAKE = fileURLToPath(new URL('../../fakes/apptainer', import.meta.url));
 
-function problemsOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ContainerSpecError);
-    return (e as ContainerSpecError).problems;
-  }
-  throw new Error('expected a ContainerSpecError');
-}
 
 describe('runCommand', () => {
   it('builds the argv in the real CLI order', () => {

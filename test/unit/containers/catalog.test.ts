@@ -14,21 +14,12 @@ import {
   sifPath,
   type ImageType,
 } from '../../../containers/catalog.js';
-import { ContainerSpecError } from '../../../containers/errors.js';
+import { problemsOf } from './problems-of.js';
 import { useTempDirs } from './temp-dirs.js';
 
 const tempDir = useTempDirs();
 const IMAGES_TXT = fileURLToPath(new URL('../../../containers/images.txt', import.meta.url));
 
-function problemsOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ContainerSpecError);
-    return (e as ContainerSpecError).problems;
-  }
-  throw new Error('expected a ContainerSpecError');
-}
 
 describe('catalog', () => {
   it('gives the guide images for every containerised type', () => {
