@@ -86,7 +86,8 @@ export const SERVICE_TYPES = [
 ] as const;
 
 export const Readiness = z.strictObject({
-  type: z.enum(['http', 'tcp', 'none']).default('tcp'),
+  /** Default by service type: HTTP for the servers that have a health path (vllm /health, ...), TCP for the rest. */
+  type: z.enum(['http', 'tcp', 'none']).optional(),
   path: z.string().optional(),
   interval: Duration.default(2_000),
   timeout: Duration.default(600_000),
@@ -110,7 +111,7 @@ export const ServiceSpec = z.strictObject({
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
   binds: z.array(z.string()).default([]),
-  readiness: Readiness.default({ type: 'tcp', interval: 2_000, timeout: 600_000 }),
+  readiness: Readiness.default({ interval: 2_000, timeout: 600_000 }),
   retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),
   slurm: SlurmSpec.default({}),
   /** A service that already runs elsewhere: nothing is launched, only checked. */

@@ -48,8 +48,9 @@ export async function httpProbe(ep: Endpoint, path: string, timeoutMs = 2000): P
 
 export function probeFor(spec: Pick<ServiceSpec, 'type' | 'readiness'>): (ep: Endpoint) => Promise<boolean> {
   const { readiness } = spec;
-  if (readiness.type === 'none') return async () => true;
-  if (readiness.type === 'http') {
+  const type = readiness.type ?? (DEFAULT_HTTP_PATHS[spec.type] ? 'http' : 'tcp');
+  if (type === 'none') return async () => true;
+  if (type === 'http') {
     const path = readiness.path ?? DEFAULT_HTTP_PATHS[spec.type] ?? '/';
     return (ep) => httpProbe(ep, path);
   }

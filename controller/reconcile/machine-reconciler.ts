@@ -103,7 +103,8 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
     const jobs = [];
     for (const l of await this.deps.executor.list()) {
       if (l.ref.kind !== this.kind || l.ref.name !== t.resource.metadata.name) continue;
-      const s = await this.deps.executor.state(l);
+      // The scheduler may be away for a while (slurmctld restarting): status still gets written.
+      const s = await this.deps.executor.state(l).catch((e: Error) => ({ state: 'unknown' as const, reason: e.message }));
       jobs.push({
         role: l.ref.role,
         attempt: l.ref.attempt,

@@ -102,7 +102,7 @@ describe('Service and MonitoringStack schemas', () => {
   it('default a service', () => {
     const r = validateResource({ apiVersion: 'aifb.io/v1alpha1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'vllm', gpus: 1 } });
     expect(r.ok).toBe(true);
-    if (r.ok && r.resource.kind === 'Service') expect(r.resource.spec).toMatchObject({ gpus: 1, args: [], readiness: { type: 'tcp' } });
+    if (r.ok && r.resource.kind === 'Service') expect(r.resource.spec).toMatchObject({ gpus: 1, args: [], readiness: { interval: 2000, timeout: 600_000 } });
   });
 
   it('default a monitoring stack', () => {
