@@ -130,6 +130,19 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(svc.status.message).toMatch(/could not pull image/);
   });
 
+  it('runs a multi-rank load with srun, each rank leaving its own results, merged into one', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    writeFileSync(join(ws.resources, 'ranks.yaml'), `${benchmarkYaml('ranks', { duration: '3s' })}  runner: { nodes: 1, tasksPerNode: 2 }\n`);
+    const done = await waitPhase(c, 'benchmarks', 'ranks', ['Succeeded', 'Failed']);
+    expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
+    const runDir = join(ws.state, 'runs', 'ranks', 'ranks-g1-a1');
+    expect(readFileSync(join(runDir, 'runner.sbatch'), 'utf8')).toMatch(/^srun --nodes=1 --ntasks-per-node=2 /m);
+    const requests = [0, 1].map((r) => JSON.parse(readFileSync(join(runDir, `rank-${r}.summary.json`), 'utf8')).totals.requests as number);
+    expect(requests.every((n) => n > 0)).toBe(true);
+    expect(done.status.results.requests).toBe(requests[0] + requests[1]);
+  });
+
   it('retries a runner job lost to NODE_FAIL and still succeeds', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);
