@@ -144,6 +144,8 @@ export class SlurmExecutor implements Executor {
     const jobId = await this.opts.slurm.submit(script, { cwd: spec.dir });
     const record: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId, script };
     this.write(record);
+    // The next state() must see the new job listed, not wait out the poll interval.
+    this.lastPoll = 0;
     this.opts.log.info('Submitted job', { kind: spec.kind, name: spec.name, role: spec.role, attempt: spec.attempt, jobId, script });
     return record;
   }
@@ -192,7 +194,7 @@ export class SlurmExecutor implements Executor {
       if (fresh?.missingSince && Date.now() - fresh.missingSince > this.vanishWindowMs) {
         return { state: 'exited', exitCode: null, reason: `job ${record.jobId} is unknown to SLURM (purged before its end was seen)`, retryable: true };
       }
-      return { state: 'pending', reason: 'Unknown' };
+      return { state: 'pending', reason: 'NotYetListed' };
     }
     const c = classify(job);
     if (c.phase === 'pending') return { state: 'pending', reason: c.reason };

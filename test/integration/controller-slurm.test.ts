@@ -143,6 +143,37 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(done.status.results.requests).toBe(requests[0] + requests[1]);
   });
 
+  it('shows why a job waits in the queue, and cancels it after spec.slurm.maxPendingTime', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    writeFileSync(
+      join(ws.resources, 'held.yaml'),
+      [
+        'apiVersion: aifb.io/v1alpha1',
+        'kind: Service',
+        'metadata:',
+        '  name: held',
+        'spec:',
+        '  type: postgresql',
+        '  port: 55434',
+        '  retries: { max: 3, backoff: 1s }',
+        '  slurm: { maxPendingTime: 8s, extraDirectives: ["--begin=now+1hour"] }',
+        '',
+      ].join('\n'),
+    );
+    const waiting = await until('the pending reason in status', async () => {
+      const v = await phaseOf(c, 'services', 'held');
+      return v.status?.jobs?.[0]?.state === 'pending' && /BeginTime/.test(v.status.jobs[0].reason) ? v : undefined;
+    }, 30_000);
+    expect(waiting.status.jobs[0].reason).toMatch(/BeginTime/);
+    expect(waiting.status.message).toMatch(/waiting in the queue \(reason: BeginTime\)/);
+    const failed = await waitPhase(c, 'services', 'held', ['Failed'], 60_000);
+    expect(failed.status.conditions.find((x: any) => x.type === 'Ready')).toMatchObject({ reason: 'PendingTooLong' });
+    expect(failed.status.attempts).toBe(1);
+    const job = allJobs().find((j) => j.name === 'aifb-service-held' && j.comment.includes(failed.metadata.uid));
+    expect(job?.state).toBe('CANCELLED');
+  });
+
   it('retries a runner job lost to NODE_FAIL and still succeeds', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);
