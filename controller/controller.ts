@@ -61,7 +61,6 @@ export class Controller implements ResourceSource {
     this.results = new ResultsDb(paths.resultsDb);
     const deps: ReconcilerDeps = {
       paths,
-      store: this.store,
       meta: this.meta,
       executor: opts.executor,
       results: this.results,

@@ -102,10 +102,6 @@ export class WorkQueue {
     return Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
   }
 
-  get length(): number {
-    return this.queue.length;
-  }
-
   isProcessing(key: string): boolean {
     return this.processing.has(key);
   }

@@ -3,12 +3,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActor, type Actor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import { persistable, restore, type PersistedMachine } from '../../machines/persist.js';
 import type { Logger } from '../runtime/logger.js';
 
-interface Persisted {
-  machineVersion: number | string;
+/** The machine's own persisted form, plus the resource generation it was for. */
+interface Persisted extends PersistedMachine {
   generation: number;
-  snapshot: unknown;
 }
 
 export interface Hosted<M extends AnyStateMachine> {
@@ -23,7 +23,6 @@ export class ActorHost<M extends AnyStateMachine> {
   constructor(
     private readonly opts: {
       dir: string;
-      machineVersion: number | string;
       log: Logger;
       /** Called after each snapshot is persisted. */
       onSnapshot: (key: string, snapshot: SnapshotFrom<M>) => void;
@@ -44,11 +43,6 @@ export class ActorHost<M extends AnyStateMachine> {
     return [...this.actors.keys()];
   }
 
-  /** The generation a persisted snapshot was for, if one is on disk. */
-  persistedGeneration(key: string): number | undefined {
-    return this.readPersisted(key)?.generation;
-  }
-
   private readPersisted(key: string): Persisted | undefined {
     const file = this.file(key);
     if (!existsSync(file)) return undefined;
@@ -66,10 +60,11 @@ export class ActorHost<M extends AnyStateMachine> {
    */
   start(key: string, machine: M, input: unknown, generation: number): { hosted: Hosted<M>; restored: boolean } {
     const persisted = this.readPersisted(key);
-    const usable = persisted && persisted.machineVersion === this.opts.machineVersion && persisted.generation === generation;
+    const snapshot = persisted?.generation === generation ? restore(machine, persisted) : undefined;
+    const usable = snapshot !== undefined;
     let actor: Actor<M>;
     try {
-      actor = createActor(machine, usable ? { snapshot: persisted.snapshot as never, input: input as never } : { input: input as never });
+      actor = createActor(machine, usable ? { snapshot: snapshot as never, input: input as never } : { input: input as never });
     } catch (e) {
       this.opts.log.warn('Discarded a snapshot that no longer restores', { key, error: (e as Error).message });
       actor = createActor(machine, { input: input as never });
@@ -86,13 +81,13 @@ export class ActorHost<M extends AnyStateMachine> {
     });
     actor.start();
     this.persist(key, generation, actor);
-    return { hosted, restored: Boolean(usable) };
+    return { hosted, restored: usable };
   }
 
   private persist(key: string, generation: number, actor: Actor<M>): void {
     const file = this.file(key);
     const tmp = `${file}.tmp`;
-    const value: Persisted = { machineVersion: this.opts.machineVersion, generation, snapshot: actor.getPersistedSnapshot() };
+    const value: Persisted = { ...persistable(actor as Actor<AnyStateMachine>), generation };
     writeFileSync(tmp, JSON.stringify(value));
     renameSync(tmp, file);
   }

@@ -1,13 +1,12 @@
 // Reconciles Benchmark resources: the machine is fed the state of its service,
 // and status, conditions and events are derived from the machine's snapshot.
 import type { SnapshotFrom } from 'xstate';
-import { benchmarkMachine, benchmarkPhase, MACHINE_VERSION, type BenchmarkContext } from '../../machines/benchmark.js';
+import { benchmarkMachine, benchmarkPhase, type BenchmarkContext } from '../../machines/benchmark.js';
 import { stateNameOf } from '../../machines/lifecycle.js';
 import type { BenchmarkResource, Status } from '../api/schemas.js';
 import type { Hosted } from './actor-host.js';
 import { benchmarkEffects } from './benchmark-effects.js';
 import { mergeConditions, validCondition, type ConditionInput } from './conditions.js';
-import type { ReconcilerDeps } from './deps.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceNameOf } from './owned-service.js';
 
@@ -21,9 +20,6 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
   private readonly lastProgressEvent = new Map<string, number>();
   private readonly lastProgressStatus = new Map<string, number>();
 
-  constructor(deps: ReconcilerDeps) {
-    super(deps, MACHINE_VERSION);
-  }
 
   protected machineFor(t: Target<BenchmarkResource>) {
     return {

@@ -1,7 +1,6 @@
 // What every reconciler is given: the stores, the executor, the results
 // database, where things live, and how to ask for another reconcile.
 import type { Executor } from '../executor/types.js';
-import type { FileStore } from '../store/file-store.js';
 import type { MetaStore } from '../store/meta-store.js';
 import type { ParsedDoc } from '../store/parse.js';
 import type { ResultsDb } from '../../monitoring/results/results-db.js';
@@ -11,7 +10,6 @@ import type { Status } from '../api/schemas.js';
 
 export interface ReconcilerDeps {
   paths: Paths;
-  store: FileStore;
   meta: MetaStore;
   executor: Executor;
   results: ResultsDb;

@@ -42,13 +42,9 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
   /** Called for a snapshot that did not change state (progress and the like). */
   protected onSameState(_key: string, _state: string, _context: any): void {}
 
-  constructor(
-    protected readonly deps: ReconcilerDeps,
-    machineVersion: string,
-  ) {
+  constructor(protected readonly deps: ReconcilerDeps) {
     this.host = new ActorHost<M>({
       dir: deps.paths.machinesDir,
-      machineVersion,
       log: deps.log,
       onSnapshot: (key, snapshot) => this.onSnapshot(key, snapshot),
     });

@@ -1,9 +1,8 @@
 // Reconciles MonitoringStack resources: Prometheus, Pushgateway and Grafana
 // started together, their endpoints published in status once they answer.
 import type { SnapshotFrom } from 'xstate';
-import { MACHINE_VERSION, monitoringStackMachine, monitoringStackPhase, type MonitoringStackContext } from '../../machines/monitoring-stack.js';
+import { monitoringStackMachine, monitoringStackPhase, type MonitoringStackContext } from '../../machines/monitoring-stack.js';
 import type { MonitoringStackResource, Status } from '../api/schemas.js';
-import type { ReconcilerDeps } from './deps.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { monitoringEffects } from './monitoring-effects.js';
@@ -18,9 +17,6 @@ const describeEndpoints = (ctx: MonitoringStackContext) =>
 export class MonitoringStackReconciler extends MachineReconciler<M, MonitoringStackResource> {
   protected readonly kind = 'MonitoringStack' as const;
 
-  constructor(deps: ReconcilerDeps) {
-    super(deps, MACHINE_VERSION);
-  }
 
   protected machineFor(t: Target<MonitoringStackResource>) {
     return {

@@ -1,9 +1,8 @@
 // Reconciles Service resources: start (or adopt) the service, check readiness,
 // publish its endpoint in status so benchmarks that reference it can start.
 import type { SnapshotFrom } from 'xstate';
-import { MACHINE_VERSION, serviceMachine, servicePhase, type ServiceContext } from '../../machines/service.js';
+import { serviceMachine, servicePhase, type ServiceContext } from '../../machines/service.js';
 import type { ServiceResource, Status } from '../api/schemas.js';
-import type { ReconcilerDeps } from './deps.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceEffects } from './service-effects.js';
@@ -14,9 +13,6 @@ type M = typeof serviceMachine;
 export class ServiceReconciler extends MachineReconciler<M, ServiceResource> {
   protected readonly kind = 'Service' as const;
 
-  constructor(deps: ReconcilerDeps) {
-    super(deps, MACHINE_VERSION);
-  }
 
   protected machineFor(t: Target<ServiceResource>) {
     const { spec, metadata } = t.resource;
