@@ -62,7 +62,16 @@ function benchmarkTable(views: ResourceView[], opts: TableOptions): Table {
   header.push('AGE');
   const rows = views.map((v) => {
     const r = v.status?.results;
-    const row = [nameCell(v, opts), benchmarkService(v.spec), phaseOf(v), formatCount(r?.requests), formatRate(r?.throughput), formatLatency(r?.p99Ms)];
+    // While it runs, the runner's progress stands in for the results to come.
+    const p = v.status?.progress;
+    const row = [
+      nameCell(v, opts),
+      benchmarkService(v.spec),
+      phaseOf(v),
+      formatCount(r?.requests ?? p?.requests),
+      formatRate(r?.throughput ?? p?.rps),
+      formatLatency(r?.p99Ms ?? p?.p99Ms),
+    ];
     if (opts.wide) {
       row.push(formatCount(v.status?.attempts), formatCount(r?.errors), formatLatency(r?.p50Ms), formatSeconds(r?.durationS), reasonOf(v));
     }

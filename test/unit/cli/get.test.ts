@@ -27,6 +27,15 @@ describe('aifbctl get (table)', () => {
     expect(io.err).toBe('');
   });
 
+  it("shows a running benchmark's progress until its results arrive", async () => {
+    const io = capture();
+    const items = views().map((v) =>
+      v.metadata.name === 'fs' ? { ...v, status: { ...v.status, progress: { elapsedMs: 4000, requests: 812, errors: 0, rps: 203.2, p99Ms: 4.5 } } } : v,
+    );
+    expect(await runGet(opts({ kind: 'benchmarks', name: 'fs' }, items), io)).toBe(0);
+    expect(io.out.split('\n')[1]).toBe('fs    postgresql  Running  812   203.2  4.5ms  5s');
+  });
+
   it('prints services and monitoring stacks with their endpoints', async () => {
     const svc = capture();
     await runGet(opts({ kind: 'svc' }), svc);
