@@ -123,13 +123,18 @@ export class Controller implements ResourceSource {
   /** Coalesces bursts of file events into one scan. */
   private requestScan(delayMs: number): void {
     clearTimeout(this.scanTimer);
-    this.scanTimer = setTimeout(() => {
-      this.scanning = this.scanning.then(() => this.rescan()).catch((e) => this.opts.log.error('Scan failed', { error: (e as Error).message }));
-    }, delayMs);
+    this.scanTimer = setTimeout(() => void this.rescan().catch((e) => this.opts.log.error('Scan failed', { error: (e as Error).message })), delayMs);
+  }
+
+  /** Scans now, after any scan in progress: two scans never interleave. */
+  rescan(): Promise<void> {
+    const next = this.scanning.catch(() => undefined).then(() => this.scan());
+    this.scanning = next;
+    return next;
   }
 
   /** Level-triggered: every key seen now or before is reconciled against the new scan. */
-  async rescan(): Promise<void> {
+  private async scan(): Promise<void> {
     const { docs, fileErrors } = await this.store.scan();
     const next = new Map<string, ParsedDoc>();
     const problems: FileError[] = [...fileErrors];

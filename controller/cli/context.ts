@@ -2,6 +2,7 @@
 // from flags, then environment, then what a running controller left on disk.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { resolvePaths } from '../runtime/paths.js';
 
 export interface GlobalOptions {
   resources?: string;
@@ -37,8 +38,7 @@ async function urlFromStateDir(stateDir: string): Promise<string | undefined> {
 }
 
 export async function resolveGlobals(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Globals> {
-  const resourcesDir = path.resolve(cwd, opts.resources ?? env.AIFB_RESOURCES ?? 'resources');
-  const stateDir = path.resolve(cwd, opts.state ?? env.AIFB_STATE ?? path.join(resourcesDir, '..', '.aifb'));
+  const { resourcesDir, stateDir } = resolvePaths(opts, env, cwd);
   const serverUrl = (opts.server ?? env.AIFB_SERVER ?? (await urlFromStateDir(stateDir)) ?? DEFAULT_SERVER).replace(/\/+$/, '');
   return { resourcesDir, stateDir, serverUrl };
 }

@@ -14,10 +14,15 @@ export interface Paths {
   machinesDir: string;
 }
 
-export function resolvePaths(opts: { resources?: string; state?: string; reports?: string } = {}): Paths {
-  const resourcesDir = resolve(opts.resources ?? process.env.AIFB_RESOURCES ?? 'resources');
-  const stateDir = resolve(opts.state ?? process.env.AIFB_STATE ?? join(dirname(resourcesDir), '.aifb'));
-  const reportsDir = resolve(opts.reports ?? process.env.AIFB_REPORTS ?? join(dirname(resourcesDir), 'reports'));
+/** Flags first, then AIFB_RESOURCES / AIFB_STATE / AIFB_REPORTS, then the defaults beside the resources folder. */
+export function resolvePaths(
+  opts: { resources?: string; state?: string; reports?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Paths {
+  const resourcesDir = resolve(cwd, opts.resources ?? env.AIFB_RESOURCES ?? 'resources');
+  const stateDir = resolve(cwd, opts.state ?? env.AIFB_STATE ?? join(dirname(resourcesDir), '.aifb'));
+  const reportsDir = resolve(cwd, opts.reports ?? env.AIFB_REPORTS ?? join(dirname(resourcesDir), 'reports'));
   return {
     resourcesDir,
     stateDir,
