@@ -160,6 +160,7 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
     await this.stopMachine(key, 'resource deleted');
     const name = key.slice(key.indexOf('/') + 1);
     await cleanupLaunches(this.deps, this.kind, name);
+    // Deleted while no controller ran: no live actor, but its snapshot is still on disk.
     this.host.stop(key, { forget: true });
     if (this.deps.meta.get(key)) {
       this.deps.meta.remove(key);
