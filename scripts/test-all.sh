@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the build and the tests need; installed only when missing:
-# build tools for native modules, SLURM and munge for the test cluster, and
-# PostgreSQL, which the stand-in apptainer runs where a container would be.
-PACKAGES=(python3 make g++ procps slurm-wlm munge postgresql)
+# build tools for native modules, SLURM and munge for the test cluster,
+# PostgreSQL, which the stand-in apptainer runs where a container would be,
+# and Prometheus and Pushgateway for the local MonitoringStack.
+PACKAGES=(python3 make g++ procps slurm-wlm munge postgresql prometheus prometheus-pushgateway)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

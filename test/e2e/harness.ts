@@ -1,7 +1,7 @@
 // Starts real controller processes on a temp workspace and reads what they
 // expose, for the end-to-end tests. Nothing here is faked.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -95,5 +95,21 @@ export function isAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/** Ends whatever the local executor launched in this workspace (process groups), so a failed test leaves nothing behind. */
+export function killLaunches(ws: Workspace): void {
+  const procs = join(ws.state, 'procs');
+  if (!existsSync(procs)) return;
+  for (const f of readdirSync(procs).filter((f) => f.endsWith('.json') && !f.endsWith('.exit.json'))) {
+    const { pids = [] } = JSON.parse(readFileSync(join(procs, f), 'utf8')) as { pids?: number[] };
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
   }
 }
