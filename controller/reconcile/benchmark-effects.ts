@@ -9,6 +9,7 @@ import { writeReports } from '../../monitoring/reports/index.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
+import { stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceNameOf } from './owned-service.js';
@@ -126,11 +127,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
     ),
 
     stopRunner: fromPromise<void, { runId?: string; attempt: number }>(async ({ input }) => {
-      const launched = await deps.executor.find(runnerRef(t, input.attempt));
-      if (!launched) return;
-      await deps.executor.stop(launched);
-      await deps.executor.forget(launched);
-      deps.log.info('Stopped runner', { kind: 'Benchmark', name, attempt: input.attempt });
+      await stopLaunch(deps, runnerRef(t, input.attempt));
     }),
   };
 }

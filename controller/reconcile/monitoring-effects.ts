@@ -9,6 +9,7 @@ import { awaitEndpoint } from './endpoint.js';
 import type { MonitoringStackResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import { httpProbe, waitUntilReady } from '../health/readiness.js';
+import { stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 
@@ -69,10 +70,7 @@ export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStac
     }),
 
     stopStack: fromPromise<void, { attempt: number }>(async ({ input }) => {
-      const launched = await deps.executor.find(stackRef(t, input.attempt));
-      if (!launched) return;
-      await deps.executor.stop(launched);
-      await deps.executor.forget(launched);
+      await stopLaunch(deps, stackRef(t, input.attempt));
     }),
   };
 }

@@ -7,6 +7,7 @@ import { ActorFailure } from '../../machines/lifecycle.js';
 import type { ServiceResource } from '../api/schemas.js';
 import type { LaunchRef, Launched } from '../executor/types.js';
 import { probeFor, waitUntilReady } from '../health/readiness.js';
+import { cleanupLaunches, stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceLaunch } from './service-command.js';
@@ -30,12 +31,7 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
   return {
     startService: fromPromise<{ endpoint: Endpoint }, { attempt: number }>(async ({ input, signal }) => {
       // An earlier attempt of this service must not hold its node or port any more.
-      for (const l of await deps.executor.list()) {
-        if (l.ref.kind === 'Service' && l.ref.name === metadata.name && (l.ref.attempt !== input.attempt || l.ref.generation !== t.generation)) {
-          await deps.executor.stop(l);
-          await deps.executor.forget(l);
-        }
-      }
+      await cleanupLaunches(deps, 'Service', metadata.name, (ref) => ref.attempt === input.attempt && ref.generation === t.generation);
       const dir = serviceDir(deps, t, input.attempt);
       let launch;
       try {
@@ -108,12 +104,7 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
     }),
 
     stopService: fromPromise<void, { attempt: number; external: boolean }>(async ({ input }) => {
-      if (input.external) return;
-      const launched = await deps.executor.find(serviceRef(t, input.attempt));
-      if (!launched) return;
-      await deps.executor.stop(launched);
-      await deps.executor.forget(launched);
-      deps.log.info('Stopped service', { kind: 'Service', name: metadata.name, attempt: input.attempt });
+      if (!input.external) await stopLaunch(deps, serviceRef(t, input.attempt));
     }),
   };
 }
