@@ -3,7 +3,7 @@
 import { randomFillSync } from 'node:crypto';
 import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileStorageWorkload } from '../controller/api/schemas.js';
+import type { FileStorageWorkload } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult } from './client.js';
 import { parseSizeWeights, type SizeWeight } from './engine/mix.js';
 

@@ -1,11 +1,11 @@
 // LLM client for OpenAI-compatible inference servers (vLLM; Ollama and Triton
 // through their OpenAI endpoints): one pooled POST per op, output tokens counted.
 import { Pool } from 'undici';
-import type { Load, LlmWorkload } from '../controller/api/schemas.js';
+import type { Load, LlmWorkload } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult } from './client.js';
 import { rankLoad } from './engine/engine.js';
 import { excerpt, readCompletionStream, type LlmApi } from './llm-sse.js';
-import type { RunnerSpec } from './runner/contract.js';
+import type { RunnerSpec } from '../api/runner-contract.js';
 
 export interface LlmClientOptions {
   /** Where the server answers; from the Benchmark's service. */

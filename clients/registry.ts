@@ -1,7 +1,7 @@
 // Maps a workload type to its client: adding a client is one new file and one
 // line here. Config problems surface as a ConfigError before anything opens.
-import type { Workload } from '../controller/api/schemas.js';
-import type { RunnerSpec } from './runner/contract.js';
+import type { Workload } from '../api/schemas.js';
+import type { RunnerSpec } from '../api/runner-contract.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
 import { FileStorageClient } from './file-storage.js';
 import { LlmClient, llmConnections } from './llm.js';

@@ -2,7 +2,7 @@
 // default port, how its container serves on a port, and where its SIF lives in the cache.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICE_TYPES, type ServiceSpec } from '../controller/api/schemas.js';
+import { SERVICE_TYPES, type ServiceSpec } from '../api/schemas.js';
 import { throwIfProblems } from './errors.js';
 import { imageProblems } from './image-ref.js';
 

@@ -1,8 +1,8 @@
 // Turns a Service spec into the options of one container run: image from the catalog
 // or spec.image, the type's serving defaults, the user's args/env/binds on top.
 import { join } from 'node:path';
-import type { ServiceSpec } from '../controller/api/schemas.js';
-import type { FieldProblem } from '../controller/api/validate.js';
+import type { ServiceSpec } from '../api/schemas.js';
+import type { FieldProblem } from '../api/validate.js';
 import { bindProblems, envProblems, type ContainerOptions } from './apptainer.js';
 import { catalogEntry, gpusFor, resolveImage, type ImageType, type ResolvedImage } from './catalog.js';
 import { ContainerSpecError, throwIfProblems } from './errors.js';

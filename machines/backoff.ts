@@ -1,6 +1,6 @@
 // Retry delay policy shared by every machine: exponential backoff with a cap.
 // Pure, so a machine's `retryBackoff` delay and the tests agree on the numbers.
-import type { ServiceSpec } from '../controller/api/schemas.js';
+import type { ServiceSpec } from '../api/schemas.js';
 
 /** `spec.retries` after defaults: durations already in milliseconds. */
 export type RetryPolicy = ServiceSpec['retries'];

@@ -1,8 +1,8 @@
 // The Benchmark lifecycle as a pure XState machine: wait for the service, launch
 // the runner, watch it, collect results, retry with backoff, stop on DELETE.
 import { assign, fromCallback, fromPromise, setup, type EventObject, type SnapshotFrom } from 'xstate';
-import type { Phase, ResultsSummary } from '../controller/api/schemas.js';
-import type { RunnerLine } from '../clients/runner/contract.js';
+import type { Phase, ResultsSummary } from '../api/schemas.js';
+import type { RunnerLine } from '../api/runner-contract.js';
 import type { RetryPolicy } from './backoff.js';
 import { canRetry, failureOf, isTerminal, notProvided, retryDelay, stateNameOf, type Failure } from './lifecycle.js';
 

@@ -1,6 +1,6 @@
 // Pieces every machine shares: the retry decision, how an actor's error becomes
 // a user-facing failure, and the placeholder for effects the reconciler must provide.
-import type { Phase } from '../controller/api/schemas.js';
+import type { Phase } from '../api/schemas.js';
 import { backoffMs, type RetryPolicy } from './backoff.js';
 
 /** Why the last attempt failed: `reason` is CamelCase, ready for a status condition. */

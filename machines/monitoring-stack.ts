@@ -1,7 +1,7 @@
 // The MonitoringStack lifecycle (Prometheus, Pushgateway, Grafana) as a pure XState
 // machine: the same start -> check -> ready -> retry shape as a Service, several endpoints.
 import { assign, fromCallback, fromPromise, setup, type EventObject, type SnapshotFrom } from 'xstate';
-import type { MonitoringStackSpec } from '../controller/api/schemas.js';
+import type { MonitoringStackSpec } from '../api/schemas.js';
 import type { RetryPolicy } from './backoff.js';
 import {
   canRetry,

@@ -1,7 +1,7 @@
 // The Service lifecycle as a pure XState machine: start it (or take the given
 // endpoint), wait until it answers, watch it, retry with backoff, stop on DELETE.
 import { assign, fromCallback, fromPromise, setup, type EventObject, type SnapshotFrom } from 'xstate';
-import type { Status } from '../controller/api/schemas.js';
+import type { Status } from '../api/schemas.js';
 import type { RetryPolicy } from './backoff.js';
 import {
   canRetry,

@@ -5,7 +5,7 @@ import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { runCommand } from '../containers/apptainer.js';
 import { serviceContainer } from '../containers/service-container.js';
-import type { MonitoringStackSpec } from '../controller/api/schemas.js';
+import type { MonitoringStackSpec } from '../api/schemas.js';
 import { shellQuote } from '../slurm/quote.js';
 
 export type Component = 'prometheus' | 'pushgateway' | 'grafana';

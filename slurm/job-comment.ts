@@ -1,10 +1,9 @@
 // The job name and comment that make every aifb job findable again after a
 // crash: the comment carries kind, name, uid, generation, attempt and role.
-import { KINDS, type Kind } from '../controller/api/schemas.js';
-import type { LaunchRef, Role } from '../controller/executor/types.js';
+import { KINDS, type Kind } from '../api/schemas.js';
+import { ROLES, type LaunchRef, type Role } from '../api/launch.js';
 
 const PREFIX = 'aifb:v1';
-const ROLES = ['service', 'runner', 'stack'] as const satisfies readonly Role[];
 // No ';', '=' or whitespace: the comment is split on them and lands unquoted in
 // an #SBATCH line.
 const TOKEN = /^[A-Za-z0-9_.-]+$/;

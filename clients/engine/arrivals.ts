@@ -1,6 +1,6 @@
 // Open-loop arrival strategies: each yields the intended send times (ms since
 // the run started) of successive requests; the engine sleeps until each one.
-import type { Load } from '../../controller/api/schemas.js';
+import type { Load } from '../../api/schemas.js';
 import type { Rng } from './rng.js';
 
 export interface Arrivals {

@@ -1,8 +1,8 @@
 // The load engine: drives one client in closed loop (N workers) or open loop
 // (scheduled arrivals, concurrency cap), measuring from the intended send time.
-import type { Load } from '../../controller/api/schemas.js';
+import type { Load } from '../../api/schemas.js';
 import type { BenchmarkClient, Operation } from '../client.js';
-import type { OperationTotals, RunnerLine } from '../runner/contract.js';
+import type { OperationTotals, RunnerLine } from '../../api/runner-contract.js';
 import { createArrivals } from './arrivals.js';
 import type { Clock } from './clock.js';
 import { LatencyHistograms } from './histogram.js';

@@ -1,7 +1,7 @@
 // HDR latency histograms in microseconds (hdr-histogram-js): one per operation,
 // one for "all" and one for send lag; merge losslessly across ranks.
 import * as hdr from 'hdr-histogram-js';
-import type { RankHistograms } from '../runner/contract.js';
+import type { RankHistograms } from '../../api/runner-contract.js';
 
 export type Histogram = hdr.Histogram;
 

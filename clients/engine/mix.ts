@@ -1,6 +1,6 @@
 // Weighted draws for the operation mix and the size distribution: weights are
 // normalised, entries with weight 0 are never drawn, the seeded rng decides.
-import { parseSize } from '../../controller/api/units.js';
+import { parseSize } from '../../api/units.js';
 import type { Rng } from './rng.js';
 
 export interface WeightedChoice<T> {

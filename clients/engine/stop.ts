@@ -1,6 +1,6 @@
 // Stop rules as pure functions of the run's state, so the engine asks one
 // question before each send and tests need no clock at all.
-import type { RankSummary } from '../runner/contract.js';
+import type { RankSummary } from '../../api/runner-contract.js';
 
 export type StopReason = RankSummary['stopReason'];
 

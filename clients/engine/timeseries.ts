@@ -1,6 +1,6 @@
 // Per-second rows for the run's time series: one histogram reused every second
 // and rows handed to a sink as each second closes, so memory stays flat.
-import type { TimeSeriesRow } from '../runner/contract.js';
+import type { TimeSeriesRow } from '../../api/runner-contract.js';
 import { maxMs, meanMs, newHistogram, percentileMs, recordMs } from './histogram.js';
 
 export type RowSink = (row: TimeSeriesRow) => void;

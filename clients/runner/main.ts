@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock } from '../engine/clock.js';
-import { RUNNER_EXIT, rankFile, type RunnerLine } from './contract.js';
+import { RUNNER_EXIT, rankFile, type RunnerLine } from '../../api/runner-contract.js';
 import { doneRecord } from './results.js';
 import { runRunner } from './run.js';
 

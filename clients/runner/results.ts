@@ -1,16 +1,15 @@
 // Writes a rank's result files: atomically (temp + rename) so the controller
 // never reads half a file, and the time series streamed so memory stays flat.
 import { appendFileSync, closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
+import writeFileAtomic from 'write-file-atomic';
 import type { LoadResults } from '../engine/engine.js';
-import type { RankDone, RankSummary, TimeSeriesRow } from './contract.js';
+import type { RankDone, RankSummary, TimeSeriesRow } from '../../api/runner-contract.js';
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function buildSummary(r: LoadResults, meta: { rank: number; runId: string; startedAtEpochMs: number }): RankSummary {

@@ -6,7 +6,7 @@ import { ConfigError, type BenchmarkClient } from '../client.js';
 import type { Clock } from '../engine/clock.js';
 import { runLoad, type LoadResults } from '../engine/engine.js';
 import { createClient } from '../registry.js';
-import { RUNNER_EXIT, rankFile, type RunnerLine } from './contract.js';
+import { RUNNER_EXIT, rankFile, type RunnerLine } from '../../api/runner-contract.js';
 import { buildSummary, doneRecord, jsonlToJsonArray, JsonlRows, writeJsonAtomic } from './results.js';
 import { readSpec } from './spec.js';
 

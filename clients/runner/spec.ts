@@ -2,9 +2,9 @@
 // hand-edited or stale file must fail with the field named, not crash later.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { FileStorageWorkload, LlmWorkload, type Load, type Workload } from '../../controller/api/schemas.js';
+import { FileStorageWorkload, LlmWorkload, type Load, type Workload } from '../../api/schemas.js';
 import type { ConfigProblem } from '../client.js';
-import type { RunnerSpec } from './contract.js';
+import type { RunnerSpec } from '../../api/runner-contract.js';
 
 /**
  * `Load` as it is AFTER the resource schema parsed it (durations already ms).

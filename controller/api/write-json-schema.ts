@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { BenchmarkResource, MonitoringStackResource, ServiceResource } from './schemas.js';
+import { BenchmarkResource, MonitoringStackResource, ServiceResource } from '../../api/schemas.js';
 
 export function jsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(z.union([ServiceResource, BenchmarkResource, MonitoringStackResource]), {

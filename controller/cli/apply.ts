@@ -1,8 +1,8 @@
 // `aifbctl apply -f FILE`: validates a resource file and, only if every document
 // is valid, copies it atomically into the resources folder for the controller.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { isResourceFileName, parseResourceText } from '../store/parse.js';
 import { errorMessage, type IO } from './context.js';
 import { readFolder } from './folder.js';
@@ -76,15 +76,12 @@ export async function runApply(opts: ApplyOptions, io: IO): Promise<number> {
   const existed = await exists(target);
 
   if (path.resolve(file) !== resolvedTarget) {
-    // Write beside the target under a name the store ignores, then rename: the
-    // watcher never sees a half-written file.
-    const tmp = path.join(resourcesDir, `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    // write-file-atomic writes `<name>.yaml.<n>` beside it (a name the store ignores)
+    // and renames: the watcher never sees a half-written file.
     try {
       await mkdir(resourcesDir, { recursive: true });
-      await writeFile(tmp, text, 'utf8');
-      await rename(tmp, target);
+      await writeFileAtomic(target, text);
     } catch (e) {
-      await rm(tmp, { force: true });
       io.stderr(`Error: cannot write ${target}: ${errorMessage(e)}\n`);
       return 1;
     }

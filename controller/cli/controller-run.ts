@@ -8,7 +8,7 @@ import { SlurmExecutor } from '../executor/slurm-executor.js';
 import { Slurm } from '../../slurm/commands.js';
 import { hostname } from 'node:os';
 import type { Executor } from '../executor/types.js';
-import { parseDuration } from '../api/units.js';
+import { parseDuration } from '../../api/units.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { resolvePaths, type Paths } from '../runtime/paths.js';
 import { buildApp } from '../server/app.js';

@@ -1,6 +1,6 @@
 // `aifbctl describe KIND NAME`: one resource in kubectl's sectioned layout:
 // identity, spec summary, conditions, results, reports and events.
-import type { Kind, ResultsSummary } from '../api/schemas.js';
+import type { Kind, ResultsSummary } from '../../api/schemas.js';
 import type { ResourceView } from '../server/view.js';
 import { benchmarkService, componentEndpoint, endpointText } from './columns.js';
 import { errorMessage, type Globals, type IO } from './context.js';

@@ -1,7 +1,7 @@
 // Builds the aifbctl command tree (commander): global options, one subcommand
 // per verb, help with examples; main.ts runs it against the real process.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from '../api/units.js';
+import { parseDuration } from '../../api/units.js';
 import { runApply } from './apply.js';
 import { resolveGlobals, type GlobalOptions, type IO } from './context.js';
 import { runDelete } from './delete.js';

@@ -1,9 +1,10 @@
 // The local executor: runs services and runners as processes on this host,
 // tracked by record files in the state folder so a restarted controller adopts them.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { launchId, ranksOf, type EndpointRecord, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
 
 interface ProcRecord extends Launched {
@@ -44,9 +45,7 @@ function alive(pid: number, startTime: string | null): boolean {
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2));
-  renameSync(tmp, path);
+  writeFileAtomic.sync(path, JSON.stringify(value, null, 2));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,8 @@
 // The SLURM executor: every launch is a batch job, found again by its name and
 // comment; job state comes from ONE squeue call per poll interval for all jobs.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { decodeJobComment, encodeJobComment, jobName } from '../../slurm/job-comment.js';
 import { shellQuote } from '../../slurm/quote.js';
 import { renderJobScript } from '../../slurm/script.js';
@@ -72,9 +73,7 @@ export class SlurmExecutor implements Executor {
   }
 
   private write(record: JobRecord): void {
-    const tmp = `${this.recordPath(record.id)}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record, null, 2));
-    renameSync(tmp, this.recordPath(record.id));
+    writeFileAtomic.sync(this.recordPath(record.id), JSON.stringify(record, null, 2));
     this.records.set(record.id, record);
   }
 

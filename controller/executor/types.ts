@@ -1,18 +1,9 @@
 // The executor interface: how the controller launches, finds, watches and stops
 // what a resource needs, whether as local processes or as SLURM jobs.
-import type { Kind, SlurmSpec } from '../api/schemas.js';
+import type { LaunchRef } from '../../api/launch.js';
+import type { SlurmSpec } from '../../api/schemas.js';
 
-export type Role = 'service' | 'runner' | 'stack';
-
-/** Everything that names one launch; the same ref always means the same launch. */
-export interface LaunchRef {
-  kind: Kind;
-  name: string;
-  uid: string;
-  generation: number;
-  attempt: number;
-  role: Role;
-}
+export { launchId, type LaunchRef, type Role } from '../../api/launch.js';
 
 export interface LaunchSpec extends LaunchRef {
   /** argv of one process (one rank); the executor adds `--rank i` when ranks > 1. */
@@ -69,6 +60,3 @@ export interface Executor {
   /** Drops the record of a launch that has ended and been handled. */
   forget(launched: Launched): Promise<void>;
 }
-
-export const launchId = (ref: LaunchRef): string =>
-  `${ref.kind.toLowerCase()}.${ref.name}.g${ref.generation}.a${ref.attempt}.${ref.role}`;

@@ -1,7 +1,8 @@
 // Keeps one live XState actor per resource and persists its snapshot to the
 // state folder on every change, so a restarted controller resumes where it was.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { createActor, type Actor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { persistable, restore, type PersistedMachine } from '../../machines/persist.js';
 import type { Logger } from '../runtime/logger.js';
@@ -85,11 +86,10 @@ export class ActorHost<M extends AnyStateMachine> {
   }
 
   private persist(key: string, generation: number, actor: Actor<M>): void {
-    const file = this.file(key);
-    const tmp = `${file}.tmp`;
     const value: Persisted = { ...persistable(actor as Actor<AnyStateMachine>), generation };
-    writeFileSync(tmp, JSON.stringify(value));
-    renameSync(tmp, file);
+    // No fsync: a snapshot lost to a power cut only means the machine restarts its
+    // current step, which every effect is written to survive.
+    writeFileAtomic.sync(this.file(key), JSON.stringify(value), { fsync: false });
   }
 
   /** Stops the live actor (not what it launched) and, if asked, forgets its snapshot. */

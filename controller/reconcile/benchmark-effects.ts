@@ -3,11 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
-import type { RunnerSpec } from '../../clients/runner/contract.js';
+import type { RunnerSpec } from '../../api/runner-contract.js';
 import { collectRun, summarize } from '../../monitoring/results/merge.js';
 import { writeReports } from '../../monitoring/reports/index.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
-import type { BenchmarkResource } from '../api/schemas.js';
+import type { BenchmarkResource } from '../../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import { stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';

@@ -3,7 +3,7 @@
 import type { SnapshotFrom } from 'xstate';
 import { benchmarkMachine, benchmarkPhase, type BenchmarkContext } from '../../machines/benchmark.js';
 import { stateNameOf } from '../../machines/lifecycle.js';
-import type { BenchmarkResource, Status } from '../api/schemas.js';
+import type { BenchmarkResource, Status } from '../../api/schemas.js';
 import type { Hosted } from './actor-host.js';
 import { benchmarkEffects } from './benchmark-effects.js';
 import { mergeConditions, validCondition, type ConditionInput } from './conditions.js';

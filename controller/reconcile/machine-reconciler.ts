@@ -3,8 +3,8 @@
 // from the snapshot, and on deletion a DELETE to the machine then a sweep.
 import { waitFor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { stateNameOf } from '../../machines/lifecycle.js';
-import type { Kind, Resource, Status } from '../api/schemas.js';
-import { describeProblems } from '../api/validate.js';
+import type { Kind, Resource, Status } from '../../api/schemas.js';
+import { describeProblems } from '../../api/validate.js';
 import type { ParsedDoc } from '../store/parse.js';
 import { ActorHost, type Hosted } from './actor-host.js';
 import { cleanupLaunches, invalidStatus } from './common.js';

@@ -2,7 +2,7 @@
 // decides, from its done files and the executor, how it ended.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rankFile, RUNNER_EXIT, type RankDone, type RunnerLine } from '../../clients/runner/contract.js';
+import { rankFile, RUNNER_EXIT, type RankDone, type RunnerLine } from '../../api/runner-contract.js';
 import type { Executor, Launched } from '../executor/types.js';
 
 export interface Progress {

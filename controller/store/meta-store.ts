@@ -1,8 +1,9 @@
 // Per-resource metadata the user never edits (uid, generation, spec hash, events),
 // one JSON file per resource in the state folder, cached in memory, written atomically.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import type { ResourceEvent } from '../server/view.js';
 
 /** A stored event; `count` appears once the same event repeated back to back. */
@@ -84,7 +85,7 @@ export class MetaStore {
     }
     for (const name of names.sort()) {
       const path = join(this.dir, name);
-      if (name.startsWith('.') && name.endsWith('.tmp')) {
+      if (/\.json\.\d+$/.test(name)) {
         // Left behind by a crash between write and rename; the real file is intact.
         if (!this.readOnly) this.unlinkQuietly(path);
         continue;
@@ -130,20 +131,7 @@ export class MetaStore {
   private persist(meta: ResourceMeta): void {
     if (this.readOnly) return;
     const path = join(this.dir, metaFileName(meta.key));
-    const tmp = join(this.dir, `.${metaFileName(meta.key)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, `${JSON.stringify(meta, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      renameSync(tmp, path);
-    } catch (e) {
-      this.unlinkQuietly(tmp);
-      throw e;
-    }
+    writeFileAtomic.sync(path, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o644 });
   }
 
   get(key: string): ResourceMeta | undefined {

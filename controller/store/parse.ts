@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { isScalar, parseAllDocuments, type Document, type YAMLError } from 'yaml';
-import { validateResource, type FieldProblem, type ValidationResult } from '../api/validate.js';
+import { validateResource, type FieldProblem, type ValidationResult } from '../../api/validate.js';
 
 export interface ParsedDoc {
   file: string;

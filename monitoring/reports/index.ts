@@ -1,8 +1,9 @@
 // Writes the reports a benchmark asked for from one RunResult and says where
 // they are; the controller stores these paths in status and the results DB.
+import { mkdir } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import type { RunResult } from '../results/model.js';
-import { writeFileAtomic } from './atomic.js';
+import writeFileAtomic from 'write-file-atomic';
 import { renderOperationsCsv, renderTimeseriesCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
@@ -24,6 +25,7 @@ export async function writeReports(result: RunResult, dir: string, formats: read
   const out: Record<string, string> = {};
   const stem = reportStem(result.runId);
   const at = (file: string) => join(resolve(dir), file);
+  await mkdir(resolve(dir), { recursive: true });
   for (const format of new Set(formats)) {
     switch (format) {
       case 'json':

@@ -1,9 +1,9 @@
 // Turns a run folder of per-rank result files into the one RunResult, and a
 // RunResult into the short summary the status block shows.
 import type * as hdr from 'hdr-histogram-js';
-import type { ResultsSummary, Slo } from '../../controller/api/schemas.js';
+import type { ResultsSummary, Slo } from '../../api/schemas.js';
 import { join } from 'node:path';
-import { rankFile, type OperationTotals } from '../../clients/runner/contract.js';
+import { rankFile, type OperationTotals } from '../../api/runner-contract.js';
 import { ResultsError } from './errors.js';
 import { bucketsOf, decodeHistogram, emptyHistogram, latencyMsOf, percentilesOf, timingOf } from './histograms.js';
 import type { OperationResult, RunResult } from './model.js';

@@ -3,7 +3,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { rankFile, type RankDone, type RankHistograms, type RankSummary, type TimeSeriesRow } from '../../clients/runner/contract.js';
+import { rankFile, type RankDone, type RankHistograms, type RankSummary, type TimeSeriesRow } from '../../api/runner-contract.js';
 import { ResultsError } from './errors.js';
 
 const Count = z.number().nonnegative();

@@ -1,6 +1,6 @@
 // Judges a run against the benchmark's SLO: latency percentiles in ms, error
 // rate as a fraction, and a floor on throughput. Pure, so reports and status agree.
-import type { Slo } from '../../controller/api/schemas.js';
+import type { Slo } from '../../api/schemas.js';
 import type { LatencyMs, SloCheck, SloResult } from './model.js';
 
 export interface SloInputs {

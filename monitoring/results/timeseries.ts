@@ -1,6 +1,6 @@
 // Merges the ranks' per-second rows into one series on the run's wall clock,
 // since ranks start at slightly different instants.
-import type { TimeSeriesRow } from '../../clients/runner/contract.js';
+import type { TimeSeriesRow } from '../../api/runner-contract.js';
 import type { TimeSeriesPoint } from './model.js';
 
 export interface RankSeries {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SlurmSpec } from '../../../controller/api/schemas.js';
+import type { SlurmSpec } from '../../../api/schemas.js';
 import { Slurm, SlurmUnavailable, type SlurmJob } from '../../../slurm/commands.js';
 import { decodeJobComment, encodeJobComment, jobName } from '../../../slurm/job-comment.js';
 import { shellQuote } from '../../../slurm/quote.js';

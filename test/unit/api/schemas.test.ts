@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { parseDuration, parseSize } from '../../../controller/api/units.js';
-import { validateResource } from '../../../controller/api/validate.js';
+import { parseDuration, parseSize } from '../../../api/units.js';
+import { validateResource } from '../../../api/validate.js';
 import { jsonSchemaText } from '../../../controller/api/write-json-schema.js';
 
 const bench = (spec: Record<string, unknown>, metadata: Record<string, unknown> = { name: 'b1' }) => ({

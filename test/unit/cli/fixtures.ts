@@ -1,6 +1,6 @@
 // Shared test data for the aifbctl tests: a fixed set of resource views, a fake
 // ResourceSource over them, and an IO that collects what a verb prints.
-import type { Kind } from '../../../controller/api/schemas.js';
+import type { Kind } from '../../../api/schemas.js';
 import type { IO } from '../../../controller/cli/context.js';
 import type { OpenedSource } from '../../../controller/cli/source.js';
 import type { ResourceSource, ResourceView } from '../../../controller/server/view.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Load } from '../../../controller/api/schemas.js';
+import { Load } from '../../../api/schemas.js';
 import type { BenchmarkClient, Operation, OperationResult } from '../../../clients/client.js';
 import { runLoad, rankLoad, type EngineProgress, type RunLoadOptions } from '../../../clients/engine/engine.js';
 import { maxMs, percentileMs } from '../../../clients/engine/histogram.js';
-import type { TimeSeriesRow } from '../../../clients/runner/contract.js';
+import type { TimeSeriesRow } from '../../../api/runner-contract.js';
 import { FakeClock } from './fake-clock.js';
 
 /** An in-memory client whose latency is simulated time on the fake clock. */

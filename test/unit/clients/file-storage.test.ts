@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStorageWorkload } from '../../../controller/api/schemas.js';
+import { FileStorageWorkload } from '../../../api/schemas.js';
 import { ConfigError } from '../../../clients/client.js';
 import { FileSet, FileStorageClient, validateFileStorage } from '../../../clients/file-storage.js';
 

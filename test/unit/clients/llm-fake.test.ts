@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Load, Workload } from '../../../controller/api/schemas.js';
-import type { RankSummary } from '../../../clients/runner/contract.js';
+import { Load, Workload } from '../../../api/schemas.js';
+import type { RankSummary } from '../../../api/runner-contract.js';
 import { startFakeVllm, type FakeVllm } from '../../fakes/vllm-server.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

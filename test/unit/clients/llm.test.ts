@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Load, LlmWorkload } from '../../../controller/api/schemas.js';
+import { Load, LlmWorkload } from '../../../api/schemas.js';
 import { ConfigError } from '../../../clients/client.js';
 import { systemClock } from '../../../clients/engine/clock.js';
 import { runLoad } from '../../../clients/engine/engine.js';
 import { LlmClient, llmConnections } from '../../../clients/llm.js';
 import { createClient } from '../../../clients/registry.js';
-import type { RunnerSpec } from '../../../clients/runner/contract.js';
+import type { RunnerSpec } from '../../../api/runner-contract.js';
 import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../../fakes/vllm-server.js';
 
 const workload = (over: Record<string, unknown> = {}) => LlmWorkload.parse({ type: 'llm', maxTokens: 5, ...over });

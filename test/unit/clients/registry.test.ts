@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Load, Workload } from '../../../controller/api/schemas.js';
+import { Load, Workload } from '../../../api/schemas.js';
 import { ConfigError } from '../../../clients/client.js';
 import { FileStorageClient } from '../../../clients/file-storage.js';
 import { CLIENT_TYPES, createClient } from '../../../clients/registry.js';
-import type { RunnerSpec } from '../../../clients/runner/contract.js';
+import type { RunnerSpec } from '../../../api/runner-contract.js';
 import { checkSpec } from '../../../clients/runner/spec.js';
 
 const spec = (workload: Record<string, unknown>): RunnerSpec => ({

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../../clients/engine/histogram.js';
-import { RUNNER_EXIT, type RankDone, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../clients/runner/contract.js';
+import { RUNNER_EXIT, type RankDone, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../api/runner-contract.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const MAIN = join(ROOT, 'dist/clients/runner/main.js');

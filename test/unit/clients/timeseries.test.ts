@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TimeSeriesRow } from '../../../clients/runner/contract.js';
+import type { TimeSeriesRow } from '../../../api/runner-contract.js';
 import { TimeSeries } from '../../../clients/engine/timeseries.js';
 
 describe('TimeSeries', () => {

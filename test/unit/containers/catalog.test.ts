@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SERVICE_TYPES } from '../../../controller/api/schemas.js';
+import { SERVICE_TYPES } from '../../../api/schemas.js';
 import { imagesFileText } from '../../../containers/catalog-list.js';
 import {
   catalogEntry,

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Apptainer, runCommand } from '../../../containers/apptainer.js';
 import { serviceContainer } from '../../../containers/service-container.js';
-import { ServiceSpec } from '../../../controller/api/schemas.js';
+import { ServiceSpec } from '../../../api/schemas.js';
 import { useTempDirs } from './temp-dirs.js';
 
 const FAKE = fileURLToPath(new URL('../../fakes/apptainer', import.meta.url));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceSpec } from '../../../controller/api/schemas.js';
+import { ServiceSpec } from '../../../api/schemas.js';
 import { runCommand } from '../../../containers/apptainer.js';
 import { ContainerSpecError } from '../../../containers/errors.js';
 import { serviceContainer } from '../../../containers/service-container.js';

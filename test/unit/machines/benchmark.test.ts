@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
-import type { ResultsSummary } from '../../../controller/api/schemas.js';
+import type { ResultsSummary } from '../../../api/schemas.js';
 import {
   benchmarkMachine,
   benchmarkPhase,

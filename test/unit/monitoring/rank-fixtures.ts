@@ -3,7 +3,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rankFile, type OperationTotals, type RankSummary, type TimeSeriesRow } from '../../../clients/runner/contract.js';
+import { rankFile, type OperationTotals, type RankSummary, type TimeSeriesRow } from '../../../api/runner-contract.js';
 
 export const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Slo } from '../../../controller/api/schemas.js';
+import { Slo } from '../../../api/schemas.js';
 import { collectRun } from '../../../monitoring/results/merge.js';
 import type { RunResult } from '../../../monitoring/results/model.js';
 import { csvField, OPERATIONS_HEADER, renderOperationsCsv, renderTimeseriesCsv, TIMESERIES_HEADER } from '../../../monitoring/reports/csv.js';

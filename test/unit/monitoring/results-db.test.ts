@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Slo } from '../../../controller/api/schemas.js';
+import { Slo } from '../../../api/schemas.js';
 import { collectRun, ResultsError } from '../../../monitoring/results/merge.js';
 import type { RunResult } from '../../../monitoring/results/model.js';
 import { ResultsDb, SCHEMA_VERSION } from '../../../monitoring/results/results-db.js';

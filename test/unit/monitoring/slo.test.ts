@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Slo } from '../../../controller/api/schemas.js';
+import { Slo } from '../../../api/schemas.js';
 import { collectRun, summarize } from '../../../monitoring/results/merge.js';
 import { evaluateSlo } from '../../../monitoring/results/slo.js';
 import { writeRank } from './rank-fixtures.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MonitoringStackSpec } from '../../../controller/api/schemas.js';
+import { MonitoringStackSpec } from '../../../api/schemas.js';
 import { stackScript } from '../../../monitoring/stack-script.js';
 
 const spec = (over: Record<string, unknown> = {}) => MonitoringStackSpec.parse(over);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SlurmSpec } from '../../../controller/api/schemas.js';
+import type { SlurmSpec } from '../../../api/schemas.js';
 import { shellQuote } from '../../../slurm/quote.js';
 import { renderJobScript, SlurmSpecError, type JobScriptOptions } from '../../../slurm/script.js';
 

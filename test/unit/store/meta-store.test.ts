@@ -89,7 +89,7 @@ describe('MetaStore', () => {
     open().observe('Service/good', 'h');
     await writeFile(join(res, 'Benchmark.bad.json'), '{"key": "Benchmark/bad", "uid": ');
     await writeFile(join(res, 'Benchmark.odd.json'), '{"key": "Benchmark/odd"}');
-    await writeFile(join(res, '.Service.good.json.1.abcd.tmp'), 'half written');
+    await writeFile(join(res, 'Service.good.json.3141592'), 'half written');
     const store = open();
     expect(store.get('Benchmark/bad')).toBeUndefined();
     expect(store.get('Benchmark/odd')).toBeUndefined();

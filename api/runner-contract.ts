@@ -1,6 +1,6 @@
 // The runner contract: what the controller hands a runner process and what the
 // runner leaves behind. Both sides import these types; nothing else couples them.
-import type { Load, Workload } from '../../controller/api/schemas.js';
+import type { Load, Workload } from './schemas.js';
 
 /** Written by the controller to `<runDir>/spec.json`; `--spec` points at it. */
 export interface RunnerSpec {
