@@ -1,18 +1,31 @@
 // The runner contract: what the controller hands a runner process and what the
-// runner leaves behind. Both sides import these types; nothing else couples them.
-import type { Load, Workload } from './schemas.js';
+// runner leaves behind. Both sides parse these schemas; nothing else couples them.
+import { z } from 'zod';
+import { Connection } from './connection.js';
+import { Name } from './fields.js';
+import { MetricDecl } from './metrics.js';
+import { Load } from './schemas.js';
 
-/** Written by the controller to `<runDir>/spec.json`; `--spec` points at it. */
-export interface RunnerSpec {
-  benchmark: string;
-  runId: string;
-  workload: Workload;
-  /** Parsed load: durations already in milliseconds. */
-  load: Load;
-  /** Resolved service endpoint, when the workload talks to a service. */
-  endpoint?: { host: string; port: number; scheme: 'http' | 'https' };
-  /** Total ranks (nodes x tasksPerNode); rank r runs 1/ranks of rate, workers and maxRequests. */
-  ranks: number;
+/** Used in folder names on shared file systems: safe characters only. */
+export const RunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be letters, digits, ".", "_" or "-" (it names folders)');
+
+/**
+ * `<runDir>/spec.json`, for a given workload schema (the registry's union). The
+ * controller writes it with `z.encode` and the runner reads it with `z.decode`
+ * of the same schema, so a duration the controller parsed to 1500 ms is written
+ * as "1500ms" and read back as 1500 ms.
+ */
+export function runnerSpec<W extends z.ZodType>(workload: W) {
+  return z.strictObject({
+    benchmark: Name,
+    runId: RunId,
+    workload,
+    load: Load,
+    /** How to reach the service, when the workload talks to one. */
+    service: Connection.optional(),
+    /** Total ranks (nodes x tasksPerNode); rank r runs 1/ranks of rate, workers and maxRequests. */
+    ranks: z.number().int().positive(),
+  });
 }
 
 /** One JSON object per stdout line. */
@@ -21,59 +34,79 @@ export type RunnerLine =
   | { event: 'progress'; rank: number; elapsedMs: number; requests: number; errors: number; rps: number; p99Ms: number; inWarmup: boolean }
   | { event: 'done'; rank: number; exitCode: number; reason?: string };
 
-export interface OperationTotals {
-  requests: number;
-  errors: number;
-  bytes: number;
+const Count = z.number().nonnegative();
+
+/** A declared metric over some requests: how many reported it and the exact sum of what they reported. */
+export const MetricTotals = z.object({ count: Count, sum: z.number() });
+export type MetricTotals = z.output<typeof MetricTotals>;
+
+export const OperationTotals = z.object({
+  requests: Count,
+  errors: Count,
   /** Error message (truncated) -> count; at most 20 distinct messages kept. */
-  errorsByReason: Record<string, number>;
-}
+  errorsByReason: z.record(z.string(), Count),
+  /** Declared metric name -> totals, for the metrics this operation reported. */
+  metrics: z.record(z.string(), MetricTotals),
+});
+export type OperationTotals = z.output<typeof OperationTotals>;
 
 /** `<outDir>/rank-<N>.summary.json`: counts for the measured window (warmup excluded). */
-export interface RankSummary {
-  rank: number;
-  runId: string;
-  startedAt: string;
+export const RankSummary = z.object({
+  rank: z.number().int().nonnegative(),
+  runId: z.string(),
+  startedAt: z.string(),
   /** First measured instant (after warmup) and the end of the run, ISO. */
-  measureStartedAt: string;
-  endedAt: string;
-  measuredMs: number;
-  warmupMs: number;
-  operations: Record<string, OperationTotals>;
-  totals: OperationTotals & { dropped: number };
+  measureStartedAt: z.string(),
+  endedAt: z.string(),
+  measuredMs: Count,
+  warmupMs: Count,
+  /** What the client measures besides latency, so the merge needs no registry. */
+  metrics: z.array(MetricDecl),
+  operations: z.record(z.string(), OperationTotals),
+  totals: OperationTotals.omit({ metrics: true }).extend({ dropped: Count }),
   /** Largest lag between intended and actual send time, ms. */
-  maxSendLagMs: number;
-  stopReason: 'duration' | 'maxRequests' | 'signal' | 'error';
-}
+  maxSendLagMs: Count,
+  stopReason: z.enum(['duration', 'maxRequests', 'signal', 'error']),
+});
+export type RankSummary = z.output<typeof RankSummary>;
 
 /**
- * `<outDir>/rank-<N>.histograms.json`: op name (and "all") -> HDR histogram of
- * latency in microseconds, as hdr-histogram-js `encodeIntoCompressedBase64`.
- * `sendLag` holds the intended-vs-actual send lag histogram (microseconds).
+ * `<outDir>/rank-<N>.histograms.json`: HDR histograms as hdr-histogram-js
+ * `encodeIntoCompressedBase64`. Latency in microseconds per operation and
+ * "all"; the intended-vs-actual send lag; per operation, one per declared
+ * metric, in the metric's HDR units (see metricScale).
  */
-export type RankHistograms = Record<string, string>;
+export const RankHistograms = z.object({
+  latency: z.record(z.string(), z.string()),
+  sendLag: z.string(),
+  metrics: z.record(z.string(), z.record(z.string(), z.string())),
+});
+export type RankHistograms = z.output<typeof RankHistograms>;
 
 /** `<outDir>/rank-<N>.timeseries.json`: one row per wall-clock second of the run. */
-export interface TimeSeriesRow {
+export const TimeSeriesRow = z.object({
   /** Seconds since the rank started (warmup included, flagged). */
-  second: number;
-  warmup: boolean;
-  requests: number;
-  errors: number;
-  bytes: number;
-  meanMs: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+  second: z.number(),
+  warmup: z.boolean(),
+  requests: Count,
+  errors: Count,
+  meanMs: Count,
+  p50Ms: Count,
+  p99Ms: Count,
+  maxMs: Count,
+  /** Count metrics summed over the second (tokens, bytes, rows). */
+  counts: z.record(z.string(), z.number()),
+});
+export type TimeSeriesRow = z.output<typeof TimeSeriesRow>;
 
 /** `<outDir>/rank-<N>.done.json`: written last, whatever the outcome. */
-export interface RankDone {
-  rank: number;
-  exitCode: number;
-  reason?: string;
-  finishedAt: string;
-}
+export const RankDone = z.object({
+  rank: z.number().int().nonnegative(),
+  exitCode: z.number().int(),
+  reason: z.string().optional(),
+  finishedAt: z.string(),
+});
+export type RankDone = z.output<typeof RankDone>;
 
 export const rankFile = (rank: number, what: 'summary' | 'histograms' | 'timeseries' | 'done') => `rank-${rank}.${what}.json`;
 

@@ -1,52 +1,15 @@
 // The resource API (apiVersion aifb.io/v1alpha1): zod schemas for Service,
-// Benchmark and MonitoringStack. Every type in the project comes from here.
+// Benchmark and MonitoringStack. The Benchmark's workload is a parameter: the
+// workload types register themselves in clients/registry.ts, which assembles
+// the full schemas (controller/resources.ts) from this factory.
 import { z } from 'zod';
-import { parseDuration, parseSize } from './units.js';
+import { Duration, Metadata, Name } from './fields.js';
+
+export { Duration, Metadata, Name, Size, Weights } from './fields.js';
 
 export const API_VERSION = 'aifb.io/v1alpha1';
 export const KINDS = ['Service', 'Benchmark', 'MonitoringStack'] as const;
 export type Kind = (typeof KINDS)[number];
-
-/** `30s`, `5m`, or a number of seconds; parsed to milliseconds. */
-export const Duration = z
-  .union([z.number().nonnegative(), z.string()])
-  .transform((v, ctx) => {
-    try {
-      return parseDuration(v);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
-
-/** `10MB`, `4KiB`, or a number of bytes; parsed to bytes. */
-export const Size = z
-  .union([z.number().int().nonnegative(), z.string()])
-  .transform((v, ctx) => {
-    try {
-      return parseSize(v);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const Name = z
-  .string()
-  .max(63, 'must be at most 63 characters')
-  .regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit');
-
-export const Metadata = z.strictObject({
-  name: Name,
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
-
-/** Weights that need not sum to 1: they are normalised. */
-const Weights = z
-  .record(z.string(), z.number().nonnegative())
-  .refine((w) => Object.values(w).some((x) => x > 0), 'at least one weight must be greater than 0');
 
 export const Retries = z.strictObject({
   max: z.number().int().nonnegative().default(3),
@@ -118,35 +81,6 @@ export const ServiceSpec = z.strictObject({
   endpoint: Endpoint.optional(),
 });
 
-export const FileStorageWorkload = z.strictObject({
-  type: z.literal('file-storage'),
-  basePath: z.string().min(1).default('/tmp/aifb-file-storage'),
-  fsync: z.boolean().default(false),
-  operationMix: Weights.default({ write: 0.4, read: 0.4, stat: 0.1, delete: 0.1 }).refine(
-    (w) => Object.keys(w).every((k) => ['write', 'read', 'stat', 'delete'].includes(k)),
-    'operations are write, read, stat and delete',
-  ),
-  fileSizes: z.record(z.string(), z.number().nonnegative()).default({ '4KB': 1 }),
-  /** Files written before the run starts, so reads have something to read. */
-  prefill: z.number().int().nonnegative().default(16),
-});
-
-/** An OpenAI-compatible inference server: vLLM, and Ollama or Triton through their OpenAI endpoints. */
-export const LlmWorkload = z.strictObject({
-  type: z.literal('llm'),
-  api: z.enum(['chat', 'completions']).default('chat'),
-  /** Default: the first model the server lists at /v1/models. */
-  model: z.string().optional(),
-  prompts: z.array(z.string().min(1)).min(1).default(['Explain in one paragraph what a GPU does.']),
-  maxTokens: z.number().int().positive().default(64),
-  temperature: z.number().min(0).max(2).default(0),
-  /** Streaming measures time to first token as well. */
-  stream: z.boolean().default(true),
-  timeout: Duration.default(120_000),
-});
-
-export const Workload = z.discriminatedUnion('type', [FileStorageWorkload, LlmWorkload]);
-
 export const Load = z
   .strictObject({
     mode: z.enum(['closed', 'open']).default('closed'),
@@ -191,19 +125,30 @@ export const Reports = z.strictObject({
   dir: z.string().optional(),
 });
 
-export const BenchmarkSpec = z
-  .strictObject({
-    serviceRef: Name.optional(),
-    service: ServiceSpec.optional(),
-    workload: Workload,
-    load: Load,
-    slo: Slo.optional(),
-    runner: Runner.default({ nodes: 1, tasksPerNode: 1, slurm: {} }),
-    retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),
-    reports: Reports.default({ formats: ['json', 'csv'] }),
-    pushgateway: z.url().optional(),
-  })
-  .refine((s) => !(s.serviceRef && s.service), { message: 'set serviceRef or service, not both', path: ['serviceRef'] });
+/** The Benchmark's fields other than its workload, which the registry supplies. */
+const benchmarkFields = {
+  serviceRef: Name.optional(),
+  service: ServiceSpec.optional(),
+  load: Load,
+  slo: Slo.optional(),
+  runner: Runner.default({ nodes: 1, tasksPerNode: 1, slurm: {} }),
+  retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),
+  reports: Reports.default({ formats: ['json', 'csv'] }),
+  pushgateway: z.url().optional(),
+};
+
+/**
+ * The Benchmark spec for a given workload schema. `check` adds the problems
+ * that need to know the workload type (a service it cannot talk to).
+ */
+export function benchmarkSpec<W extends z.ZodType>(workload: W, check?: (spec: BenchmarkSpecShape<W>, ctx: z.RefinementCtx) => void) {
+  return z
+    .strictObject({ ...benchmarkFields, workload })
+    .refine((s) => !(s.serviceRef && s.service), { message: 'set serviceRef or service, not both', path: ['serviceRef'] })
+    .superRefine((s, ctx) => check?.(s as BenchmarkSpecShape<W>, ctx));
+}
+
+export type BenchmarkSpecShape<W extends z.ZodType> = z.output<z.ZodObject<typeof benchmarkFields & { workload: W }>>;
 
 const Component = (port: number) =>
   z.strictObject({
@@ -230,6 +175,17 @@ export const Condition = z.object({
 export const PHASES = ['Pending', 'Waiting', 'Starting', 'Running', 'Collecting', 'Ready', 'Retrying', 'Succeeded', 'Failed', 'Terminating', 'Invalid'] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** A declared metric in the status block: mean and percentiles, and for counts the total and rate. */
+export const MetricSummary = z.object({
+  unit: z.string(),
+  mean: z.number(),
+  p50: z.number(),
+  p99: z.number(),
+  /** Counts only: the total over the measured window, and per second. */
+  sum: z.number().optional(),
+  perSecond: z.number().optional(),
+});
+
 export const ResultsSummary = z.object({
   requests: z.number(),
   errors: z.number(),
@@ -243,6 +199,8 @@ export const ResultsSummary = z.object({
   p999Ms: z.number(),
   maxMs: z.number(),
   sloPassed: z.boolean().optional(),
+  /** The workload's declared metrics over all operations, in their own units (ms for timings). */
+  metrics: z.record(z.string(), MetricSummary).optional(),
 });
 
 /** Written only by the controller; read loosely so an old status never blocks a file. */
@@ -279,31 +237,26 @@ const resource = <K extends Kind, S extends z.ZodType>(kind: K, spec: S) =>
   });
 
 export const ServiceResource = resource('Service', ServiceSpec);
-export const BenchmarkResource = resource('Benchmark', BenchmarkSpec);
 export const MonitoringStackResource = resource('MonitoringStack', MonitoringStackSpec);
 
-export const RESOURCE_SCHEMAS = {
-  Service: ServiceResource,
-  Benchmark: BenchmarkResource,
-  MonitoringStack: MonitoringStackResource,
-} as const;
+/** The three resource schemas, with the Benchmark's workload union plugged in. */
+export function resourceSchemas<W extends z.ZodType>(workload: W, check?: Parameters<typeof benchmarkSpec<W>>[1]) {
+  return {
+    Service: ServiceResource,
+    Benchmark: resource('Benchmark', benchmarkSpec(workload, check)),
+    MonitoringStack: MonitoringStackResource,
+  } as const;
+}
 
-export type Duration = z.output<typeof Duration>;
 export type SlurmSpec = z.output<typeof SlurmSpec>;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 export type ServiceSpec = z.output<typeof ServiceSpec>;
-export type BenchmarkSpec = z.output<typeof BenchmarkSpec>;
 export type MonitoringStackSpec = z.output<typeof MonitoringStackSpec>;
-export type Workload = z.output<typeof Workload>;
-export type FileStorageWorkload = z.output<typeof FileStorageWorkload>;
-export type LlmWorkload = z.output<typeof LlmWorkload>;
 export type Load = z.output<typeof Load>;
 export type Slo = z.output<typeof Slo>;
 export type Condition = z.output<typeof Condition>;
 export type Status = z.output<typeof Status>;
+export type MetricSummary = z.output<typeof MetricSummary>;
 export type ResultsSummary = z.output<typeof ResultsSummary>;
 export type ServiceResource = z.output<typeof ServiceResource>;
-export type BenchmarkResource = z.output<typeof BenchmarkResource>;
 export type MonitoringStackResource = z.output<typeof MonitoringStackResource>;
-export type Resource = ServiceResource | BenchmarkResource | MonitoringStackResource;
-export type SpecOf<K extends Kind> = z.output<(typeof RESOURCE_SCHEMAS)[K]>['spec'];

@@ -1,5 +1,6 @@
-// The one interface the load engine drives: every service client (file storage
-// now; LLM, SQL, S3, vector later) implements it and registers by type.
+// The one interface the load engine drives: every workload type's client
+// implements it (clients/<type>/client.ts) and registers in clients/registry.ts.
+import type { MetricSample } from '../api/metrics.js';
 
 /** One request the engine asks a client to perform. */
 export interface Operation {
@@ -12,8 +13,12 @@ export interface Operation {
 }
 
 export interface OperationResult {
-  /** Bytes moved, for throughput; omit when not meaningful (stat, delete). */
-  bytes?: number;
+  /**
+   * What this request measured for the workload's declared metrics (bytes,
+   * tokens, time to first token...). Timings declared `sinceSend` count from
+   * when execute() was called; the engine moves them to the intended send time.
+   */
+  metrics?: MetricSample;
   /**
    * Record this request under another operation name, when the client had to
    * do something else (a read with no file to read fell back to a write).
@@ -48,7 +53,7 @@ export interface ConfigProblem {
   message: string;
 }
 
-/** Thrown by createClient when the configuration cannot work; lists every problem. */
+/** Thrown by a workload's create() when the configuration cannot work; lists every problem. */
 export class ConfigError extends Error {
   constructor(readonly problems: ConfigProblem[]) {
     super(problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '));

@@ -1,29 +1,46 @@
-// Maps a workload type to its client: adding a client is one new file and one
-// line here. Config problems surface as a ConfigError before anything opens.
-import type { Workload } from '../api/schemas.js';
-import type { RunnerSpec } from '../api/runner-contract.js';
+// The workload types, one line each. Everything that needs to know them (the
+// Benchmark schema, the JSON Schema, `aifbctl validate`, the runner) reads this.
+import { z } from 'zod';
+import { runnerSpec } from '../api/runner-contract.js';
+import type { ServiceType } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
-import { FileStorageClient } from './file-storage.js';
-import { LlmClient, llmConnections } from './llm.js';
+import { fileStorage } from './file-storage/index.js';
+import { llm } from './llm/index.js';
+import type { ClientContext, WorkloadDefinition } from './workload.js';
 
-export interface ClientContext {
-  rank: number;
+export const WORKLOADS = [
+  fileStorage,
+  llm,
+] as const;
+
+type Schemas<T extends readonly WorkloadDefinition[]> = { -readonly [K in keyof T]: T[K]['schema'] };
+
+/** `spec.workload`: one of the registered workload schemas, chosen by `type`. */
+export const Workload = z.discriminatedUnion('type', WORKLOADS.map((w) => w.schema) as unknown as Schemas<typeof WORKLOADS>);
+export type Workload = z.output<typeof Workload>;
+export type WorkloadType = Workload['type'];
+
+/** The runner's spec.json for every registered workload (see api/runner-contract.ts). */
+export const RunnerSpec = runnerSpec(Workload);
+export type RunnerSpec = z.output<typeof RunnerSpec>;
+
+export function workloadDefinition(type: string): WorkloadDefinition | undefined {
+  return (WORKLOADS as readonly WorkloadDefinition[]).find((w) => w.type === type);
 }
 
-type Factory<T extends Workload['type']> = (workload: Extract<Workload, { type: T }>, spec: RunnerSpec, ctx: ClientContext) => BenchmarkClient;
-
-const FACTORIES: { [T in Workload['type']]: Factory<T> } = {
-  'file-storage': (w, spec, ctx) => new FileStorageClient(w, { runId: spec.runId, rank: ctx.rank }),
-  llm: (w, spec, ctx) => new LlmClient(w, { endpoint: spec.endpoint, connections: llmConnections(spec.load, spec.ranks, ctx.rank) }),
-};
+/** Why a workload cannot talk to a service type, or undefined when it can. */
+export function serviceMismatch(workloadType: string, serviceType: ServiceType): string | undefined {
+  const def = workloadDefinition(workloadType);
+  if (!def || def.services.includes(serviceType)) return undefined;
+  return `a ${workloadType} workload cannot talk to a Service of type ${serviceType}; types that fit: ${def.services.join(', ')}`;
+}
 
 /** The client for `spec.workload.type`; throws ConfigError listing every config problem. */
-export function createClient(spec: RunnerSpec, ctx: ClientContext): BenchmarkClient {
-  const factory = FACTORIES[spec.workload.type] as Factory<Workload['type']> | undefined;
-  if (!factory) {
-    throw new ConfigError([{ path: 'workload.type', message: `"${spec.workload.type}" has no client in this runner; known types: ${Object.keys(FACTORIES).join(', ')}` }]);
+export async function createClient(spec: RunnerSpec, ctx: { rank: number }): Promise<BenchmarkClient> {
+  const def = workloadDefinition(spec.workload.type);
+  if (!def) {
+    throw new ConfigError([{ path: 'workload.type', message: `"${spec.workload.type}" has no client in this runner; known types: ${WORKLOADS.map((w) => w.type).join(', ')}` }]);
   }
-  return factory(spec.workload, spec, ctx);
+  const context: ClientContext = { runId: spec.runId, rank: ctx.rank, ranks: spec.ranks, load: spec.load, service: spec.service };
+  return def.create(spec.workload as never, context);
 }
-
-export const CLIENT_TYPES = Object.keys(FACTORIES) as Array<Workload['type']>;

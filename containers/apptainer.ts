@@ -1,7 +1,7 @@
 // The Apptainer adapter: builds `apptainer run` / `instance start|stop|list` argv
 // arrays from validated values, and a small runner that executes them with execa.
 import { execa } from 'execa';
-import type { FieldProblem } from '../api/validate.js';
+import type { FieldProblem } from '../api/problems.js';
 import { APPTAINER_MISSING_HINT, ApptainerError, throwIfProblems } from './errors.js';
 import { imageProblems } from './image-ref.js';
 

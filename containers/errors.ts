@@ -1,6 +1,6 @@
 // Errors from the containers layer: bad container settings in a spec (each
 // problem names its field) and failed Apptainer commands (with a hint).
-import { describeProblems, type FieldProblem } from '../api/validate.js';
+import { describeProblems, type FieldProblem } from '../api/problems.js';
 
 /** A spec value that cannot become an Apptainer command line; retrying will not fix it. */
 export class ContainerSpecError extends Error {

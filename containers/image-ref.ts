@@ -1,6 +1,6 @@
 // Checks an image given by the user: a `docker://` (or `oras://`, `library://`)
 // reference, or the path of a SIF file or sandbox folder. Returns problems, never throws.
-import type { FieldProblem } from '../api/validate.js';
+import type { FieldProblem } from '../api/problems.js';
 
 // The grammar of github.com/distribution/reference, which Apptainer's docker:// follows.
 const ALNUM = '[a-z0-9]+';

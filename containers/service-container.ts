@@ -2,7 +2,7 @@
 // or spec.image, the type's serving defaults, the user's args/env/binds on top.
 import { join } from 'node:path';
 import type { ServiceSpec } from '../api/schemas.js';
-import type { FieldProblem } from '../api/validate.js';
+import type { FieldProblem } from '../api/problems.js';
 import { bindProblems, envProblems, type ContainerOptions } from './apptainer.js';
 import { catalogEntry, gpusFor, resolveImage, type ImageType, type ResolvedImage } from './catalog.js';
 import { ContainerSpecError, throwIfProblems } from './errors.js';

@@ -3,9 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import chokidar, { type FSWatcher } from 'chokidar';
-import type { BenchmarkResource, Kind, Status } from '../api/schemas.js';
-import { Status as StatusSchema } from '../api/schemas.js';
-import { describeProblems } from '../api/validate.js';
+import type { BenchmarkResource, Kind, Status } from './api/schemas.js';
+import { Status as StatusSchema } from './api/schemas.js';
+import { describeProblems } from '../api/problems.js';
 import type { Executor } from './executor/types.js';
 import { StoreError } from './store/errors.js';
 import { WorkQueue } from './queue/work-queue.js';

@@ -1,6 +1,6 @@
 // Shell quoting and validators for every user value that reaches a job script:
 // SLURM directive values must match SLURM's syntax; free text is only quoted.
-import type { FieldProblem } from '../api/validate.js';
+import type { FieldProblem } from '../api/problems.js';
 
 export type { FieldProblem };
 

@@ -1,7 +1,7 @@
 // Renders the batch script aifb submits: #SBATCH directives from a validated
 // SlurmSpec, quoted environment, then the caller's body. Users read it as is.
 import type { SlurmSpec } from '../api/schemas.js';
-import { describeProblems } from '../api/validate.js';
+import { describeProblems } from '../api/problems.js';
 import {
   shellQuote,
   validateAccount,

@@ -1,11 +1,12 @@
 // The load engine: drives one client in closed loop (N workers) or open loop
 // (scheduled arrivals, concurrency cap), measuring from the intended send time.
+import type { MetricDecl, MetricSample } from '../../api/metrics.js';
 import type { Load } from '../../api/schemas.js';
 import type { BenchmarkClient, Operation } from '../client.js';
 import type { OperationTotals, RunnerLine } from '../../api/runner-contract.js';
 import { createArrivals } from './arrivals.js';
 import type { Clock } from './clock.js';
-import { LatencyHistograms } from './histogram.js';
+import { RankHistogramSet } from './histogram.js';
 import { operationMix, sizeDistribution, type WeightedChoice } from './mix.js';
 import { createRng, deriveSeed } from './rng.js';
 import { rankShare, stopReason, type StopLimits, type StopReason } from './stop.js';
@@ -15,6 +16,8 @@ export type EngineProgress = Omit<Extract<RunnerLine, { event: 'progress' }>, 'e
 
 export interface RunLoadOptions {
   client: BenchmarkClient;
+  /** What the client declares it measures besides latency (its workload definition's metrics). */
+  metrics?: readonly MetricDecl[];
   load: Load;
   ranks: number;
   rank: number;
@@ -30,10 +33,10 @@ export interface RunLoadOptions {
 }
 
 export interface LoadResults {
-  histograms: LatencyHistograms;
+  histograms: RankHistogramSet;
   /** Measured window only (warmup excluded); `requests` counts successes and errors. */
   operations: Record<string, OperationTotals>;
-  totals: OperationTotals & { dropped: number };
+  totals: Omit<OperationTotals, 'metrics'> & { dropped: number };
   maxSendLagMs: number;
   stopReason: StopReason;
   /** Offsets in ms from the start of the run. */
@@ -52,7 +55,7 @@ const REASON_LENGTH = 200;
 const YIELD_EVERY = 64;
 
 export function emptyTotals(): OperationTotals {
-  return { requests: 0, errors: 0, bytes: 0, errorsByReason: {} };
+  return { requests: 0, errors: 0, errorsByReason: {}, metrics: {} };
 }
 
 /** Adds `n` errors for `reason`, keeping at most 20 keys: 19 distinct reasons, then one lump. */
@@ -85,7 +88,10 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
   const sizes: WeightedChoice<number> | undefined =
     client.mix.sizes && client.mix.sizes.length > 0 ? sizeDistribution(client.mix.sizes, createRng(deriveSeed(share.seed, 2))) : undefined;
 
-  const histograms = new LatencyHistograms(client.operations);
+  const decls = opts.metrics ?? [];
+  const countMetrics = new Set(decls.filter((m) => m.kind === 'count').map((m) => m.name));
+  const shifted = new Set(decls.filter((m) => m.kind === 'timing' && m.sinceSend).map((m) => m.name));
+  const histograms = new RankHistogramSet(client.operations, decls);
   const operations: Record<string, OperationTotals> = {};
   for (const op of client.operations) operations[op] = emptyTotals();
   const series = new TimeSeries(opts.onRow ?? (() => {}), warmupMs);
@@ -128,19 +134,35 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
   const draw = (): Operation => ({ name: ops.draw(), size: sizes?.draw(), seq: seq++ });
 
   /** Sends one request intended at absolute clock time `intended` and records it. */
+  /** Adds one request's declared metrics to op's histograms and totals; `shiftMs` moves sinceSend timings to the intended send time. */
+  const recordMetrics = (t: OperationTotals, name: string, sample: MetricSample, shiftMs: number): void => {
+    for (const key in sample) {
+      const recorder = histograms.metric(name, key);
+      if (!recorder) continue; // undeclared: the client's bug, not the user's; dropping it keeps reports honest
+      const value = sample[key];
+      const shift = shifted.has(key) ? shiftMs : 0;
+      if (typeof value === 'number') recorder.record(value + shift);
+      else for (const v of value) recorder.record(v + shift);
+      const m = (t.metrics[key] ??= { count: 0, sum: 0 });
+      m.count = recorder.count;
+      m.sum = recorder.sum;
+    }
+  };
+
   const issue = async (op: Operation, intended: number, measured: boolean, openLoop: boolean): Promise<void> => {
     inflight++;
+    const sent = clock.now();
     if (openLoop && measured) {
-      const lag = clock.now() - intended;
+      const lag = sent - intended;
       histograms.recordSendLag(lag);
       if (lag > maxSendLagMs) maxSendLagMs = lag;
     }
     let name = op.name;
-    let bytes = 0;
+    let sample: MetricSample | undefined;
     let error: string | undefined;
     try {
       const r = await client.execute(op);
-      bytes = r.bytes ?? 0;
+      sample = r.metrics;
       if (r.as) name = r.as;
     } catch (e) {
       error = e instanceof Error ? e.message || e.name : String(e);
@@ -149,19 +171,20 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
     if (closed) return; // abandoned after the drain timeout: results are already out
     const end = clock.now();
     const latency = end - intended;
-    series.record(end - start, latency, error === undefined, bytes);
+    series.record(end - start, latency, error === undefined);
+    if (sample) for (const key in sample) if (countMetrics.has(key)) series.count(key, sample[key]);
     const p = measured ? phase.measured : phase.warmup;
     p.requests++;
     if (error !== undefined) p.errors++;
     if (measured) {
       const t = (operations[name] ??= emptyTotals());
       t.requests++;
-      t.bytes += bytes;
       if (error !== undefined) {
         t.errors++;
         countReason(t.errorsByReason, error);
       } else {
         histograms.record(name, latency);
+        if (sample) recordMetrics(t, name, sample, sent - intended);
       }
     }
     if (inflight === 0 && onIdle) {
@@ -262,11 +285,10 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
   const endMs = elapsed();
   series.finish(endMs);
 
-  const totals = { ...emptyTotals(), dropped };
+  const totals = { requests: 0, errors: 0, errorsByReason: {} as Record<string, number>, dropped };
   for (const t of Object.values(operations)) {
     totals.requests += t.requests;
     totals.errors += t.errors;
-    totals.bytes += t.bytes;
     for (const [reason, n] of Object.entries(t.errorsByReason)) countReason(totals.errorsByReason, reason, n);
   }
 

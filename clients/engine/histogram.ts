@@ -1,6 +1,7 @@
-// HDR latency histograms in microseconds (hdr-histogram-js): one per operation,
-// one for "all" and one for send lag; merge losslessly across ranks.
+// HDR histograms (hdr-histogram-js): latency in microseconds per operation, for
+// "all" and for send lag, and one per declared metric; merge losslessly across ranks.
 import * as hdr from 'hdr-histogram-js';
+import { metricScale, type MetricDecl } from '../../api/metrics.js';
 import type { RankHistograms } from '../../api/runner-contract.js';
 
 export type Histogram = hdr.Histogram;
@@ -47,19 +48,42 @@ export function decodeHistogram(encoded: string): Histogram {
 }
 
 export const ALL = 'all';
-export const SEND_LAG = 'sendLag';
+
+/** A declared metric's histogram and exact totals for one operation. */
+export class MetricRecorder {
+  readonly histogram = newHistogram();
+  count = 0;
+  sum = 0;
+  private readonly scale: number;
+
+  constructor(readonly decl: MetricDecl) {
+    this.scale = metricScale(decl.kind);
+  }
+
+  record(value: number): void {
+    if (!Number.isFinite(value)) return;
+    this.count++;
+    this.sum += value;
+    const v = Math.round(value * this.scale);
+    this.histogram.recordValue(v < 0 ? 0 : v > HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : v);
+  }
+}
 
 /**
- * The per-rank set: one histogram per operation (preallocated from the
- * client's operation list), "all", and the intended-vs-actual send lag.
+ * The per-rank set: latency per operation (preallocated from the client's
+ * operation list) and for "all", the intended-vs-actual send lag, and for each
+ * operation one recorder per declared metric, made when first reported.
  */
-export class LatencyHistograms {
+export class RankHistogramSet {
   readonly all = newHistogram();
   readonly sendLag = newHistogram();
   private readonly byOp = new Map<string, Histogram>();
+  private readonly metricsByOp = new Map<string, Map<string, MetricRecorder>>();
+  private readonly decls: Map<string, MetricDecl>;
 
-  constructor(operations: readonly string[]) {
+  constructor(operations: readonly string[], metrics: readonly MetricDecl[] = []) {
     for (const op of operations) this.byOp.set(op, newHistogram());
+    this.decls = new Map(metrics.map((m) => [m.name, m]));
   }
 
   record(op: string, latencyMs: number): void {
@@ -69,6 +93,19 @@ export class LatencyHistograms {
 
   recordSendLag(lagMs: number): void {
     recordMs(this.sendLag, lagMs);
+  }
+
+  /** The recorder for a declared metric of op; undefined for a name the client did not declare. */
+  metric(op: string, name: string): MetricRecorder | undefined {
+    let ops = this.metricsByOp.get(op);
+    if (!ops) this.metricsByOp.set(op, (ops = new Map()));
+    let r = ops.get(name);
+    if (!r) {
+      const decl = this.decls.get(name);
+      if (!decl) return undefined;
+      ops.set(name, (r = new MetricRecorder(decl)));
+    }
+    return r;
   }
 
   forOp(op: string): Histogram {
@@ -87,10 +124,15 @@ export class LatencyHistograms {
 
   /** The contract's `rank-N.histograms.json` content. */
   encode(): RankHistograms {
-    const out: RankHistograms = {};
-    for (const [op, h] of this.byOp) out[op] = encodeHistogram(h);
-    out[ALL] = encodeHistogram(this.all);
-    out[SEND_LAG] = encodeHistogram(this.sendLag);
-    return out;
+    const latency: Record<string, string> = {};
+    for (const [op, h] of this.byOp) latency[op] = encodeHistogram(h);
+    latency[ALL] = encodeHistogram(this.all);
+    const metrics: Record<string, Record<string, string>> = {};
+    for (const [op, recorders] of this.metricsByOp) {
+      if (recorders.size === 0) continue;
+      metrics[op] = {};
+      for (const [name, r] of recorders) metrics[op][name] = encodeHistogram(r.histogram);
+    }
+    return { latency, sendLag: encodeHistogram(this.sendLag), metrics };
   }
 }

@@ -9,7 +9,7 @@ export class TimeSeries {
   private second = 0;
   private requests = 0;
   private errors = 0;
-  private bytes = 0;
+  private counts: Record<string, number> = {};
   private readonly latency = newHistogram();
   private last: TimeSeriesRow | undefined;
 
@@ -23,12 +23,17 @@ export class TimeSeries {
    * Counts one finished request at `elapsedMs` since the run started. Calls
    * come in completion order, so time never goes backwards here.
    */
-  record(elapsedMs: number, latencyMs: number, ok: boolean, bytes: number): void {
+  record(elapsedMs: number, latencyMs: number, ok: boolean): void {
     this.advance(elapsedMs);
     this.requests++;
-    this.bytes += bytes;
     if (ok) recordMs(this.latency, latencyMs);
     else this.errors++;
+  }
+
+  /** Adds a count metric (tokens, bytes) of the request just recorded to the current second. */
+  count(name: string, value: number | readonly number[]): void {
+    const n = typeof value === 'number' ? value : value.reduce((a, b) => a + b, 0);
+    if (Number.isFinite(n)) this.counts[name] = (this.counts[name] ?? 0) + n;
   }
 
   /** Closes every second before the one holding `elapsedMs`, quiet ones included. */
@@ -54,18 +59,18 @@ export class TimeSeries {
       warmup: this.second * 1000 < this.warmupMs,
       requests: this.requests,
       errors: this.errors,
-      bytes: this.bytes,
       meanMs: round3(meanMs(this.latency)),
       p50Ms: round3(percentileMs(this.latency, 50)),
       p99Ms: round3(percentileMs(this.latency, 99)),
       maxMs: round3(maxMs(this.latency)),
+      counts: this.counts,
     };
     this.last = row;
     this.sink(row);
     this.second++;
     this.requests = 0;
     this.errors = 0;
-    this.bytes = 0;
+    this.counts = {};
     this.latency.reset();
   }
 }

@@ -6,13 +6,14 @@ import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import writeFileAtomic from 'write-file-atomic';
 import type { LoadResults } from '../engine/engine.js';
+import type { MetricDecl } from '../../api/metrics.js';
 import type { RankDone, RankSummary, TimeSeriesRow } from '../../api/runner-contract.js';
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function buildSummary(r: LoadResults, meta: { rank: number; runId: string; startedAtEpochMs: number }): RankSummary {
+export function buildSummary(r: LoadResults, meta: { rank: number; runId: string; startedAtEpochMs: number; metrics: readonly MetricDecl[] }): RankSummary {
   const iso = (offsetMs: number) => new Date(meta.startedAtEpochMs + offsetMs).toISOString();
   return {
     rank: meta.rank,
@@ -22,6 +23,7 @@ export function buildSummary(r: LoadResults, meta: { rank: number; runId: string
     endedAt: iso(r.endMs),
     measuredMs: Math.round(r.measuredMs),
     warmupMs: Math.round(r.warmupMs),
+    metrics: [...meta.metrics],
     operations: r.operations,
     totals: r.totals,
     maxSendLagMs: Math.round(r.maxSendLagMs * 1000) / 1000,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, type BenchmarkClient } from '../client.js';
 import type { Clock } from '../engine/clock.js';
 import { runLoad, type LoadResults } from '../engine/engine.js';
-import { createClient } from '../registry.js';
+import { createClient, workloadDefinition } from '../registry.js';
 import { RUNNER_EXIT, rankFile, type RunnerLine } from '../../api/runner-contract.js';
 import { buildSummary, doneRecord, jsonlToJsonArray, JsonlRows, writeJsonAtomic } from './results.js';
 import { readSpec } from './spec.js';
@@ -61,7 +61,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
 
   let client: BenchmarkClient;
   try {
-    client = createClient(spec, { rank });
+    client = await createClient(spec, { rank });
   } catch (e) {
     const text = e instanceof ConfigError ? `invalid workload: ${e.message}` : message(e);
     o.warn(text);
@@ -79,6 +79,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     return finish(RUNNER_EXIT.setup, text);
   }
 
+  const metrics = workloadDefinition(spec.workload.type)?.metrics ?? [];
   const jsonl = join(outDir, `rank-${rank}.timeseries.jsonl`);
   let rows: JsonlRows | undefined;
   let results: LoadResults;
@@ -88,6 +89,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     const sink = rows;
     results = await runLoad({
       client,
+      metrics,
       load: spec.load,
       ranks: spec.ranks,
       rank,
@@ -107,7 +109,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
   await teardown(client, o.warn);
 
   try {
-    await writeJsonAtomic(join(outDir, rankFile(rank, 'summary')), buildSummary(results, { rank, runId: spec.runId, startedAtEpochMs }));
+    await writeJsonAtomic(join(outDir, rankFile(rank, 'summary')), buildSummary(results, { rank, runId: spec.runId, startedAtEpochMs, metrics }));
     await writeJsonAtomic(join(outDir, rankFile(rank, 'histograms')), results.histograms.encode());
     await jsonlToJsonArray(jsonl, join(outDir, rankFile(rank, 'timeseries')));
   } catch (e) {

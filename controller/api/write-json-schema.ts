@@ -1,12 +1,12 @@
-// Writes schema/aifb.schema.json from the zod schemas, so editors complete and
-// check resource files. Run by `npm run schema`; a test fails if it is stale.
-import { writeFileSync } from 'node:fs';
+// Writes schema/aifb.schema.json from the zod schemas (the registered workload
+// types included), so editors complete and check resource files. `npm run build` runs it.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { BenchmarkResource, MonitoringStackResource, ServiceResource } from '../../api/schemas.js';
+import { RESOURCE_SCHEMAS } from './schemas.js';
 
 export function jsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(z.union([ServiceResource, BenchmarkResource, MonitoringStackResource]), {
+  const schema = z.toJSONSchema(z.union([RESOURCE_SCHEMAS.Service, RESOURCE_SCHEMAS.Benchmark, RESOURCE_SCHEMAS.MonitoringStack]), {
     io: 'input',
     unrepresentable: 'any',
   });
@@ -19,6 +19,6 @@ export function jsonSchemaText(): string {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = new URL('../../../schema/aifb.schema.json', import.meta.url);
+  mkdirSync(new URL('.', out), { recursive: true });
   writeFileSync(out, jsonSchemaText());
-  console.log(`Wrote ${fileURLToPath(out)}`);
 }

@@ -1,6 +1,6 @@
 // The columns `aifbctl get` shows for each kind: NAME first, AGE last, and the
 // few status fields a user scans for, read defensively from the raw spec.
-import type { Kind } from '../../api/schemas.js';
+import type { Kind } from '../api/schemas.js';
 import type { ResourceView } from '../server/view.js';
 import { NONE, formatAge, formatCount, formatLatency, formatRate, formatSeconds, orNone } from './format.js';
 

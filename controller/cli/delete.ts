@@ -2,7 +2,7 @@
 // the watched folder; never rewrites a file that holds other documents too.
 import { readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { KINDS } from '../../api/schemas.js';
+import { KINDS } from '../api/schemas.js';
 import { parseResourceText, type ParsedDoc } from '../store/parse.js';
 import { errorMessage, type IO } from './context.js';
 import { readFolder } from './folder.js';

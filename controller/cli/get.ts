@@ -2,7 +2,7 @@
 // and with --watch re-polls and reprints the rows that changed.
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { API_VERSION, type Kind } from '../../api/schemas.js';
+import { API_VERSION, type Kind } from '../api/schemas.js';
 import type { ResourceView } from '../server/view.js';
 import { tableFor, type Table } from './columns.js';
 import { errorMessage, type Globals, type IO } from './context.js';

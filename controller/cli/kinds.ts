@@ -1,6 +1,6 @@
 // Maps what a user types (`benchmarks`, `bench`, `svc`, `Benchmark`) to a Kind,
 // with one error message that lists what is accepted.
-import { KINDS, type Kind } from '../../api/schemas.js';
+import { KINDS, type Kind } from '../api/schemas.js';
 import { PLURALS, pluralOf } from '../server/view.js';
 
 export function kindFromArg(arg: string): Kind | undefined {

@@ -1,7 +1,7 @@
 // Picks where aifbctl reads resources from: the controller's status API when it
 // answers within a second, else the resource files and state folder on disk.
 import { request } from 'undici';
-import type { Kind } from '../../api/schemas.js';
+import type { Kind } from '../api/schemas.js';
 import type { FileError } from '../store/parse.js';
 import { loadViewsFromDisk } from '../store/views.js';
 import { pluralOf, type ResourceSource, type ResourceView } from '../server/view.js';

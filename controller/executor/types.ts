@@ -1,7 +1,7 @@
 // The executor interface: how the controller launches, finds, watches and stops
 // what a resource needs, whether as local processes or as SLURM jobs.
 import type { LaunchRef } from '../../api/launch.js';
-import type { SlurmSpec } from '../../api/schemas.js';
+import type { SlurmSpec } from '../api/schemas.js';
 
 export { launchId, type LaunchRef, type Role } from '../../api/launch.js';
 

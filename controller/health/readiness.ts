@@ -2,7 +2,7 @@
 // GET, polled until the service answers or the readiness timeout passes.
 import { connect } from 'node:net';
 import { request } from 'undici';
-import type { ServiceSpec } from '../../api/schemas.js';
+import type { ServiceSpec } from '../api/schemas.js';
 
 export interface Endpoint {
   host: string;

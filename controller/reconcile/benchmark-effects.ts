@@ -3,11 +3,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
-import type { RunnerSpec } from '../../api/runner-contract.js';
+import { DEFAULT_SCHEMES, type Connection } from '../../api/connection.js';
+import type { RunnerSpec } from '../../clients/registry.js';
+import { encodeSpec } from '../../clients/runner/spec.js';
 import { collectRun, summarize } from '../../monitoring/results/merge.js';
 import { writeReports } from '../../monitoring/reports/index.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
-import type { BenchmarkResource } from '../../api/schemas.js';
+import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import { stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
@@ -32,12 +34,16 @@ function runnerRef(t: BenchmarkTarget, attempt: number): LaunchRef {
   return { kind: 'Benchmark', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'runner' };
 }
 
-/** Where the benchmark's service answers, if it needs one and it is ready. */
-export function serviceEndpoint(deps: ReconcilerDeps, t: BenchmarkTarget): RunnerSpec['endpoint'] | undefined {
+/** How to reach the benchmark's service, if it needs one and it is ready. */
+export function serviceConnection(deps: ReconcilerDeps, t: BenchmarkTarget): Connection | undefined {
   const ref = serviceNameOf(t.resource);
   if (!ref) return undefined;
   const status = deps.lastStatus(`Service/${ref}`);
-  return status?.endpoint ? { ...status.endpoint, scheme: 'http' } : undefined;
+  const doc = deps.doc(`Service/${ref}`);
+  const spec = doc?.validation.ok && doc.validation.resource.kind === 'Service' ? doc.validation.resource.spec : t.resource.spec.service;
+  if (!status?.endpoint) return undefined;
+  const scheme = spec?.endpoint?.scheme ?? (spec ? DEFAULT_SCHEMES[spec.type] : 'http');
+  return { scheme, host: status.endpoint.host, port: status.endpoint.port };
 }
 
 export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
@@ -59,10 +65,11 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         runId,
         workload: t.resource.spec.workload,
         load: t.resource.spec.load,
-        endpoint: serviceEndpoint(deps, t),
+        service: serviceConnection(deps, t),
         ranks,
       };
-      writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
+      // Encoded by the same schema the runner decodes it with: durations travel as "1500ms".
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(encodeSpec(spec), null, 2));
       try {
         const launched = await deps.executor.launch({ ...ref, command: [...deps.runnerCommand, '--spec', join(dir, 'spec.json'), '--out', dir], dir, nodes: runner.nodes, tasksPerNode: runner.tasksPerNode, slurm: runner.slurm });
         deps.log.info('Launched runner', { kind: 'Benchmark', name, runId, executor: deps.executor.name, pids: launched.pids?.join(','), jobId: launched.jobId });

@@ -3,12 +3,13 @@
 import type { SnapshotFrom } from 'xstate';
 import { benchmarkMachine, benchmarkPhase, type BenchmarkContext } from '../../machines/benchmark.js';
 import { stateNameOf } from '../../machines/lifecycle.js';
-import type { BenchmarkResource, Status } from '../../api/schemas.js';
+import type { BenchmarkResource, Status } from '../api/schemas.js';
 import type { Hosted } from './actor-host.js';
 import { benchmarkEffects } from './benchmark-effects.js';
 import { mergeConditions, validCondition, type ConditionInput } from './conditions.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceNameOf } from './owned-service.js';
+import { serviceMismatch } from '../../clients/registry.js';
 
 type M = typeof benchmarkMachine;
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -26,6 +27,15 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
       machine: benchmarkMachine.provide({ actors: benchmarkEffects(this.deps, t) as never }),
       input: { name: t.resource.metadata.name, generation: t.generation, needsService: serviceNameOf(t.resource) !== undefined, retries: t.resource.spec.retries },
     };
+  }
+
+  /** A serviceRef to a Service whose type the workload cannot talk to makes the Benchmark Invalid. */
+  protected override crossCheck(b: BenchmarkResource): string | undefined {
+    if (!b.spec.serviceRef) return undefined;
+    const doc = this.deps.doc(`Service/${b.spec.serviceRef}`);
+    if (!doc?.validation.ok || doc.validation.resource.kind !== 'Service') return undefined;
+    const mismatch = serviceMismatch(b.spec.workload.type, doc.validation.resource.spec.type);
+    return mismatch ? `spec.serviceRef: ${mismatch}; point serviceRef at a Service of one of those types` : undefined;
   }
 
   /** Tells a waiting machine about its service; returns the ServiceReady condition. */

@@ -1,6 +1,6 @@
 // Steps every reconciler shares: the status of an invalid document, and the
 // clean-up of whatever is still launched for a resource that is gone.
-import type { Kind, Status } from '../../api/schemas.js';
+import type { Kind, Status } from '../api/schemas.js';
 import { mergeConditions, validCondition } from './conditions.js';
 import type { LaunchRef } from '../executor/types.js';
 import type { ReconcilerDeps } from './deps.js';

@@ -1,6 +1,6 @@
 // Kubernetes-style conditions: setting one keeps its lastTransitionTime unless
 // its status flips, so a repeated reconcile writes the same bytes.
-import type { Condition } from '../../api/schemas.js';
+import type { Condition } from '../api/schemas.js';
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
 

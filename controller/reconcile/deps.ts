@@ -6,7 +6,7 @@ import type { ParsedDoc } from '../store/parse.js';
 import type { ResultsDb } from '../../monitoring/results/results-db.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Paths } from '../runtime/paths.js';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../api/schemas.js';
 
 export interface ReconcilerDeps {
   paths: Paths;

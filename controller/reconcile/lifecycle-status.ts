@@ -1,7 +1,7 @@
 // Status and events for the start -> ready -> retry lifecycle that Service and
 // MonitoringStack share: same states, same conditions, same event reasons.
 import type { Failure, LifecyclePhase } from '../../machines/lifecycle.js';
-import type { Status } from '../../api/schemas.js';
+import type { Status } from '../api/schemas.js';
 import { mergeConditions, validCondition } from './conditions.js';
 
 interface LifecycleContext {

@@ -3,8 +3,8 @@
 // from the snapshot, and on deletion a DELETE to the machine then a sweep.
 import { waitFor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { stateNameOf } from '../../machines/lifecycle.js';
-import type { Kind, Resource, Status } from '../../api/schemas.js';
-import { describeProblems } from '../../api/validate.js';
+import type { Kind, Resource, Status } from '../api/schemas.js';
+import { describeProblems } from '../../api/problems.js';
 import type { ParsedDoc } from '../store/parse.js';
 import { ActorHost, type Hosted } from './actor-host.js';
 import { cleanupLaunches, invalidStatus } from './common.js';
@@ -39,6 +39,10 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
   protected abstract statusOf(snapshot: SnapshotFrom<M>, target: Target<R>, prev: Status | undefined, observed: unknown): Status;
   /** The event a transition into `state` records, if any. */
   protected abstract transitionEvent(state: string, context: any): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined;
+  /** Problems with the resource that only other resources reveal, as `path: message`; undefined when none. */
+  protected crossCheck(_resource: R): string | undefined {
+    return undefined;
+  }
   /** Called for a snapshot that did not change state (progress and the like). */
   protected onSameState(_key: string, _state: string, _context: any): void {}
 
@@ -55,6 +59,9 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
     if (!doc) return this.finalize(key);
     if (!doc.validation.ok) return this.reportInvalid(key, doc, describeProblems(doc.validation.problems));
     const resource = doc.validation.resource as R;
+    // Problems that need other resources to see (a Service of a type the workload cannot talk to).
+    const crossProblems = this.crossCheck(resource);
+    if (crossProblems) return this.reportInvalid(key, doc, crossProblems);
     const isNew = this.deps.meta.get(key) === undefined;
     const meta = this.deps.meta.observe(key, doc.specHash!);
     if (isNew) this.event(key, 'Normal', 'Accepted', `${this.kind} accepted from ${doc.file} (generation ${meta.generation})`);

@@ -6,7 +6,7 @@ import { ActorFailure } from '../../machines/lifecycle.js';
 import type { StackEndpoints } from '../../machines/monitoring-stack.js';
 import { nativeAvailable, stackScript } from '../../monitoring/stack-script.js';
 import { awaitEndpoint } from './endpoint.js';
-import type { MonitoringStackResource } from '../../api/schemas.js';
+import type { MonitoringStackResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import { httpProbe, waitUntilReady } from '../health/readiness.js';
 import { stopLaunch } from './common.js';

@@ -2,7 +2,7 @@
 // started together, their endpoints published in status once they answer.
 import type { SnapshotFrom } from 'xstate';
 import { monitoringStackMachine, monitoringStackPhase, type MonitoringStackContext } from '../../machines/monitoring-stack.js';
-import type { MonitoringStackResource, Status } from '../../api/schemas.js';
+import type { MonitoringStackResource, Status } from '../api/schemas.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { monitoringEffects } from './monitoring-effects.js';

@@ -1,7 +1,7 @@
 // A Benchmark may carry its service inline (spec.service): the controller then
 // reconciles it as a Service of its own, owned by the benchmark, whose status
 // lives in memory only and which is stopped when the benchmark ends.
-import { API_VERSION, type BenchmarkResource, type ServiceResource } from '../../api/schemas.js';
+import { API_VERSION, type BenchmarkResource, type ServiceResource } from '../api/schemas.js';
 import { specHashOf, type ParsedDoc } from '../store/parse.js';
 
 export const OWNER_LABEL = 'aifb.io/owner';

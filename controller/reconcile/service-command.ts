@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { runCommand } from '../../containers/apptainer.js';
 import { gpusFor } from '../../containers/catalog.js';
 import { serviceContainer } from '../../containers/service-container.js';
-import type { ServiceSpec } from '../../api/schemas.js';
+import type { ServiceSpec } from '../api/schemas.js';
 
 export interface ServiceLaunch {
   command: string[];

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { ActorFailure } from '../../machines/lifecycle.js';
-import type { ServiceResource } from '../../api/schemas.js';
+import type { ServiceResource } from '../api/schemas.js';
 import type { LaunchRef, Launched } from '../executor/types.js';
 import { probeFor, waitUntilReady } from '../health/readiness.js';
 import { cleanupLaunches, stopLaunch } from './common.js';

@@ -2,7 +2,7 @@
 // publish its endpoint in status so benchmarks that reference it can start.
 import type { SnapshotFrom } from 'xstate';
 import { serviceMachine, servicePhase, type ServiceContext } from '../../machines/service.js';
-import type { ServiceResource, Status } from '../../api/schemas.js';
+import type { ServiceResource, Status } from '../api/schemas.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceEffects } from './service-effects.js';

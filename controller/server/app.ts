@@ -2,7 +2,7 @@
 // lists and single resources, and the files the controller could not read.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { API_VERSION, KINDS, Status, type Kind } from '../../api/schemas.js';
+import { API_VERSION, KINDS, Status, type Kind } from '../api/schemas.js';
 import type { FileError } from '../store/parse.js';
 import { pluralOf, type ResourceSource, type ResourceView } from './view.js';
 

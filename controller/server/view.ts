@@ -1,6 +1,6 @@
 // What the status API serves and aifbctl prints: one view per resource, built by
 // the controller from memory or, when it is down, by reading the files.
-import type { Kind, Status } from '../../api/schemas.js';
+import type { Kind, Status } from '../api/schemas.js';
 
 export interface ResourceEvent {
   time: string;

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { isScalar, parseAllDocuments, type Document, type YAMLError } from 'yaml';
-import { validateResource, type FieldProblem, type ValidationResult } from '../../api/validate.js';
+import type { FieldProblem } from '../../api/problems.js';
+import { validateResource, type ValidationResult } from '../api/validate.js';
 
 export interface ParsedDoc {
   file: string;

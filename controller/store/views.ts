@@ -1,7 +1,7 @@
 // Builds the resource views straight from the files and the state folder, for
 // aifbctl when no controller is running. Reads only: nothing is created or moved.
-import { API_VERSION, Status, type Condition } from '../../api/schemas.js';
-import { describeProblems } from '../../api/validate.js';
+import { API_VERSION, Status, type Condition } from '../api/schemas.js';
+import { describeProblems } from '../../api/problems.js';
 import type { ResourceView } from '../server/view.js';
 import { MetaStore, type ResourceMeta } from './meta-store.js';
 import { scanFolder, type FileError, type ParsedDoc } from './parse.js';

@@ -1,6 +1,6 @@
 // CSV reports for spreadsheets and pandas: one file with a row per operation
 // (plus "all"), one with a row per second. RFC 4180 quoting.
-import type { OperationResult, RunResult } from '../results/model.js';
+import type { MetricStats, OperationResult, RunResult } from '../results/model.js';
 
 /** Quotes a field when it holds a comma, quote, newline or edge whitespace; quotes inside are doubled. */
 export function csvField(v: string | number | boolean): string {
@@ -31,7 +31,6 @@ export const OPERATIONS_HEADER = [
   'successful',
   'failed',
   'success_rate',
-  'bytes',
   'throughput',
   'mean_ms',
   'min_ms',
@@ -45,7 +44,7 @@ export const OPERATIONS_HEADER = [
   'errors',
 ];
 
-function opLine(r: RunResult, name: string, o: Pick<OperationResult, 'total_requests' | 'successful' | 'failed' | 'success_rate' | 'bytes' | 'throughput' | 'latencyMs' | 'timing' | 'errors'>): string {
+function opLine(r: RunResult, name: string, o: Pick<OperationResult, 'total_requests' | 'successful' | 'failed' | 'success_rate' | 'throughput' | 'latencyMs' | 'timing' | 'errors'>): string {
   const m = o.latencyMs;
   return line([
     r.runId,
@@ -55,7 +54,6 @@ function opLine(r: RunResult, name: string, o: Pick<OperationResult, 'total_requ
     o.successful,
     o.failed,
     o.success_rate,
-    o.bytes,
     o.throughput,
     m.mean,
     m.min,
@@ -81,7 +79,6 @@ export function renderOperationsCsv(r: RunResult): string {
       successful: r.summary.successful_requests,
       failed: r.summary.failed_requests,
       success_rate: r.summary.success_rate,
-      bytes: ops.reduce((sum, o) => sum + o.bytes, 0),
       throughput: r.summary.throughput,
       latencyMs: r.latencyMs,
       timing: r.timing,
@@ -91,12 +88,32 @@ export function renderOperationsCsv(r: RunResult): string {
   return `${rows.join('\n')}\n`;
 }
 
-export const TIMESERIES_HEADER = ['run_id', 'second', 'warmup', 'requests', 'errors', 'bytes', 'mean_ms', 'p50_ms', 'p99_ms', 'max_ms', 'ranks'];
+export const TIMESERIES_HEADER = ['run_id', 'second', 'warmup', 'requests', 'errors', 'mean_ms', 'p50_ms', 'p99_ms', 'max_ms', 'ranks'];
 
+/** The fixed columns, then one per count metric (tokens, bytes) summed over the second. */
 export function renderTimeseriesCsv(r: RunResult): string {
+  const counts = Object.entries(r.metrics)
+    .filter(([, m]) => m.kind === 'count')
+    .map(([name]) => name);
   const rows = [
-    line(TIMESERIES_HEADER),
-    ...r.timeseries.map((p) => line([r.runId, p.second, p.warmup, p.requests, p.errors, p.bytes, p.meanMs, p.p50Ms, p.p99Ms, p.maxMs, p.ranks])),
+    line([...TIMESERIES_HEADER, ...counts]),
+    ...r.timeseries.map((p) =>
+      line([r.runId, p.second, p.warmup, p.requests, p.errors, p.meanMs, p.p50Ms, p.p99Ms, p.maxMs, p.ranks, ...counts.map((c) => p.counts[c] ?? 0)]),
+    ),
   ];
+  return `${rows.join('\n')}\n`;
+}
+
+export const METRICS_HEADER = ['run_id', 'benchmark', 'operation', 'metric', 'kind', 'unit', 'count', 'sum', 'per_second', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'max', 'stddev'];
+
+function metricLine(r: RunResult, op: string, name: string, m: MetricStats): string {
+  return line([r.runId, r.benchmark, op, name, m.kind, m.unit, m.count, m.sum, m.perSecond, m.mean, m.min, m.p50, m.p90, m.p95, m.p99, m.p999, m.max, m.stddev]);
+}
+
+/** One row per operation and declared metric (time to first token, tokens, bytes...), plus operation "all". */
+export function renderMetricsCsv(r: RunResult): string {
+  const rows = [line(METRICS_HEADER)];
+  for (const [op, o] of Object.entries(r.operations)) for (const [name, m] of Object.entries(o.metrics)) rows.push(metricLine(r, op, name, m));
+  for (const [name, m] of Object.entries(r.metrics)) rows.push(metricLine(r, 'all', name, m));
   return `${rows.join('\n')}\n`;
 }

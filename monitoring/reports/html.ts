@@ -1,6 +1,6 @@
 // A self-contained HTML report: one file with inline CSS and an inline SVG
 // chart, no scripts and no external URLs, so it opens offline on a login node.
-import type { RunResult, TimeSeriesPoint } from '../results/model.js';
+import type { MetricStats, RunResult, TimeSeriesPoint } from '../results/model.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -57,6 +57,17 @@ ${warm}${ticks}
 </svg>`;
 }
 
+/** Each declared metric (time to first token, tokens, bytes...) per operation and over all of them. */
+function metricsTable(r: RunResult): string {
+  const rows: (string | number)[][] = [];
+  const add = (op: string, name: string, m: MetricStats) =>
+    rows.push([op, name, m.unit, m.count, m.sum, m.perSecond, m.mean, m.p50, m.p90, m.p99, m.max]);
+  for (const [op, o] of Object.entries(r.operations)) for (const [name, m] of Object.entries(o.metrics)) add(op, name, m);
+  if (Object.keys(r.operations).length > 1) for (const [name, m] of Object.entries(r.metrics)) add('all', name, m);
+  if (rows.length === 0) return '';
+  return `<h2>Metrics</h2>${table(['operation', 'metric', 'unit', 'values', 'sum', 'sum/s', 'mean', 'p50', 'p90', 'p99', 'max'], rows)}`;
+}
+
 export function renderHtml(r: RunResult): string {
   const s = r.summary;
   const l = r.latencyMs;
@@ -88,9 +99,10 @@ ${slo}
 ${chartSvg(r.timeseries)}
 <h2>Operations</h2>
 ${table(
-  ['operation', 'requests', 'failed', 'success %', 'bytes', 'req/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
-  ops.map(([op, o]) => [op, o.total_requests, o.failed, o.success_rate, o.bytes, o.throughput, o.latencyMs.mean, o.latencyMs.p50, o.latencyMs.p95, o.latencyMs.p99, o.latencyMs.max]),
+  ['operation', 'requests', 'failed', 'success %', 'req/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+  ops.map(([op, o]) => [op, o.total_requests, o.failed, o.success_rate, o.throughput, o.latencyMs.mean, o.latencyMs.p50, o.latencyMs.p95, o.latencyMs.p99, o.latencyMs.max]),
 )}
+${metricsTable(r)}
 ${errors.length ? `<h2>Errors</h2>${table(['operation', 'reason', 'count'], errors)}` : ''}
 <h2>Send lag (ms)</h2>
 ${table(['p50', 'p99', 'max'], [[r.sendLag.p50Ms, r.sendLag.p99Ms, r.sendLag.maxMs]])}

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import type { RunResult } from '../results/model.js';
 import writeFileAtomic from 'write-file-atomic';
-import { renderOperationsCsv, renderTimeseriesCsv } from './csv.js';
+import { renderMetricsCsv, renderOperationsCsv, renderTimeseriesCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderPrometheus } from './prometheus.js';
@@ -18,8 +18,8 @@ export function reportStem(runId: string): string {
 
 /**
  * Writes each format into dir (created if missing), each file atomically.
- * Returns format -> absolute path; csv gives two files: "csv" (operations)
- * and "csvTimeseries".
+ * Returns format -> absolute path; csv gives "csv" (operations),
+ * "csvTimeseries" and, when the workload declares metrics, "csvMetrics".
  */
 export async function writeReports(result: RunResult, dir: string, formats: readonly ReportFormat[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -37,6 +37,10 @@ export async function writeReports(result: RunResult, dir: string, formats: read
         out.csvTimeseries = at(`${stem}-timeseries.csv`);
         await writeFileAtomic(out.csv, renderOperationsCsv(result));
         await writeFileAtomic(out.csvTimeseries, renderTimeseriesCsv(result));
+        if (Object.keys(result.metrics).length > 0) {
+          out.csvMetrics = at(`${stem}-metrics.csv`);
+          await writeFileAtomic(out.csvMetrics, renderMetricsCsv(result));
+        }
         break;
       case 'html':
         out.html = at(`${stem}-report.html`);

@@ -1,7 +1,7 @@
 // The JSON report: the guide's report.json fields (benchmark_id, timestamp,
 // summary, timing, percentiles, services) plus what aifb measures beyond them.
 import { z } from 'zod';
-import { OperationResult, Percentiles, RunResult, ServiceResult, SloResult, Timing, TimeSeriesPoint, LatencyMs } from '../results/model.js';
+import { LatencyMs, MetricStats, OperationResult, Percentiles, RunResult, ServiceResult, SloResult, Timing, TimeSeriesPoint } from '../results/model.js';
 
 export const JsonReport = z.object({
   benchmark_id: z.string(),
@@ -18,6 +18,8 @@ export const JsonReport = z.object({
   percentiles: Percentiles,
   services: z.record(z.string(), ServiceResult),
   operations: z.record(z.string(), OperationResult),
+  /** Declared metrics (ttft, tokens, bytes...) over every operation; each operation carries its own too. */
+  metrics: z.record(z.string(), MetricStats),
   latencyMs: LatencyMs,
   sendLag: RunResult.shape.sendLag,
   slo: SloResult.optional(),
@@ -41,6 +43,7 @@ export function toJsonReport(r: RunResult): JsonReport {
     percentiles: r.percentiles,
     services: r.services,
     operations: r.operations,
+    metrics: r.metrics,
     latencyMs: r.latencyMs,
     sendLag: r.sendLag,
     ...(r.slo ? { slo: r.slo } : {}),

@@ -1,6 +1,6 @@
 // Prometheus text exposition (format 0.0.4) of a finished run, with the guide's
 // metric names, for a .prom file, node_exporter's textfile collector or Pushgateway.
-import type { Buckets, LatencyMs, RunResult } from '../results/model.js';
+import type { Buckets, LatencyMs, MetricStats, RunResult } from '../results/model.js';
 
 type Labels = Record<string, string>;
 
@@ -83,12 +83,7 @@ export function renderPrometheus(r: RunResult): string {
     'benchmark_request_duration_seconds',
     'histogram',
     'Request latency from the intended send time, seconds.',
-    series.flatMap((s) => [
-      ...s.buckets.le.map((le, i): [string, Labels, number] => ['_bucket', { ...s.labels, le: String(le) }, s.buckets.counts[i]]),
-      ['_bucket', { ...s.labels, le: '+Inf' }, s.buckets.count],
-      ['_sum', s.labels, s.buckets.sumSeconds],
-      ['_count', s.labels, s.buckets.count],
-    ]),
+    series.flatMap((s) => histogramSamples(s.labels, s.buckets)),
   );
   x.family(
     'benchmark_request_duration_quantile_seconds',
@@ -105,5 +100,54 @@ export function renderPrometheus(r: RunResult): string {
     ['', { ...run, quantile: '1' }, r.sendLag.maxMs / 1000],
   ]);
   if (r.slo) x.family('benchmark_slo_passed', 'gauge', '1 when every SLO check passed, else 0.', [['', run, r.slo.passed ? 1 : 0]]);
+  workloadMetrics(x, r);
   return x.text();
+}
+
+/** outputTokens -> output_tokens */
+export const snakeCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/**
+ * Each declared metric, per operation and for operation="all": timings as a
+ * `benchmark_<name>_seconds` histogram plus exact quantiles, counts as a
+ * `benchmark_<name>_total` counter, values as `benchmark_<name>` quantiles.
+ */
+function workloadMetrics(x: Exposition, r: RunResult): void {
+  const byName = new Map<string, [Labels, MetricStats][]>();
+  const add = (operation: string, metrics: Record<string, MetricStats>) => {
+    for (const [name, m] of Object.entries(metrics)) {
+      if (!byName.has(name)) byName.set(name, []);
+      byName.get(name)!.push([{ benchmark: r.benchmark, operation }, m]);
+    }
+  };
+  for (const [op, o] of Object.entries(r.operations)) add(op, o.metrics);
+  add('all', r.metrics);
+  for (const [name, series] of byName) {
+    const base = `benchmark_${snakeCase(name)}`;
+    const { kind, help, unit } = series[0][1];
+    const quantiles = (scale: number) =>
+      series.flatMap(([labels, m]) => QUANTILES.map(([q, key]): [string, Labels, number] => ['', { ...labels, quantile: q }, (m[key as keyof MetricStats] as number) * scale]));
+    if (kind === 'timing') {
+      x.family(
+        `${base}_seconds`,
+        'histogram',
+        `${help}, seconds.`,
+        series.flatMap(([labels, m]) => (m.buckets ? histogramSamples(labels, m.buckets) : [])),
+      );
+      x.family(`${base}_quantile_seconds`, 'gauge', `Exact quantiles of ${name} from the merged HDR histogram, seconds.`, quantiles(1 / 1000));
+    } else if (kind === 'count') {
+      x.family(`${base}_total`, 'counter', `${help} (${unit}), summed over the measured window.`, series.map(([labels, m]): [string, Labels, number] => ['', labels, m.sum]));
+    } else {
+      x.family(base, 'gauge', `${help} (${unit}): quantiles over the requests.`, quantiles(1));
+    }
+  }
+}
+
+function histogramSamples(labels: Labels, b: Buckets): [string, Labels, number][] {
+  return [
+    ...b.le.map((le, i): [string, Labels, number] => ['_bucket', { ...labels, le: String(le) }, b.counts[i]]),
+    ['_bucket', { ...labels, le: '+Inf' }, b.count],
+    ['_sum', labels, b.sumSeconds],
+    ['_count', labels, b.count],
+  ];
 }

@@ -1,12 +1,13 @@
 // Turns a run folder of per-rank result files into the one RunResult, and a
 // RunResult into the short summary the status block shows.
 import type * as hdr from 'hdr-histogram-js';
-import type { ResultsSummary, Slo } from '../../api/schemas.js';
 import { join } from 'node:path';
-import { rankFile, type OperationTotals } from '../../api/runner-contract.js';
+import { metricScale, type MetricDecl } from '../../api/metrics.js';
+import { rankFile, type MetricTotals, type OperationTotals } from '../../api/runner-contract.js';
+import type { MetricSummary, ResultsSummary, Slo } from '../../api/schemas.js';
 import { ResultsError } from './errors.js';
 import { bucketsOf, decodeHistogram, emptyHistogram, latencyMsOf, percentilesOf, timingOf } from './histograms.js';
-import type { OperationResult, RunResult } from './model.js';
+import type { MetricStats, OperationResult, RunResult } from './model.js';
 import { listRanks, readDone, readRank, type RankFiles } from './rank-files.js';
 import { evaluateSlo } from './slo.js';
 import { mergeTimeSeries } from './timeseries.js';
@@ -23,17 +24,66 @@ export interface RunMeta {
   slo?: Slo;
 }
 
-/** Histogram keys that are not operations. */
+/** The latency key that is not an operation. */
 const ALL = 'all';
-const SEND_LAG = 'sendLag';
 
-const emptyTotals = (): OperationTotals => ({ requests: 0, errors: 0, bytes: 0, errorsByReason: {} });
+type Totals = Omit<OperationTotals, 'metrics'>;
+const emptyTotals = (): Totals => ({ requests: 0, errors: 0, errorsByReason: {} });
 
-function addTotals(into: OperationTotals, from: OperationTotals): void {
+function addTotals(into: Totals, from: Totals): void {
   into.requests += from.requests;
   into.errors += from.errors;
-  into.bytes += from.bytes;
   for (const [reason, n] of Object.entries(from.errorsByReason)) into.errorsByReason[reason] = (into.errorsByReason[reason] ?? 0) + n;
+}
+
+/** One declared metric merged across ranks: its histogram (HDR units) and exact totals. */
+interface MetricAcc {
+  decl: MetricDecl;
+  histogram: hdr.Histogram;
+  count: number;
+  sum: number;
+}
+
+/** name -> merged metric; made on first sight of a name. */
+class MetricSet {
+  readonly byName = new Map<string, MetricAcc>();
+
+  acc(decl: MetricDecl): MetricAcc {
+    let a = this.byName.get(decl.name);
+    if (!a) this.byName.set(decl.name, (a = { decl, histogram: emptyHistogram(), count: 0, sum: 0 }));
+    return a;
+  }
+
+  stats(durationS: number): Record<string, MetricStats> {
+    const out: Record<string, MetricStats> = {};
+    for (const [name, a] of [...this.byName].sort(([x], [y]) => x.localeCompare(y))) out[name] = metricStats(a, durationS);
+    return out;
+  }
+}
+
+function metricStats(a: MetricAcc, durationS: number): MetricStats {
+  const h = a.histogram;
+  const scale = metricScale(a.decl.kind);
+  const at = (p: number) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(p) / scale);
+  return {
+    kind: a.decl.kind,
+    unit: a.decl.unit,
+    help: a.decl.help,
+    count: a.count,
+    sum: a.sum,
+    perSecond: perSecond(a.sum, durationS),
+    // The exact sum beats the histogram's bucket-rounded mean.
+    mean: a.count > 0 ? a.sum / a.count : 0,
+    min: at(0),
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    p999: at(99.9),
+    max: h.totalCount === 0 ? 0 : h.maxValue / scale,
+    stddev: h.totalCount === 0 ? 0 : h.stdDeviation / scale,
+    ...(a.decl.kind === 'timing' ? { buckets: bucketsOf(h) } : {}),
+  };
 }
 
 const percent = (part: number, whole: number) => (whole > 0 ? (part / whole) * 100 : 0);
@@ -45,13 +95,12 @@ function timeOf(iso: string, file: string): number {
   return t;
 }
 
-function operationResult(totals: OperationTotals, h: hdr.Histogram, durationS: number): OperationResult {
+function operationResult(totals: Totals, h: hdr.Histogram, metrics: MetricSet | undefined, durationS: number): OperationResult {
   const successful = totals.requests - totals.errors;
   return {
     total_requests: totals.requests,
     successful,
     failed: totals.errors,
-    bytes: totals.bytes,
     throughput: perSecond(successful, durationS),
     success_rate: percent(successful, totals.requests),
     timing: timingOf(h),
@@ -59,28 +108,48 @@ function operationResult(totals: OperationTotals, h: hdr.Histogram, durationS: n
     latencyMs: latencyMsOf(h),
     buckets: bucketsOf(h),
     errors: totals.errorsByReason,
+    metrics: metrics?.stats(durationS) ?? {},
   };
 }
 
-/** Adds every histogram of one rank into the merged ones; "all" is rebuilt from ops when a rank lacks it. */
-function mergeRankHistograms(rank: RankFiles, ops: Map<string, hdr.Histogram>, all: hdr.Histogram, sendLag: hdr.Histogram): void {
-  let sawAll = false;
-  const rankOps: hdr.Histogram[] = [];
-  for (const [key, encoded] of Object.entries(rank.histograms)) {
+/** Adds every latency histogram of one rank into the merged ones; "all" is rebuilt from ops when a rank lacks it. */
+function mergeRankLatency(rank: RankFiles, ops: Map<string, hdr.Histogram>, all: hdr.Histogram, sendLag: hdr.Histogram): void {
+  const { latency } = rank.histograms;
+  for (const [key, encoded] of Object.entries(latency)) {
     const h = decodeHistogram(encoded, rank.histogramsFile, key);
     if (key === ALL) {
       all.add(h);
-      sawAll = true;
-    } else if (key === SEND_LAG) {
-      sendLag.add(h);
-    } else {
-      let merged = ops.get(key);
-      if (!merged) ops.set(key, (merged = emptyHistogram()));
-      merged.add(h);
-      rankOps.push(h);
+      continue;
+    }
+    let merged = ops.get(key);
+    if (!merged) ops.set(key, (merged = emptyHistogram()));
+    merged.add(h);
+    if (latency[ALL] === undefined) all.add(h);
+  }
+  sendLag.add(decodeHistogram(rank.histograms.sendLag, rank.histogramsFile, 'sendLag'));
+}
+
+/** Adds one rank's declared metrics (histograms and exact totals) per operation and over all operations. */
+function mergeRankMetrics(rank: RankFiles, byOp: Map<string, MetricSet>, all: MetricSet, warnings: string[]): void {
+  const decls = new Map(rank.summary.metrics.map((d) => [d.name, d]));
+  for (const [op, byName] of Object.entries(rank.histograms.metrics)) {
+    for (const [name, encoded] of Object.entries(byName)) {
+      const decl = decls.get(name);
+      if (!decl) {
+        warnings.push(`rank ${rank.rank} recorded metric "${name}" that its summary does not declare; it is left out`);
+        continue;
+      }
+      const h = decodeHistogram(encoded, rank.histogramsFile, `${op}.${name}`);
+      const totals: MetricTotals = rank.summary.operations[op]?.metrics[name] ?? { count: h.totalCount, sum: h.mean * h.totalCount / metricScale(decl.kind) };
+      let set = byOp.get(op);
+      if (!set) byOp.set(op, (set = new MetricSet()));
+      for (const a of [set.acc(decl), all.acc(decl)]) {
+        a.histogram.add(h);
+        a.count += totals.count;
+        a.sum += totals.sum;
+      }
     }
   }
-  if (!sawAll) for (const h of rankOps) all.add(h);
 }
 
 /**
@@ -111,7 +180,9 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
   for (const r of withSummary) ranks.push(await readRank(runDir, r));
 
   const totals = { ...emptyTotals(), dropped: 0 };
-  const opTotals = new Map<string, OperationTotals>();
+  const opTotals = new Map<string, Totals>();
+  const opMetrics = new Map<string, MetricSet>();
+  const allMetrics = new MetricSet();
   const opHists = new Map<string, hdr.Histogram>();
   const allHist = emptyHistogram();
   const lagHist = emptyHistogram();
@@ -129,7 +200,8 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
       if (!acc) opTotals.set(op, (acc = emptyTotals()));
       addTotals(acc, t);
     }
-    mergeRankHistograms(rank, opHists, allHist, lagHist);
+    mergeRankLatency(rank, opHists, allHist, lagHist);
+    mergeRankMetrics(rank, opMetrics, allMetrics, warnings);
     durationS = Math.max(durationS, s.measuredMs / 1000);
     startMs = Math.min(startMs, timeOf(s.startedAt, summaryFile));
     endMs = Math.max(endMs, timeOf(s.endedAt, summaryFile));
@@ -140,7 +212,7 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
 
   const operations: Record<string, OperationResult> = {};
   for (const op of [...new Set([...opTotals.keys(), ...opHists.keys()])].sort()) {
-    operations[op] = operationResult(opTotals.get(op) ?? emptyTotals(), opHists.get(op) ?? emptyHistogram(), durationS);
+    operations[op] = operationResult(opTotals.get(op) ?? emptyTotals(), opHists.get(op) ?? emptyHistogram(), opMetrics.get(op), durationS);
   }
 
   const successful = totals.requests - totals.errors;
@@ -171,6 +243,7 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
     latencyMs,
     buckets: bucketsOf(allHist),
     operations,
+    metrics: allMetrics.stats(durationS),
     services: {
       [meta.service ?? meta.benchmark]: { total_requests: totals.requests, success_rate: successRate, throughput, timing },
     },
@@ -212,5 +285,22 @@ export function summarize(result: RunResult): ResultsSummary {
     p999Ms: l.p999,
     maxMs: l.max,
     ...(result.slo ? { sloPassed: result.slo.passed } : {}),
+    ...(Object.keys(result.metrics).length > 0 ? { metrics: metricSummaries(result.metrics) } : {}),
   };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function metricSummaries(metrics: Record<string, MetricStats>): Record<string, MetricSummary> {
+  const out: Record<string, MetricSummary> = {};
+  for (const [name, m] of Object.entries(metrics)) {
+    out[name] = {
+      unit: m.unit,
+      mean: round3(m.mean),
+      p50: round3(m.p50),
+      p99: round3(m.p99),
+      ...(m.kind === 'count' ? { sum: m.sum, perSecond: round3(m.perSecond) } : {}),
+    };
+  }
+  return out;
 }

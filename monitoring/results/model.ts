@@ -1,6 +1,7 @@
 // The one results model: what a finished run measured, merged across ranks.
 // Every output (status, SQLite, JSON/CSV/HTML/Prometheus reports) reads only this.
 import { z } from 'zod';
+import { METRIC_KINDS } from '../../api/metrics.js';
 
 /** The guide's timing block; all values in SECONDS. */
 export const Timing = z.object({
@@ -38,12 +39,39 @@ export const Buckets = z.object({
   sumSeconds: z.number(),
 });
 
+/**
+ * A declared metric (time to first token, tokens, bytes, recall...) over the
+ * measured window, merged across ranks. Values are in the metric's own unit
+ * (ms for timings). `mean` and `sum` are exact; percentiles come from the
+ * merged HDR histogram (3 significant digits).
+ */
+export const MetricStats = z.object({
+  kind: z.enum(METRIC_KINDS),
+  unit: z.string(),
+  help: z.string(),
+  /** Values recorded: one per request that reported it (one per gap for inter-token latency). */
+  count: z.number(),
+  sum: z.number(),
+  /** Sum per second of the measured window: tokens/s, bytes/s (most useful for counts). */
+  perSecond: z.number(),
+  mean: z.number(),
+  min: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  p999: z.number(),
+  max: z.number(),
+  stddev: z.number(),
+  /** Timings only: cumulative counts at fixed bounds, for a Prometheus histogram. */
+  buckets: Buckets.optional(),
+});
+
 export const OperationResult = z.object({
   /** Requests sent, failures included (dropped arrivals were never sent, so are not here). */
   total_requests: z.number(),
   successful: z.number(),
   failed: z.number(),
-  bytes: z.number(),
   /** Successful requests per second of the measured window. */
   throughput: z.number(),
   /** Percent, 0..100, as in the guide. */
@@ -54,6 +82,8 @@ export const OperationResult = z.object({
   buckets: Buckets,
   /** Error message -> count, summed across ranks. */
   errors: z.record(z.string(), z.number()),
+  /** Declared metric name -> its statistics for this operation. */
+  metrics: z.record(z.string(), MetricStats),
 });
 
 /** The guide's per-service block. */
@@ -79,13 +109,14 @@ export const TimeSeriesPoint = z.object({
   warmup: z.boolean(),
   requests: z.number(),
   errors: z.number(),
-  bytes: z.number(),
   meanMs: z.number(),
   p50Ms: z.number(),
   p99Ms: z.number(),
   maxMs: z.number(),
   /** Ranks that reported this second. */
   ranks: z.number(),
+  /** Count metrics summed over the second (tokens, bytes): exact. */
+  counts: z.record(z.string(), z.number()),
 });
 
 export const SloCheck = z.object({
@@ -131,6 +162,8 @@ export const RunResult = z.object({
   latencyMs: LatencyMs,
   buckets: Buckets,
   operations: z.record(z.string(), OperationResult),
+  /** Declared metric name -> its statistics over every operation. */
+  metrics: z.record(z.string(), MetricStats),
   services: z.record(z.string(), ServiceResult),
   sendLag: z.object({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number() }),
   timeseries: z.array(TimeSeriesPoint),
@@ -143,6 +176,7 @@ export type Timing = z.output<typeof Timing>;
 export type Percentiles = z.output<typeof Percentiles>;
 export type LatencyMs = z.output<typeof LatencyMs>;
 export type Buckets = z.output<typeof Buckets>;
+export type MetricStats = z.output<typeof MetricStats>;
 export type OperationResult = z.output<typeof OperationResult>;
 export type ServiceResult = z.output<typeof ServiceResult>;
 export type TimeSeriesPoint = z.output<typeof TimeSeriesPoint>;

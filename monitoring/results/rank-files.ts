@@ -1,55 +1,10 @@
-// Reads and validates one runner rank's result files (clients/runner/contract.ts),
+// Reads and validates one runner rank's result files (api/runner-contract.ts),
 // so a half-written or foreign file becomes a ResultsError naming that file.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { rankFile, type RankDone, type RankHistograms, type RankSummary, type TimeSeriesRow } from '../../api/runner-contract.js';
+import { RankDone, RankHistograms, RankSummary, rankFile, TimeSeriesRow } from '../../api/runner-contract.js';
 import { ResultsError } from './errors.js';
-
-const Count = z.number().nonnegative();
-
-const OperationTotals = z.object({
-  requests: Count,
-  errors: Count,
-  bytes: Count,
-  errorsByReason: z.record(z.string(), Count),
-});
-
-// Each schema is checked against the contract's interface, so the two cannot drift apart.
-const RankSummarySchema = z.object({
-  rank: z.number().int().nonnegative(),
-  runId: z.string(),
-  startedAt: z.string(),
-  measureStartedAt: z.string(),
-  endedAt: z.string(),
-  measuredMs: Count,
-  warmupMs: Count,
-  operations: z.record(z.string(), OperationTotals),
-  totals: OperationTotals.extend({ dropped: Count }),
-  maxSendLagMs: Count,
-  stopReason: z.enum(['duration', 'maxRequests', 'signal', 'error']),
-}) satisfies z.ZodType<RankSummary>;
-
-const RankHistogramsSchema = z.record(z.string(), z.string()) satisfies z.ZodType<RankHistograms>;
-
-const TimeSeriesRowSchema = z.object({
-  second: z.number(),
-  warmup: z.boolean(),
-  requests: Count,
-  errors: Count,
-  bytes: Count,
-  meanMs: Count,
-  p50Ms: Count,
-  p99Ms: Count,
-  maxMs: Count,
-}) satisfies z.ZodType<TimeSeriesRow>;
-
-const RankDoneSchema = z.object({
-  rank: z.number().int().nonnegative(),
-  exitCode: z.number().int(),
-  reason: z.string().optional(),
-  finishedAt: z.string(),
-}) satisfies z.ZodType<RankDone>;
 
 export interface RankFiles {
   rank: number;
@@ -115,7 +70,7 @@ async function readJson<T>(file: string, schema: z.ZodType<T>, optional: boolean
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     throw new ResultsError(
-      `corrupt result file ${file}: field ${where}: ${issue?.message ?? 'invalid'}; the file does not match the runner contract (clients/runner/contract.ts); is the runner the same version as the controller?`,
+      `corrupt result file ${file}: field ${where}: ${issue?.message ?? 'invalid'}; the file does not match the runner contract (api/runner-contract.ts); is the runner the same version as the controller?`,
       { file, cause: parsed.error },
     );
   }
@@ -125,15 +80,15 @@ async function readJson<T>(file: string, schema: z.ZodType<T>, optional: boolean
 /** Reads one rank that left a summary; histograms are required, time series and done are optional. */
 export async function readRank(runDir: string, rank: number): Promise<RankFiles> {
   const path = (what: Parameters<typeof rankFile>[1]) => join(runDir, rankFile(rank, what));
-  const summary = (await readJson(path('summary'), RankSummarySchema, false))!;
+  const summary = (await readJson(path('summary'), RankSummary, false))!;
   const histogramsFile = path('histograms');
-  const histograms = (await readJson(histogramsFile, RankHistogramsSchema, false))!;
-  const timeseries = (await readJson(path('timeseries'), z.array(TimeSeriesRowSchema), true)) ?? [];
-  const done = await readJson(path('done'), RankDoneSchema, true);
+  const histograms = (await readJson(histogramsFile, RankHistograms, false))!;
+  const timeseries = (await readJson(path('timeseries'), z.array(TimeSeriesRow), true)) ?? [];
+  const done = await readJson(path('done'), RankDone, true);
   return { rank, summary, histograms, timeseries, done, histogramsFile };
 }
 
 /** The done file of a rank that left no summary, to explain why in a warning. */
 export async function readDone(runDir: string, rank: number): Promise<RankDone | undefined> {
-  return readJson(join(runDir, rankFile(rank, 'done')), RankDoneSchema, true);
+  return readJson(join(runDir, rankFile(rank, 'done')), RankDone, true);
 }

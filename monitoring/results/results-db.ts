@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ResultsError } from './errors.js';
-import { RunResult } from './model.js';
+import { RunResult, type MetricStats } from './model.js';
 
 /** Each entry moves the schema from version i to i+1; append only, never edit a shipped one. */
 const MIGRATIONS: string[] = [
@@ -59,6 +59,26 @@ const MIGRATIONS: string[] = [
      p99_ms REAL NOT NULL,
      max_ms REAL NOT NULL,
      PRIMARY KEY (run_id, second)
+   );`,
+  // Declared workload metrics (ttft, tokens, bytes...); the `bytes` columns above
+  // hold the `bytes` metric, 0 for workloads that do not measure bytes.
+  `CREATE TABLE metrics (
+     run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+     op TEXT NOT NULL,
+     metric TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     unit TEXT NOT NULL,
+     count INTEGER NOT NULL,
+     sum REAL NOT NULL,
+     per_second REAL NOT NULL,
+     mean REAL NOT NULL,
+     p50 REAL NOT NULL,
+     p90 REAL NOT NULL,
+     p95 REAL NOT NULL,
+     p99 REAL NOT NULL,
+     p999 REAL NOT NULL,
+     max REAL NOT NULL,
+     PRIMARY KEY (run_id, op, metric)
    );`,
 ];
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -186,6 +206,7 @@ export class ResultsDb {
     const id = result.runId;
     const l = result.latencyMs;
     this.db.transaction(() => {
+      this.db.prepare('DELETE FROM metrics WHERE run_id = ?').run(id);
       this.db.prepare('DELETE FROM timeseries WHERE run_id = ?').run(id);
       this.db.prepare('DELETE FROM operations WHERE run_id = ?').run(id);
       this.db.prepare('DELETE FROM runs WHERE run_id = ?').run(id);
@@ -224,13 +245,21 @@ export class ResultsDb {
       );
       for (const [name, o] of Object.entries(result.operations)) {
         const m = o.latencyMs;
-        op.run(id, name, o.total_requests, o.failed, o.bytes, o.throughput, m.mean, m.p50, m.p90, m.p95, m.p99);
+        op.run(id, name, o.total_requests, o.failed, o.metrics.bytes?.sum ?? 0, o.throughput, m.mean, m.p50, m.p90, m.p95, m.p99);
       }
       const ts = this.db.prepare(
         `INSERT INTO timeseries (run_id, second, warmup, requests, errors, bytes, mean_ms, p50_ms, p99_ms, max_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      for (const p of result.timeseries) ts.run(id, p.second, p.warmup ? 1 : 0, p.requests, p.errors, p.bytes, p.meanMs, p.p50Ms, p.p99Ms, p.maxMs);
+      for (const p of result.timeseries) ts.run(id, p.second, p.warmup ? 1 : 0, p.requests, p.errors, p.counts.bytes ?? 0, p.meanMs, p.p50Ms, p.p99Ms, p.maxMs);
+      const metric = this.db.prepare(
+        `INSERT INTO metrics (run_id, op, metric, kind, unit, count, sum, per_second, mean, p50, p90, p95, p99, p999, max)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const byOp: [string, Record<string, MetricStats>][] = [...Object.entries(result.operations).map(([op, o]): [string, Record<string, MetricStats>] => [op, o.metrics]), ['all', result.metrics]];
+      for (const [op, metrics] of byOp) {
+        for (const [name, m] of Object.entries(metrics)) metric.run(id, op, name, m.kind, m.unit, m.count, m.sum, m.perSecond, m.mean, m.p50, m.p90, m.p95, m.p99, m.p999, m.max);
+      }
     })();
   }
 

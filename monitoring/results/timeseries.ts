@@ -21,7 +21,7 @@ export function mergeTimeSeries(ranks: RankSeries[]): TimeSeriesPoint[] {
       let acc = bySecond.get(second);
       if (!acc) {
         acc = {
-          point: { second, warmup: false, requests: 0, errors: 0, bytes: 0, meanMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, ranks: 0 },
+          point: { second, warmup: false, requests: 0, errors: 0, meanMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, ranks: 0, counts: {} },
           p50Weighted: 0,
           meanWeighted: 0,
         };
@@ -31,7 +31,7 @@ export function mergeTimeSeries(ranks: RankSeries[]): TimeSeriesPoint[] {
       p.warmup ||= row.warmup;
       p.requests += row.requests;
       p.errors += row.errors;
-      p.bytes += row.bytes;
+      for (const [name, n] of Object.entries(row.counts)) p.counts[name] = (p.counts[name] ?? 0) + n;
       p.p99Ms = Math.max(p.p99Ms, row.p99Ms);
       p.maxMs = Math.max(p.maxMs, row.maxMs);
       p.ranks += 1;

@@ -6,13 +6,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { WORKLOADS } from '../../clients/registry.js';
+import type { WorkloadDefinition } from '../../clients/workload.js';
 import { ROOT } from './harness.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** The indented command lines right after the README's opening two bold lines. */
 const commands = [...readme.matchAll(/\*\*Run [^*]+\*\*[^\n]*\n(?:[^\n]*\n)*?\n {4}(\S[^\n]*)\n/g)].map((m) => m[1]);
 
+/** The README's row for a workload type, built from its definition so the table cannot drift. */
+function workloadRow(w: WorkloadDefinition): string {
+  const code = (x: string) => `\`${x}\``;
+  const settings = Object.keys((w.schema as unknown as { shape: Record<string, unknown> }).shape).filter((k) => k !== 'type');
+  const services = `${w.needsService ? '' : 'no Service needed; '}${w.services.map(code).join(', ')}`;
+  const metrics = w.metrics.map((m) => `${code(m.name)} (${m.unit})`).join(', ');
+  return `| ${code(w.type)} | ${w.summary} | ${settings.map(code).join(', ')} | ${services} | ${metrics} | ${code(`examples/${w.example}`)} |`;
+}
+
 describe('README', () => {
+  it('has one row per registered workload type in its table, as the registry defines it', () => {
+    const rows = readme.split('\n').filter((l) => /^\| `[a-z-]+` \| /.test(l) && l.includes('examples/'));
+    expect(rows).toEqual(WORKLOADS.map((w) => workloadRow(w)));
+  });
+
   it('opens with the two commands, and CI runs the test command', () => {
     expect(commands).toEqual(['npm ci && npm run quickstart', 'bash scripts/test-all.sh']);
     expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain(`\n${commands[1]}\n`);

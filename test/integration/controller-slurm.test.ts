@@ -28,7 +28,7 @@ async function controllerOn(ws: Workspace, fakeLog?: string): Promise<Controller
   return c;
 }
 
-function benchmarkYaml(name: string, opts: { duration?: string; serviceRef?: string; retries?: number } = {}): string {
+function benchmarkYaml(name: string, opts: { duration?: string; serviceRef?: string; retries?: number; workload?: string } = {}): string {
   return [
     'apiVersion: aifb.io/v1alpha1',
     'kind: Benchmark',
@@ -36,7 +36,7 @@ function benchmarkYaml(name: string, opts: { duration?: string; serviceRef?: str
     `  name: ${name}`,
     'spec:',
     ...(opts.serviceRef ? [`  serviceRef: ${opts.serviceRef}`] : []),
-    '  workload: { type: file-storage, basePath: /tmp/aifb-slurm-test }',
+    `  workload: ${opts.workload ?? '{ type: file-storage, basePath: /tmp/aifb-slurm-test }'}`,
     `  load: { workers: 2, duration: ${opts.duration ?? '3s'} }`,
     `  retries: { max: ${opts.retries ?? 2}, backoff: 1s }`,
     '',
@@ -59,16 +59,20 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     const ws = workspace();
     const fakeLog = join(ws.dir, 'apptainer.jsonl');
     const c = await controllerOn(ws, fakeLog);
+    // The vllm image runs test/fakes/vllm (the fake OpenAI server) under the stand-in apptainer.
     writeFileSync(
       join(ws.resources, 'db.yaml'),
-      ['apiVersion: aifb.io/v1alpha1', 'kind: Service', 'metadata:', '  name: db', 'spec:', '  type: postgresql', '  port: 55432', '  gpus: 1', '  env: { EXTRA: "$(touch /tmp/aifb-pwned) `id`" }', '  readiness: { timeout: 60s, interval: 1s }', ''].join('\n'),
+      ['apiVersion: aifb.io/v1alpha1', 'kind: Service', 'metadata:', '  name: db', 'spec:', '  type: vllm', '  port: 55432', '  gpus: 1', '  env: { EXTRA: "$(touch /tmp/aifb-pwned) `id`" }', '  readiness: { timeout: 60s, interval: 1s }', ''].join('\n'),
     );
-    writeFileSync(join(ws.resources, 'load.yaml'), benchmarkYaml('load', { serviceRef: 'db' }));
+    writeFileSync(join(ws.resources, 'load.yaml'), benchmarkYaml('load', { serviceRef: 'db', workload: '{ type: llm, maxTokens: 4 }' }));
     const svc = await waitPhase(c, 'services', 'db', ['Ready', 'Failed']);
     expect(svc.status.phase, JSON.stringify(svc.status)).toBe('Ready');
     expect(svc.status.endpoint.port).toBe(55432);
     const bench = await waitPhase(c, 'benchmarks', 'load', ['Succeeded', 'Failed']);
     expect(bench.status.phase, JSON.stringify(bench.status)).toBe('Succeeded');
+    // The LLM metrics travelled from the runner job to the status block.
+    expect(bench.status.results.metrics.outputTokens).toMatchObject({ unit: 'tokens', p50: 4 });
+    expect(bench.status.results.metrics.ttft.p50).toBeGreaterThan(0);
 
     // What was submitted: tagged jobs, the GPU asked for, the script kept beside the run.
     // Jobs of earlier runs may still be listed: only this run's resources count (by uid).
@@ -81,7 +85,7 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(script).toMatch(/^#SBATCH --gres=gpu:1$/m);
     expect(script).toMatch(/^#SBATCH --job-name=aifb-service-db$/m);
     const argv = JSON.parse(readFileSync(fakeLog, 'utf8').trim().split('\n')[0]);
-    expect(argv.argv ?? argv).toEqual(expect.arrayContaining(['run', '--nv', 'docker://postgres:16']));
+    expect(argv.argv ?? argv).toEqual(expect.arrayContaining(['run', '--nv', 'docker://vllm/vllm-openai:latest']));
     expect(existsSync('/tmp/aifb-pwned')).toBe(false);
 
     // Deleting the service cancels its job.
@@ -96,9 +100,9 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
   it('starts an inline service for its benchmark and cancels it when the benchmark ends', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);
-    const yaml = benchmarkYaml('owner', { duration: '2s' }).replace(
+    const yaml = benchmarkYaml('owner', { duration: '2s', workload: '{ type: llm, maxTokens: 2 }' }).replace(
       '  workload:',
-      '  service:\n    type: postgresql\n    port: 55433\n    readiness: { timeout: 60s, interval: 1s }\n  workload:',
+      '  service:\n    type: vllm\n    port: 55433\n    readiness: { timeout: 60s, interval: 1s }\n  workload:',
     );
     writeFileSync(join(ws.resources, 'owner.yaml'), yaml);
     const svc = await waitPhase(c, 'services', 'owner-svc', ['Ready', 'Failed']);

@@ -2,8 +2,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseDuration, parseSize } from '../../../api/units.js';
-import { validateResource } from '../../../api/validate.js';
-import { jsonSchemaText } from '../../../controller/api/write-json-schema.js';
+import { validateResource } from '../../../controller/api/validate.js';
+import { WORKLOADS } from '../../../clients/registry.js';
+import { jsonSchema, jsonSchemaText } from '../../../controller/api/write-json-schema.js';
 
 const bench = (spec: Record<string, unknown>, metadata: Record<string, unknown> = { name: 'b1' }) => ({
   apiVersion: 'aifb.io/v1alpha1',
@@ -88,8 +89,22 @@ describe('Benchmark schema', () => {
   });
 
   it('refuses serviceRef and an inline service together', () => {
-    const r = validateResource(bench({ serviceRef: 'db', service: { type: 'postgresql' } }));
-    expect(r).toMatchObject({ ok: false, problems: [{ path: 'spec.serviceRef' }] });
+    const r = validateResource(bench({ serviceRef: 'db', service: { type: 'file-storage' } }));
+    expect(r).toMatchObject({ ok: false, problems: [{ path: 'spec.serviceRef', message: 'set serviceRef or service, not both' }] });
+  });
+
+  it('refuses an inline service the workload cannot talk to, naming the types that fit', () => {
+    const r = validateResource(bench({ workload: { type: 'llm' }, service: { type: 'postgresql' } }));
+    expect(r).toMatchObject({
+      ok: false,
+      problems: [{ path: 'spec.service.type', message: 'a llm workload cannot talk to a Service of type postgresql; types that fit: vllm, ollama, triton, http' }],
+    });
+    expect(validateResource(bench({ workload: { type: 'llm' }, service: { type: 'vllm' } })).ok).toBe(true);
+  });
+
+  it('asks for a service when the workload needs one', () => {
+    const r = validateResource(bench({ workload: { type: 'llm' } }));
+    expect(r).toMatchObject({ ok: false, problems: [{ path: 'spec.serviceRef', message: expect.stringMatching(/needs a service: set spec.serviceRef to a Service of type vllm/) }] });
   });
 
   it('checks file-storage operations', () => {
@@ -113,7 +128,7 @@ describe('Service and MonitoringStack schemas', () => {
 });
 
 describe('examples and JSON Schema', () => {
-  it('every example validates and points at the committed JSON Schema', () => {
+  it('every example validates and points at the JSON Schema the build writes', () => {
     const files = readdirSync('examples').filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
@@ -126,8 +141,10 @@ describe('examples and JSON Schema', () => {
     }
   });
 
-  it('the committed JSON Schema is current (run `npm run schema` after changing a schema)', () => {
+  it('the build writes the JSON Schema, with one Benchmark workload per registered type', () => {
     expect(readFileSync('schema/aifb.schema.json', 'utf8')).toBe(jsonSchemaText());
     expect(parse(readFileSync('schema/aifb.schema.json', 'utf8')).anyOf).toHaveLength(3);
+    const text = JSON.stringify(jsonSchema());
+    for (const w of WORKLOADS) expect(text, w.type).toContain(`"const":"${w.type}"`);
   });
 });

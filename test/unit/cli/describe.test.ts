@@ -29,6 +29,8 @@ describe('aifbctl describe', () => {
       /^ {2}Latency:\s+p50 4\.2ms {2}p90 8\.5ms {2}p95 10\.3ms {2}p99 12\.3ms {2}p99\.9 40\.0ms$/m,
       /^ {2}Max:\s+1\.20s$/m,
       /^ {2}SLO:\s+Passed$/m,
+      /^Metrics:\n {2}ttft:\s+mean 80\.5ms {2}p50 75\.3ms {2}p99 210\.0ms$/m,
+      /^ {2}outputTokens:\s+192000 tokens \(6400\.0\/s\) {2}per request: mean 128 tokens {2}p50 128 tokens {2}p99 128 tokens$/m,
       /^Reports:\n {2}json:\s+\/reports\/vllm-load\/report\.json\n {2}csv:\s+\/reports\/vllm-load\/report\.csv$/m,
       /^Events:\n {2}LAST SEEN\s+TYPE\s+REASON\s+MESSAGE$/m,
       /^ {2}3m\s+Normal\s+Submitted\s+Started runner pid=123$/m,
@@ -37,7 +39,7 @@ describe('aifbctl describe', () => {
       expect(out).toMatch(line);
     }
     // Sections come in kubectl's order.
-    const order = ['Name:', 'Spec:', 'Conditions:', 'Results:', 'Reports:', 'Events:'].map((s) => out.indexOf(`\n${s}`) + (s === 'Name:' ? 1 : 0));
+    const order = ['Name:', 'Spec:', 'Conditions:', 'Results:', 'Metrics:', 'Reports:', 'Events:'].map((s) => out.indexOf(`\n${s}`) + (s === 'Name:' ? 1 : 0));
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 

@@ -39,6 +39,10 @@ export function views(): ResourceView[] {
           p999Ms: 40,
           maxMs: 1203,
           sloPassed: true,
+          metrics: {
+            ttft: { unit: 'ms', mean: 80.5, p50: 75.25, p99: 210 },
+            outputTokens: { unit: 'tokens', mean: 128, p50: 128, p99: 128, sum: 192_000, perSecond: 6400 },
+          },
         },
         reports: { json: '/reports/vllm-load/report.json', csv: '/reports/vllm-load/report.csv' },
       },

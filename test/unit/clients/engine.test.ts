@@ -3,6 +3,7 @@ import { Load } from '../../../api/schemas.js';
 import type { BenchmarkClient, Operation, OperationResult } from '../../../clients/client.js';
 import { runLoad, rankLoad, type EngineProgress, type RunLoadOptions } from '../../../clients/engine/engine.js';
 import { maxMs, percentileMs } from '../../../clients/engine/histogram.js';
+import type { MetricDecl } from '../../../api/metrics.js';
 import type { TimeSeriesRow } from '../../../api/runner-contract.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -28,7 +29,7 @@ class FakeClient implements BenchmarkClient {
       await this.clock.sleep(this.latency(op));
       const reason = this.fail(op);
       if (reason) throw new Error(reason);
-      return { bytes: op.size };
+      return { metrics: { bytes: op.size ?? 0 } };
     } finally {
       this.inflight--;
     }
@@ -107,7 +108,7 @@ describe('runLoad: closed loop', () => {
   it('records a fallback under the operation the client says it did', async () => {
     const clock = new FakeClock();
     const client = new FakeClient(clock);
-    client.execute = async () => ({ bytes: 1, as: 'write' });
+    client.execute = async () => ({ metrics: { bytes: 1 }, as: 'write' });
     const r = await run(clock, client, { workers: 1, maxRequests: 5 });
     expect(r.operations.write.requests).toBe(5);
     expect(r.histograms.forOp('write').totalCount).toBe(5);
@@ -201,6 +202,73 @@ describe('runLoad: open loop', () => {
     const client = new FakeClient(clock, () => 1);
     const r = await clock.run(runLoad({ client, load: load({ mode: 'open', rate: 400, duration: 1 }), ranks: 4, rank: 3, clock }));
     expect(r.totals.requests).toBe(100);
+  });
+});
+
+describe('runLoad: declared metrics', () => {
+  const decls: MetricDecl[] = [
+    { name: 'bytes', kind: 'count', unit: 'bytes', help: 'bytes' },
+    { name: 'ttft', kind: 'timing', unit: 'ms', help: 'first token', sinceSend: true },
+    { name: 'itl', kind: 'timing', unit: 'ms', help: 'gaps' },
+    { name: 'recall', kind: 'value', unit: 'ratio', help: 'recall' },
+  ];
+
+  it('keeps each declared metric per operation with exact totals; undeclared ones are left out', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient(clock, () => 10);
+    client.execute = async (op) => {
+      await clock.sleep(10);
+      return { metrics: { bytes: 100, ttft: 4, itl: [1, 2, 3], recall: 0.75, surprise: 42 } };
+    };
+    const r = await run(clock, client, { workers: 1, maxRequests: 10 }, { metrics: decls });
+    const ops = Object.values(r.operations).filter((o) => o.requests > 0);
+    const totals = (name: string) => ops.reduce((acc, o) => ({ count: acc.count + (o.metrics[name]?.count ?? 0), sum: acc.sum + (o.metrics[name]?.sum ?? 0) }), { count: 0, sum: 0 });
+    expect(totals('bytes')).toEqual({ count: 10, sum: 1000 });
+    expect(totals('itl')).toEqual({ count: 30, sum: 60 });
+    expect(totals('recall').sum).toBeCloseTo(7.5, 9);
+    expect(totals('surprise')).toEqual({ count: 0, sum: 0 });
+    const enc = r.histograms.encode();
+    const names = new Set(Object.values(enc.metrics).flatMap((byName) => Object.keys(byName)));
+    expect([...names].sort()).toEqual(['bytes', 'itl', 'recall', 'ttft']);
+    // Values keep 6 decimals: 0.75 is stored as 750000 millionths.
+    const op = Object.keys(r.operations).find((k) => r.operations[k].requests > 0)!;
+    expect(r.histograms.metric(op, 'recall')!.histogram.maxValue).toBe(750_000);
+  });
+
+  it('counts a sinceSend timing from the intended send time, as the latency, but not the gaps', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient(clock, () => 1);
+    client.execute = async (op) => {
+      if (op.seq === 50) clock.advance(300); // the sender stalls: later arrivals go out late
+      await clock.sleep(1);
+      return { metrics: { ttft: 0.5, itl: [0.5] } };
+    };
+    const r = await run(clock, client, { mode: 'open', rate: 100, duration: 1 }, { metrics: decls });
+    const merged = (name: string) => Object.keys(r.operations).map((op) => r.histograms.metric(op, name)?.histogram).filter((h) => h !== undefined);
+    const maxOf = (name: string) => Math.max(...merged(name).map((h) => h!.maxValue)) / 1000;
+    // The late arrivals waited up to 290 ms before being sent: their first token did too.
+    expect(maxOf('ttft')).toBeGreaterThan(290);
+    expect(maxOf('itl')).toBeCloseTo(0.5, 3);
+  });
+
+  it('sums count metrics per second in the time series, warmup seconds included', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient(clock, () => 10);
+    client.execute = async () => {
+      await clock.sleep(10);
+      return { metrics: { bytes: 2 } };
+    };
+    const rows: TimeSeriesRow[] = [];
+    const r = await run(clock, client, { workers: 1, duration: 2, warmup: '1s' }, { metrics: decls, onRow: (row) => rows.push(row) });
+    // A request sent at 990 ms ends at 1000 ms: it counts in the second it completed.
+    expect(rows.slice(0, 3).map((x) => [x.warmup, x.counts.bytes])).toEqual([
+      [true, 198],
+      [false, 200],
+      [false, 200],
+    ]);
+    const all = rows.reduce((sum, x) => sum + (x.counts.bytes ?? 0), 0);
+    expect(all).toBe(600); // 3 s at 100 req/s, 2 bytes each
+    expect(r.operations.a.metrics.bytes.sum + r.operations.b.metrics.bytes.sum).toBe(2 * r.totals.requests);
   });
 });
 

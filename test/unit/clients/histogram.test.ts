@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  LatencyHistograms,
+  RankHistogramSet,
   decodeHistogram,
   encodeHistogram,
   maxMs,
@@ -71,17 +71,21 @@ describe('histogram', () => {
     expect(Math.abs(maxMs(d) - maxMs(h)) / maxMs(h)).toBeLessThan(0.001);
   });
 
-  it('LatencyHistograms records per op and in "all", and encodes both plus sendLag', () => {
-    const set = new LatencyHistograms(['read', 'write']);
+  it('RankHistogramSet records latency per op and in "all", send lag, and declared metrics per op', () => {
+    const set = new RankHistogramSet(['read', 'write'], [{ name: 'bytes', kind: 'count', unit: 'bytes', help: 'b' }]);
     set.record('read', 1);
     set.record('read', 2);
     set.record('write', 5);
     set.recordSendLag(3);
+    set.metric('read', 'bytes')!.record(4096);
+    expect(set.metric('read', 'nope')).toBeUndefined();
     expect(set.forOp('read').totalCount).toBe(2);
     expect(set.all.totalCount).toBe(3);
     const enc = set.encode();
-    expect(Object.keys(enc).sort()).toEqual(['all', 'read', 'sendLag', 'write']);
-    expect(decodeHistogram(enc.write).totalCount).toBe(1);
+    expect(Object.keys(enc.latency).sort()).toEqual(['all', 'read', 'write']);
+    expect(decodeHistogram(enc.latency.write).totalCount).toBe(1);
     expect(decodeHistogram(enc.sendLag).totalCount).toBe(1);
+    expect(Object.keys(enc.metrics)).toEqual(['read']);
+    expect(Math.abs(decodeHistogram(enc.metrics.read.bytes).maxValue - 4096) / 4096).toBeLessThan(0.001);
   });
 });

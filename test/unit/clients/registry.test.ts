@@ -1,10 +1,12 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Load, Workload } from '../../../api/schemas.js';
+import { parseAllDocuments } from 'yaml';
+import { Load } from '../../../api/schemas.js';
 import { ConfigError } from '../../../clients/client.js';
-import { FileStorageClient } from '../../../clients/file-storage.js';
-import { CLIENT_TYPES, createClient } from '../../../clients/registry.js';
-import type { RunnerSpec } from '../../../api/runner-contract.js';
-import { checkSpec } from '../../../clients/runner/spec.js';
+import { FileStorageClient } from '../../../clients/file-storage/client.js';
+import { createClient, RunnerSpec, WORKLOADS, Workload } from '../../../clients/registry.js';
+import { checkSpec, encodeSpec } from '../../../clients/runner/spec.js';
+import { validateResource } from '../../../controller/api/validate.js';
 
 const spec = (workload: Record<string, unknown>): RunnerSpec => ({
   benchmark: 'b',
@@ -14,50 +16,69 @@ const spec = (workload: Record<string, unknown>): RunnerSpec => ({
   load: Load.parse({ duration: '2s', warmup: '300ms' }),
 });
 
+/** Folders under clients/ that are workload types: they have an index.ts (engine and runner are not). */
+const workloadFolders = readdirSync('clients', { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(`clients/${d.name}/index.ts`))
+  .map((d) => d.name)
+  .sort();
+
+describe('the registry', () => {
+  it('lists every workload folder under clients/, each under its own type name', () => {
+    expect(WORKLOADS.map((w) => w.type).sort()).toEqual(workloadFolders);
+  });
+
+  for (const w of WORKLOADS) {
+    it(`${w.type}: its example exists, validates and runs this workload type`, () => {
+      const text = readFileSync(`examples/${w.example}`, 'utf8');
+      const types = parseAllDocuments(text)
+        .map((d) => validateResource(d.toJS()))
+        .map((r) => (r.ok && r.resource.kind === 'Benchmark' ? r.resource.spec.workload.type : r.ok ? r.kind : JSON.stringify(r.problems)));
+      expect(types).toContain(w.type);
+    });
+
+    it(`${w.type}: declares its metrics with distinct names and the services it talks to`, () => {
+      const names = w.metrics.map((m) => m.name);
+      expect(new Set(names).size).toBe(names.length);
+      expect(w.services.length).toBeGreaterThan(0);
+      expect(w.summary.length).toBeGreaterThan(10);
+    });
+  }
+});
+
 describe('createClient', () => {
-  it('builds the client registered for workload.type', () => {
-    const c = createClient(spec({ type: 'file-storage', basePath: '/tmp/x' }), { rank: 3 });
+  it('builds the client registered for workload.type', async () => {
+    const c = await createClient(spec({ type: 'file-storage', basePath: '/tmp/x' }), { rank: 3 });
     expect(c).toBeInstanceOf(FileStorageClient);
     expect((c as FileStorageClient).dir).toBe('/tmp/x/run-1-r3');
-    expect(CLIENT_TYPES).toEqual(['file-storage', 'llm']);
   });
 
-  it('throws a ConfigError listing every problem with its path', () => {
-    expect(() => createClient(spec({ type: 'file-storage', fileSizes: { '1XB': 1, '2YB': 1 } }), { rank: 0 })).toThrow(ConfigError);
-    try {
-      createClient(spec({ type: 'file-storage', fileSizes: { '1XB': 1, '2YB': 1 } }), { rank: 0 });
-    } catch (e) {
-      expect((e as ConfigError).problems.map((p) => p.path)).toEqual(['workload.fileSizes["1XB"]', 'workload.fileSizes["2YB"]']);
-    }
+  it('throws a ConfigError listing every problem with its path', async () => {
+    const bad = spec({ type: 'file-storage', fileSizes: { '1XB': 1, '2YB': 1 } });
+    await expect(createClient(bad, { rank: 0 })).rejects.toThrow(ConfigError);
+    const e = await createClient(bad, { rank: 0 }).catch((x: ConfigError) => x);
+    expect((e as ConfigError).problems.map((p) => p.path)).toEqual(['workload.fileSizes["1XB"]', 'workload.fileSizes["2YB"]']);
   });
 
-  it('names the field when no client exists for a type', () => {
+  it('names the field when no client exists for a type', async () => {
     const bad = { ...spec({ type: 'file-storage' }), workload: { type: 'gopher' } } as unknown as RunnerSpec;
-    expect(() => createClient(bad, { rank: 0 })).toThrow(/workload.type: "gopher" has no client/);
+    await expect(createClient(bad, { rank: 0 })).rejects.toThrow(/workload.type: "gopher" has no client/);
   });
 });
 
-describe('checkSpec', () => {
-  const good = () => JSON.parse(JSON.stringify(spec({ type: 'file-storage' })));
-
-  it('accepts what the controller writes, keeping durations in ms', () => {
-    const r = checkSpec(good());
-    expect(r.ok).toBe(true);
-    if (r.ok) expect(r.spec.load).toMatchObject({ duration: 2000, warmup: 300 });
-  });
-
-  it('keeps an llm workload timeout in ms, as the controller parsed it', () => {
-    const doc = good();
-    doc.workload = { type: 'llm', api: 'chat', prompts: ['hi'], maxTokens: 8, temperature: 0, stream: true, timeout: 2000 };
-    const r = checkSpec(doc);
-    expect(r.ok).toBe(true);
-    if (r.ok && r.spec.workload.type === 'llm') expect(r.spec.workload.timeout).toBe(2000);
+describe('the runner spec: written and read by the same schemas', () => {
+  it('round-trips: durations parsed to ms are written as text and read back as the same ms', () => {
+    const s = spec({ type: 'llm', timeout: '2.5s' });
+    const written = JSON.parse(JSON.stringify(encodeSpec(s)));
+    expect(written.load).toMatchObject({ duration: '2000ms', warmup: '300ms' });
+    expect(written.workload.timeout).toBe('2500ms');
+    const r = checkSpec(written);
+    expect(r).toEqual({ ok: true, spec: s });
   });
 
   it('names each bad field', () => {
-    const doc = good();
+    const doc = JSON.parse(JSON.stringify(encodeSpec(spec({ type: 'file-storage' }))));
     doc.load.mode = 'open';
-    doc.load.duration = '2s';
+    doc.load.duration = 'two seconds';
     doc.runId = '../etc';
     doc.ranks = 0;
     const r = checkSpec(doc);
@@ -66,7 +87,7 @@ describe('checkSpec', () => {
   });
 
   it('catches an open loop without a rate', () => {
-    const doc = good();
+    const doc = JSON.parse(JSON.stringify(encodeSpec(spec({ type: 'file-storage' }))));
     doc.load.mode = 'open';
     const r = checkSpec(doc);
     expect(!r.ok && r.problems).toEqual([{ path: 'load.rate', message: 'open loop needs a rate (requests per second)' }]);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../../clients/engine/histogram.js';
-import { RUNNER_EXIT, type RankDone, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../api/runner-contract.js';
+import { RUNNER_EXIT, type RankDone, type RankHistograms, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../api/runner-contract.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const MAIN = join(ROOT, 'dist/clients/runner/main.js');
@@ -61,7 +61,7 @@ async function writeSpec(name: string, over: { workload?: object; load?: object;
     runId: name,
     ranks: over.ranks ?? 1,
     workload: { type: 'file-storage', basePath: join(dir, 'data'), fsync: false, operationMix: { write: 4, read: 4, stat: 1, delete: 1 }, fileSizes: { '4KB': 3, '16KB': 1 }, prefill: 8, ...over.workload },
-    load: { mode: 'closed', workers: 2, arrival: 'constant', burstiness: 1, concurrency: 8, duration: 1500, warmup: 300, seed: 1, ...over.load },
+    load: { mode: 'closed', workers: 2, arrival: 'constant', burstiness: 1, concurrency: 8, duration: '1500ms', warmup: '300ms', seed: 1, ...over.load },
   };
   const specPath = join(dir, 'spec.json');
   await rm(dir, { recursive: true, force: true });
@@ -91,13 +91,17 @@ describe('runner process', () => {
     expect(summary.totals.requests).toBeGreaterThan(0);
     expect(summary.totals.requests).toBe(ops.reduce((s, o) => s + o.requests, 0));
     expect(summary.totals.errors).toBe(ops.reduce((s, o) => s + o.errors, 0));
-    expect(summary.totals.bytes).toBe(ops.reduce((s, o) => s + o.bytes, 0));
+    // Bytes are a declared metric of file-storage: written and read, never stat or delete.
+    expect(summary.metrics.map((m) => m.name)).toEqual(['bytes']);
+    expect(summary.operations.write.metrics.bytes.sum).toBeGreaterThan(0);
+    expect(summary.operations.stat?.metrics.bytes).toBeUndefined();
     expect(Date.parse(summary.measureStartedAt) - Date.parse(summary.startedAt)).toBe(300);
 
-    const hist = await readJson<Record<string, string>>(join(out, 'rank-0.histograms.json'));
-    expect(Object.keys(hist).sort()).toEqual(['all', 'delete', 'read', 'sendLag', 'stat', 'write']);
-    expect(decodeHistogram(hist.all).totalCount).toBe(summary.totals.requests - summary.totals.errors);
-    for (const [name, t] of Object.entries(summary.operations)) expect(decodeHistogram(hist[name]).totalCount).toBe(t.requests - t.errors);
+    const hist = await readJson<RankHistograms>(join(out, 'rank-0.histograms.json'));
+    expect(Object.keys(hist.latency).sort()).toEqual(['all', 'delete', 'read', 'stat', 'write']);
+    expect(decodeHistogram(hist.latency.all).totalCount).toBe(summary.totals.requests - summary.totals.errors);
+    for (const [name, t] of Object.entries(summary.operations)) expect(decodeHistogram(hist.latency[name]).totalCount).toBe(t.requests - t.errors);
+    expect(decodeHistogram(hist.metrics.write.bytes).totalCount).toBe(summary.operations.write.metrics.bytes.count);
 
     const rows = await readJson<TimeSeriesRow[]>(join(out, 'rank-0.timeseries.json'));
     expect(rows.map((x) => x.second)).toEqual(rows.map((_, i) => i));
@@ -111,7 +115,7 @@ describe('runner process', () => {
   });
 
   it('stops on SIGTERM with partial results and exit code 4', async () => {
-    const { specPath, out } = await writeSpec('term', { load: { mode: 'open', rate: 200, duration: 60_000, warmup: 0 } });
+    const { specPath, out } = await writeSpec('term', { load: { mode: 'open', rate: 200, duration: '60s', warmup: 0 } });
     let sent = false;
     const r = await runner(['--spec', specPath, '--out', out, '--rank', '0'], {
       onLine: (l, kill) => {
@@ -130,8 +134,8 @@ describe('runner process', () => {
     expect(summary.stopReason).toBe('signal');
     expect(summary.totals.requests).toBeGreaterThan(0);
     expect(summary.measuredMs).toBeLessThan(30_000);
-    const hist = await readJson<Record<string, string>>(join(out, 'rank-0.histograms.json'));
-    expect(decodeHistogram(hist.all).totalCount).toBe(summary.totals.requests - summary.totals.errors);
+    const hist = await readJson<RankHistograms>(join(out, 'rank-0.histograms.json'));
+    expect(decodeHistogram(hist.latency.all).totalCount).toBe(summary.totals.requests - summary.totals.errors);
     expect(existsSync(join(out, 'rank-0.timeseries.json'))).toBe(true);
   });
 

@@ -86,7 +86,9 @@ describe('collectRun', () => {
     expect(r.summary.total_duration).toBe(12);
     expect(r.summary.throughput).toBeCloseTo((11000 - 11) / 12, 9);
     expect(r.summary.success_rate).toBeCloseTo(((11000 - 11) / 11000) * 100, 9);
-    expect(r.operations.write).toMatchObject({ total_requests: 4500, failed: 8, successful: 4492, bytes: 12000, errors: { ENOSPC: 8 } });
+    expect(r.operations.write).toMatchObject({ total_requests: 4500, failed: 8, successful: 4492, errors: { ENOSPC: 8 } });
+    expect(r.operations.write.metrics.bytes).toMatchObject({ kind: 'count', unit: 'bytes', count: 2, sum: 12000, perSecond: 1000 });
+    expect(r.metrics.bytes).toMatchObject({ count: 4, sum: 15000 });
     expect(r.operations.read.errors).toEqual({ 'timeout, "slow"': 3 });
     expect(r.operations.read.throughput).toBeCloseTo((6500 - 3) / 12, 9);
     expect(r.startedAt).toBe('2025-01-04T12:00:00.000Z');
@@ -115,11 +117,11 @@ describe('collectRun', () => {
 
   it('merges per-second rows on the wall clock, summing counts and weighting means', async () => {
     await writeRank(dir, { rank: 0, ops: { read: [100] }, timeseries: [row(0, 10, 1, 5, { warmup: true }), row(1, 10, 2, 8)] });
-    await writeRank(dir, { rank: 1, ops: { read: [100] }, startedAt: '2025-01-04T12:00:01.000Z', timeseries: [row(0, 30, 4, 20, { errors: 2, bytes: 9 })] });
+    await writeRank(dir, { rank: 1, ops: { read: [100] }, startedAt: '2025-01-04T12:00:01.000Z', timeseries: [row(0, 30, 4, 20, { errors: 2, counts: { bytes: 9 } })] });
     const r = await collectRun(dir, meta);
     expect(r.timeseries).toHaveLength(2);
     expect(r.timeseries[0]).toMatchObject({ second: 0, warmup: true, requests: 10, ranks: 1 });
-    expect(r.timeseries[1]).toMatchObject({ second: 1, warmup: false, requests: 40, errors: 2, bytes: 9, p99Ms: 20, maxMs: 20, ranks: 2 });
+    expect(r.timeseries[1]).toMatchObject({ second: 1, warmup: false, requests: 40, errors: 2, counts: { bytes: 9 }, p99Ms: 20, maxMs: 20, ranks: 2 });
     expect(r.timeseries[1].meanMs).toBeCloseTo((10 * 2 + 30 * 4) / 40, 9);
     expect(r.warnings).toEqual([]);
   });
@@ -194,7 +196,7 @@ describe('collectRun errors', () => {
 
   it('names the file and key of a histogram that does not decode', async () => {
     await writeRank(dir, { rank: 0, ops: { read: [100] } });
-    await writeFile(join(dir, 'rank-0.histograms.json'), JSON.stringify({ read: 'not-a-histogram!!' }));
+    await writeFile(join(dir, 'rank-0.histograms.json'), JSON.stringify({ latency: { read: 'not-a-histogram!!' }, sendLag: '', metrics: {} }));
     const e = await error(collectRun(dir, meta));
     expect(e.file).toBe(join(dir, 'rank-0.histograms.json'));
     expect(e.message).toContain('"read"');
@@ -205,6 +207,37 @@ describe('collectRun errors', () => {
     await writeFile(join(dir, 'rank-0.timeseries.json'), JSON.stringify([{ second: 'x' }]));
     const e = await error(collectRun(dir, meta));
     expect(e.file).toBe(join(dir, 'rank-0.timeseries.json'));
+  });
+});
+
+describe('collectRun: declared metrics', () => {
+  it('merges each metric across ranks losslessly: percentiles of one histogram of every value, exact sums', async () => {
+    const ttft0 = latencies(5, 3000, 400).map((us) => us / 1000);
+    const ttft1 = latencies(6, 2000, 900).map((us) => us / 1000);
+    await writeRank(dir, { rank: 0, ops: { chat: latencies(7, 3000) }, metrics: { chat: { ttft: ttft0, outputTokens: ttft0.map(() => 64) } }, measuredMs: 10_000 });
+    await writeRank(dir, { rank: 1, ops: { chat: latencies(8, 2000) }, metrics: { chat: { ttft: ttft1, outputTokens: ttft1.map(() => 32) } }, measuredMs: 10_000 });
+    const r = await collectRun(dir, meta);
+    const one = histogramOf([...ttft0, ...ttft1].map((ms) => Math.round(ms * 1000)));
+    const ttft = r.operations.chat.metrics.ttft;
+    expect(ttft).toMatchObject({ kind: 'timing', unit: 'ms', count: 5000 });
+    for (const [p, key] of [[50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p999']] as const) {
+      expect(ttft[key], key).toBe(one.getValueAtPercentile(p) / 1000);
+    }
+    expect(ttft.mean).toBeCloseTo([...ttft0, ...ttft1].reduce((a, b) => a + b, 0) / 5000, 9);
+    expect(ttft.buckets?.count).toBe(5000);
+    expect(r.metrics.outputTokens).toMatchObject({ kind: 'count', unit: 'tokens', count: 5000, sum: 3000 * 64 + 2000 * 32, perSecond: (3000 * 64 + 2000 * 32) / 10 });
+    const status = summarize(r).metrics!;
+    expect(status.ttft).toMatchObject({ unit: 'ms', p50: Math.round(ttft.p50 * 1000) / 1000 });
+    expect(status.ttft.sum).toBeUndefined();
+    expect(status.outputTokens).toMatchObject({ unit: 'tokens', sum: 256_000, perSecond: 25_600 });
+  });
+
+  it('keeps values (recall) to three significant digits, and their mean exact', async () => {
+    await writeRank(dir, { rank: 0, ops: { search: [100, 200, 300, 400] }, metrics: { search: { recall: [0.5, 0.9, 0.95, 1] } } });
+    const { recall } = (await collectRun(dir, meta)).metrics;
+    expect(recall.kind).toBe('value');
+    expect(recall.mean).toBeCloseTo(0.8375, 12);
+    for (const [got, want] of [[recall.min, 0.5], [recall.p50, 0.9], [recall.max, 1]]) expect(Math.abs(got - want) / want).toBeLessThan(0.001);
   });
 });
 

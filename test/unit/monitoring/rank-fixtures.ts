@@ -1,9 +1,18 @@
-// Test helper: writes runner rank files exactly as clients/runner/contract.ts
+// Test helper: writes runner rank files exactly as api/runner-contract.ts
 // describes, with real HDR histograms, so the results layer is tested end to end.
 import * as hdr from 'hdr-histogram-js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rankFile, type OperationTotals, type RankSummary, type TimeSeriesRow } from '../../../api/runner-contract.js';
+import { metricScale, type MetricDecl } from '../../../api/metrics.js';
+import { rankFile, type OperationTotals, type RankHistograms, type RankSummary, type TimeSeriesRow } from '../../../api/runner-contract.js';
+
+/** Declarations the fixtures know by name; pass `decls` for others. */
+export const FIXTURE_DECLS: MetricDecl[] = [
+  { name: 'bytes', kind: 'count', unit: 'bytes', help: 'bytes moved' },
+  { name: 'ttft', kind: 'timing', unit: 'ms', help: 'time to first token', sinceSend: true },
+  { name: 'outputTokens', kind: 'count', unit: 'tokens', help: 'generated tokens' },
+  { name: 'recall', kind: 'value', unit: 'ratio', help: 'recall@k' },
+];
 
 export const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
@@ -35,7 +44,11 @@ export interface RankFixture {
   /** op -> errors counted among that op's requests */
   errors?: Record<string, number>;
   errorsByReason?: Record<string, Record<string, number>>;
+  /** op -> total bytes, recorded as one value of the `bytes` count metric. */
   bytes?: Record<string, number>;
+  /** op -> metric -> values in the metric's unit (ms for timings). */
+  metrics?: Record<string, Record<string, number[]>>;
+  decls?: MetricDecl[];
   dropped?: number;
   sendLagUs?: number[];
   maxSendLagMs?: number;
@@ -49,22 +62,32 @@ export async function writeRank(dir: string, f: RankFixture): Promise<void> {
   const startedAt = f.startedAt ?? '2025-01-04T12:00:00.000Z';
   const measuredMs = f.measuredMs ?? 10_000;
   const operations: Record<string, OperationTotals> = {};
-  const totals = { requests: 0, errors: 0, bytes: 0, errorsByReason: {} as Record<string, number>, dropped: f.dropped ?? 0 };
-  const histograms: Record<string, string> = {};
+  const totals = { requests: 0, errors: 0, errorsByReason: {} as Record<string, number>, dropped: f.dropped ?? 0 };
+  const histograms: RankHistograms = { latency: {}, sendLag: '', metrics: {} };
+  const decls = f.decls ?? FIXTURE_DECLS;
+  const used = new Set<string>();
   const all = newHistogram();
   for (const [op, values] of Object.entries(f.ops)) {
     const reasons = f.errorsByReason?.[op] ?? {};
-    const t: OperationTotals = { requests: values.length, errors: f.errors?.[op] ?? 0, bytes: f.bytes?.[op] ?? 0, errorsByReason: reasons };
+    const t: OperationTotals = { requests: values.length, errors: f.errors?.[op] ?? 0, errorsByReason: reasons, metrics: {} };
     operations[op] = t;
     totals.requests += t.requests;
     totals.errors += t.errors;
-    totals.bytes += t.bytes;
+    const samples: Record<string, number[]> = { ...(f.bytes?.[op] !== undefined ? { bytes: [f.bytes[op]] } : {}), ...f.metrics?.[op] };
+    for (const [name, vs] of Object.entries(samples)) {
+      const decl = decls.find((d) => d.name === name);
+      if (!decl) throw new Error(`fixture: no declaration for metric ${name}`);
+      used.add(name);
+      const mh = histogramOf(vs.map((v) => Math.round(v * metricScale(decl.kind))));
+      (histograms.metrics[op] ??= {})[name] = hdr.encodeIntoCompressedBase64(mh);
+      t.metrics[name] = { count: vs.length, sum: vs.reduce((a, b) => a + b, 0) };
+    }
     for (const [r, n] of Object.entries(reasons)) totals.errorsByReason[r] = (totals.errorsByReason[r] ?? 0) + n;
     const h = histogramOf(values);
-    histograms[op] = hdr.encodeIntoCompressedBase64(h);
+    histograms.latency[op] = hdr.encodeIntoCompressedBase64(h);
     all.add(h);
   }
-  if (!f.omitAll) histograms.all = hdr.encodeIntoCompressedBase64(all);
+  if (!f.omitAll) histograms.latency.all = hdr.encodeIntoCompressedBase64(all);
   histograms.sendLag = hdr.encodeIntoCompressedBase64(histogramOf(f.sendLagUs ?? [50, 100, 150]));
   const start = Date.parse(startedAt);
   const summary: RankSummary = {
@@ -75,6 +98,7 @@ export async function writeRank(dir: string, f: RankFixture): Promise<void> {
     endedAt: new Date(start + 1000 + measuredMs).toISOString(),
     measuredMs,
     warmupMs: 1000,
+    metrics: decls.filter((d) => used.has(d.name)),
     operations,
     totals,
     maxSendLagMs: f.maxSendLagMs ?? 0.15,
@@ -91,10 +115,10 @@ export const row = (second: number, requests: number, meanMs: number, p99Ms: num
   warmup: false,
   requests,
   errors: 0,
-  bytes: 0,
   meanMs,
   p50Ms: meanMs,
   p99Ms,
   maxMs: p99Ms,
+  counts: {},
   ...extra,
 });

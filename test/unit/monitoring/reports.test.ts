@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Slo } from '../../../api/schemas.js';
 import { collectRun } from '../../../monitoring/results/merge.js';
 import type { RunResult } from '../../../monitoring/results/model.js';
-import { csvField, OPERATIONS_HEADER, renderOperationsCsv, renderTimeseriesCsv, TIMESERIES_HEADER } from '../../../monitoring/reports/csv.js';
+import { csvField, METRICS_HEADER, OPERATIONS_HEADER, renderMetricsCsv, renderOperationsCsv, renderTimeseriesCsv, TIMESERIES_HEADER } from '../../../monitoring/reports/csv.js';
 import { renderHtml } from '../../../monitoring/reports/html.js';
 import { writeReports, type ReportFormat } from '../../../monitoring/reports/index.js';
 import { JsonReport } from '../../../monitoring/reports/json.js';
@@ -25,7 +25,8 @@ beforeAll(async () => {
     errors: { write: 3 },
     errorsByReason: { write: { [NASTY]: 2, ENOSPC: 1 } },
     bytes: { read: 4096, write: 8192 },
-    timeseries: [row(0, 100, 1.2, 3, { warmup: true }), row(1, 300, 1.4, 6, { errors: 3 }), row(2, 300, 1.3, 4)],
+    metrics: { read: { ttft: [0.5, 0.7, 1.5] } },
+    timeseries: [row(0, 100, 1.2, 3, { warmup: true }), row(1, 300, 1.4, 6, { errors: 3, counts: { bytes: 12288 } }), row(2, 300, 1.3, 4)],
   });
   result = await collectRun(runDir, { runId: 'fs-load-g1-a1', benchmark: 'fs-load', generation: 1, attempt: 1, service: 'file-storage', slo: Slo.parse({ p99: '5ms' }) });
 });
@@ -71,6 +72,8 @@ describe('JSON report', () => {
     expect(report.services['file-storage'].timing).toHaveProperty('avg_duration');
     // Seconds in the guide's blocks, milliseconds in latencyMs.
     expect(report.percentiles.p99 * 1000).toBeCloseTo(report.latencyMs.p99, 9);
+    expect(report.metrics.ttft).toMatchObject({ kind: 'timing', unit: 'ms', count: 3 });
+    expect(report.operations.read.metrics.bytes).toMatchObject({ sum: 4096 });
     expect(report.slo?.passed).toBe(result.slo?.passed);
     expect(report.timeseries).toHaveLength(3);
     expect(report.operations.write.errors[NASTY]).toBe(2);
@@ -92,19 +95,28 @@ describe('CSV reports', () => {
     const byOp = new Map(rows.slice(1).map((r) => [r[2], Object.fromEntries(OPERATIONS_HEADER.map((h, i) => [h, r[i]]))]));
     expect([...byOp.keys()]).toEqual(['read', 'write', 'all']);
     expect(rows.every((r) => r.length === OPERATIONS_HEADER.length)).toBe(true);
-    expect(byOp.get('write')).toMatchObject({ total_requests: '200', failed: '3', bytes: '8192', errors: `${NASTY}: 2; ENOSPC: 1` });
-    expect(byOp.get('all')).toMatchObject({ run_id: 'fs-load-g1-a1', total_requests: '700', failed: '3', bytes: '12288' });
+    expect(byOp.get('write')).toMatchObject({ total_requests: '200', failed: '3', errors: `${NASTY}: 2; ENOSPC: 1` });
+    expect(byOp.get('all')).toMatchObject({ run_id: 'fs-load-g1-a1', total_requests: '700', failed: '3' });
     expect(Number(byOp.get('all')!.p99_ms)).toBeCloseTo(result.latencyMs.p99, 5);
   });
 
-  it('writes one time series row per second', () => {
+  it('writes one time series row per second, with a column per count metric', () => {
     const rows = parseCsv(renderTimeseriesCsv(result));
-    expect(rows[0]).toEqual(TIMESERIES_HEADER);
-    expect(rows.slice(1).map((r) => [r[1], r[2], r[3], r[4]])).toEqual([
-      ['0', 'true', '100', '0'],
-      ['1', 'false', '300', '3'],
-      ['2', 'false', '300', '0'],
+    expect(rows[0]).toEqual([...TIMESERIES_HEADER, 'bytes']);
+    expect(rows.slice(1).map((r) => [r[1], r[2], r[3], r[4], r.at(-1)])).toEqual([
+      ['0', 'true', '100', '0', '0'],
+      ['1', 'false', '300', '3', '12288'],
+      ['2', 'false', '300', '0', '0'],
     ]);
+  });
+
+  it('writes one metrics row per operation and declared metric, plus "all"', () => {
+    const rows = parseCsv(renderMetricsCsv(result));
+    expect(rows[0]).toEqual(METRICS_HEADER);
+    const keyed = new Map(rows.slice(1).map((r) => [`${r[2]}/${r[3]}`, Object.fromEntries(METRICS_HEADER.map((h, i) => [h, r[i]]))]));
+    expect([...keyed.keys()].sort()).toEqual(['all/bytes', 'all/ttft', 'read/bytes', 'read/ttft', 'write/bytes']);
+    expect(keyed.get('all/bytes')).toMatchObject({ kind: 'count', unit: 'bytes', sum: '12288' });
+    expect(keyed.get('read/ttft')).toMatchObject({ kind: 'timing', unit: 'ms', count: '3', max: '1.5' });
   });
 });
 
@@ -121,6 +133,15 @@ describe('Prometheus report', () => {
     expect(t).toContain('benchmark_request_duration_seconds_count{benchmark="fs-load",operation="all"} 700\n');
     expect(t).toContain(`benchmark_request_duration_quantile_seconds{benchmark="fs-load",operation="all",quantile="0.99"} ${result.latencyMs.p99 / 1000}\n`);
     expect(t).toContain('benchmark_slo_passed{benchmark="fs-load"}');
+  });
+
+  it('carries the declared metrics: timings as histograms in seconds, counts as counters', () => {
+    const t = text();
+    expect(t).toContain('# TYPE benchmark_ttft_seconds histogram');
+    expect(t).toContain('benchmark_ttft_seconds_count{benchmark="fs-load",operation="read"} 3\n');
+    expect(t).toContain('benchmark_ttft_quantile_seconds{benchmark="fs-load",operation="all",quantile="0.5"} 0.0007\n');
+    expect(t).toContain('# TYPE benchmark_bytes_total counter');
+    expect(t).toContain('benchmark_bytes_total{benchmark="fs-load",operation="all"} 12288\n');
   });
 
   it('has monotonic buckets ending at +Inf equal to the count, and every sample line well formed', () => {
@@ -148,6 +169,8 @@ describe('HTML report', () => {
     expect(html).toContain('connect failed, server said &quot;no&quot;');
     expect(html).not.toContain(NASTY);
     expect(html).toContain('SLO: <span');
+    expect(html).toContain('<h2>Metrics</h2>');
+    expect(html).toMatch(/<td>read<\/td><td>ttft<\/td><td>ms<\/td>/);
   });
 });
 
@@ -156,7 +179,7 @@ describe('writeReports', () => {
     const out = join(dir, 'all');
     const formats: ReportFormat[] = ['json', 'csv', 'html', 'prometheus', 'json'];
     const paths = await writeReports(result, out, formats);
-    expect(Object.keys(paths).sort()).toEqual(['csv', 'csvTimeseries', 'html', 'json', 'prometheus']);
+    expect(Object.keys(paths).sort()).toEqual(['csv', 'csvMetrics', 'csvTimeseries', 'html', 'json', 'prometheus']);
     for (const p of Object.values(paths)) expect(isAbsolute(p)).toBe(true);
     expect(paths.csv.endsWith('fs-load-g1-a1-operations.csv')).toBe(true);
     expect(paths.csvTimeseries.endsWith('fs-load-g1-a1-timeseries.csv')).toBe(true);

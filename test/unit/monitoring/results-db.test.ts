@@ -74,7 +74,7 @@ describe('ResultsDb', () => {
     });
   });
 
-  it('fills the operations and timeseries tables for SQL users', () => {
+  it('fills the operations, timeseries and metrics tables for SQL users', () => {
     db().saveRun(result, {});
     const raw = new Database(dbPath, { readonly: true });
     const ops = raw.prepare('SELECT op, requests, errors, bytes, p99_ms FROM operations ORDER BY op').all();
@@ -85,6 +85,11 @@ describe('ResultsDb', () => {
     expect(raw.prepare('SELECT second, requests, mean_ms FROM timeseries ORDER BY second').all()).toEqual([
       { second: 0, requests: 200, mean_ms: 1.5 },
       { second: 1, requests: 200, mean_ms: 1.7 },
+    ]);
+    expect(raw.prepare("SELECT op, metric, kind, unit, count, sum FROM metrics WHERE metric = 'bytes' ORDER BY op").all()).toEqual([
+      { op: 'all', metric: 'bytes', kind: 'count', unit: 'bytes', count: 2, sum: 30 },
+      { op: 'read', metric: 'bytes', kind: 'count', unit: 'bytes', count: 1, sum: 10 },
+      { op: 'write', metric: 'bytes', kind: 'count', unit: 'bytes', count: 1, sum: 20 },
     ]);
     raw.close();
   });

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStorageWorkload } from '../../../api/schemas.js';
-import { ConfigError } from '../../../clients/client.js';
-import { FileSet, FileStorageClient, validateFileStorage } from '../../../clients/file-storage.js';
+import { FileStorageWorkload } from '../../../../clients/file-storage/schema.js';
+import { ConfigError } from '../../../../clients/client.js';
+import { FileSet, FileStorageClient, validateFileStorage } from '../../../../clients/file-storage/client.js';
 
 let base: string;
 beforeEach(async () => {
@@ -31,9 +31,9 @@ describe('FileStorageClient', () => {
   it('writes, reads, stats and deletes real files', async () => {
     const c = new FileStorageClient(workload({ prefill: 0, fsync: true, fileSizes: { '4KB': 1 } }), { runId: 'r', rank: 0 });
     await c.setup();
-    expect(await c.execute({ name: 'write', size: 3000, seq: 0 })).toEqual({ bytes: 3000 });
+    expect(await c.execute({ name: 'write', size: 3000, seq: 0 })).toEqual({ metrics: { bytes: 3000 } });
     expect(await readdir(c.dir)).toHaveLength(1);
-    expect(await c.execute({ name: 'read', size: 4096, seq: 1 })).toEqual({ bytes: 3000 });
+    expect(await c.execute({ name: 'read', size: 4096, seq: 1 })).toEqual({ metrics: { bytes: 3000 } });
     expect(await c.execute({ name: 'stat', seq: 2 })).toEqual({});
     expect(await c.execute({ name: 'delete', seq: 3 })).toEqual({});
     expect(await readdir(c.dir)).toHaveLength(0);
@@ -45,7 +45,7 @@ describe('FileStorageClient', () => {
     const c = new FileStorageClient(workload({ prefill: 0 }), { runId: 'r', rank: 0 });
     await c.setup();
     for (const name of ['read', 'stat', 'delete']) {
-      expect(await c.execute({ name, size: 100, seq: 0 })).toEqual({ bytes: 100, as: 'write' });
+      expect(await c.execute({ name, size: 100, seq: 0 })).toEqual({ metrics: { bytes: 100 }, as: 'write' });
       await c.execute({ name: 'delete', seq: 0 });
     }
     await c.teardown();

@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Load, LlmWorkload } from '../../../api/schemas.js';
-import { ConfigError } from '../../../clients/client.js';
-import { systemClock } from '../../../clients/engine/clock.js';
-import { runLoad } from '../../../clients/engine/engine.js';
-import { LlmClient, llmConnections } from '../../../clients/llm.js';
-import { createClient } from '../../../clients/registry.js';
-import type { RunnerSpec } from '../../../api/runner-contract.js';
-import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../../fakes/vllm-server.js';
+import { Load } from '../../../../api/schemas.js';
+import { LlmWorkload } from '../../../../clients/llm/schema.js';
+import { llm } from '../../../../clients/llm/index.js';
+import { ConfigError } from '../../../../clients/client.js';
+import { systemClock } from '../../../../clients/engine/clock.js';
+import { runLoad } from '../../../../clients/engine/engine.js';
+import { LlmClient, llmConnections } from '../../../../clients/llm/client.js';
+import { createClient, type RunnerSpec } from '../../../../clients/registry.js';
+import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../../../fakes/vllm-server.js';
 
 const workload = (over: Record<string, unknown> = {}) => LlmWorkload.parse({ type: 'llm', maxTokens: 5, ...over });
 const endpointOf = (port: number) => ({ host: '127.0.0.1', port, scheme: 'http' as const });
@@ -22,7 +23,7 @@ afterEach(async () => {
 
 async function against(over: Record<string, unknown> = {}, fakeOptions: FakeVllmOptions = {}): Promise<LlmClient> {
   fake = await startFakeVllm({ tokenDelayMs: 0, ttftMs: 1, ...fakeOptions });
-  client = new LlmClient(workload(over), { endpoint: endpointOf(fake.port), connections: 2 });
+  client = new LlmClient(workload(over), { service: endpointOf(fake.port), connections: 2 });
   await client.setup();
   return client;
 }
@@ -30,13 +31,24 @@ async function against(over: Record<string, unknown> = {}, fakeOptions: FakeVllm
 describe('LlmClient against the fake vLLM', () => {
   for (const api of ['chat', 'completions'] as const) {
     for (const stream of [true, false]) {
-      it(`${api}, stream ${stream}: counts max_tokens output tokens under the op named for the api`, async () => {
-        const c = await against({ api, stream, maxTokens: 7 });
+      it(`${api}, stream ${stream}: counts max_tokens output tokens under the op named for the api${stream ? ', with ttft and itl' : ''}`, async () => {
+        const c = await against({ api, stream, maxTokens: 7 }, { ttftMs: 20, tokenDelayMs: 2 });
         expect(c.operations).toEqual([api]);
         expect(c.mix.operations).toEqual({ [api]: 1 });
-        expect(await c.execute({ name: api, seq: 0 })).toEqual({ bytes: 7 });
-        expect(await c.execute({ name: api, seq: 1 })).toEqual({ bytes: 7 });
-        expect(c.ttftStats().count).toBe(stream ? 2 : 0);
+        const r = await c.execute({ name: api, seq: 0 });
+        expect(r.metrics?.outputTokens).toBe(7);
+        expect(r.metrics?.inputTokens).toBeGreaterThan(0);
+        if (stream) {
+          // The fake waits ttftMs before the first token, then tokenDelayMs between tokens.
+          expect(r.metrics?.ttft).toBeGreaterThanOrEqual(19);
+          // Six gaps between seven tokens; reads may bunch two chunks, but together they span the fake's 6 x 2 ms.
+          const itl = r.metrics?.itl as number[];
+          expect(itl).toHaveLength(6);
+          expect(itl.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10);
+        } else {
+          expect(r.metrics?.ttft).toBeUndefined();
+          expect(r.metrics?.itl).toBeUndefined();
+        }
       });
     }
   }
@@ -44,13 +56,13 @@ describe('LlmClient against the fake vLLM', () => {
   it('counts content chunks when the server sends no usage in the stream', async () => {
     const c = await against({ api: 'chat', stream: true, maxTokens: 4 }, { streamUsage: false });
     // The fake's role-only first chunk carries no text and must not count.
-    expect(await c.execute({ name: 'chat', seq: 0 })).toEqual({ bytes: 4 });
+    expect((await c.execute({ name: 'chat', seq: 0 })).metrics?.outputTokens).toBe(4);
   });
 
   it('discovers the model from /v1/models when none is set', async () => {
     const c = await against({}, { model: 'meta-llama/Llama-3.1-8B-Instruct' });
     expect(c.model).toBe('meta-llama/Llama-3.1-8B-Instruct');
-    expect(await c.execute({ name: 'chat', seq: 0 })).toEqual({ bytes: 5 });
+    expect((await c.execute({ name: 'chat', seq: 0 })).metrics?.outputTokens).toBe(5);
   });
 
   it('uses workload.model as given', async () => {
@@ -69,7 +81,7 @@ describe('LlmClient against the fake vLLM', () => {
     const seen: string[] = [];
     fake = await startFakeVllm({ tokenDelayMs: 0, ttftMs: 0 });
     // Wrap the pool's request to see the bodies the client sends.
-    client = new LlmClient(workload({ prompts: ['one', 'two', 'three'], api: 'completions', stream: false }), { endpoint: endpointOf(fake.port), connections: 1 });
+    client = new LlmClient(workload({ prompts: ['one', 'two', 'three'], api: 'completions', stream: false }), { service: endpointOf(fake.port), connections: 1 });
     await client.setup();
     const pool = (client as unknown as { pool: { request: (o: { body?: Buffer }) => Promise<unknown> } }).pool;
     const original = pool.request.bind(pool);
@@ -85,7 +97,7 @@ describe('LlmClient against the fake vLLM', () => {
     const c = await against({ timeout: '150ms', stream: true }, { ttftMs: 5_000 });
     await expect(c.execute({ name: 'chat', seq: 0 })).rejects.toThrow('no complete answer within 150 ms (workload.timeout)');
     await c.teardown();
-    const d = new LlmClient(workload({ timeout: '150ms', stream: false }), { endpoint: endpointOf(fake!.port), connections: 1 });
+    const d = new LlmClient(workload({ timeout: '150ms', stream: false }), { service: endpointOf(fake!.port), connections: 1 });
     client = d;
     await d.setup();
     await expect(d.execute({ name: 'chat', seq: 0 })).rejects.toThrow('no complete answer within 150 ms (workload.timeout)');
@@ -95,7 +107,7 @@ describe('LlmClient against the fake vLLM', () => {
     const gone = await startFakeVllm();
     const port = gone.port;
     await gone.close();
-    client = new LlmClient(workload(), { endpoint: endpointOf(port), connections: 1 });
+    client = new LlmClient(workload(), { service: endpointOf(port), connections: 1 });
     await expect(client.setup()).rejects.toThrow(new RegExp(`cannot reach the llm service at http://127\\.0\\.0\\.1:${port} .*ECONNREFUSED`));
   });
 
@@ -109,7 +121,7 @@ describe('LlmClient against the fake vLLM', () => {
   });
 
   it('refuses to execute before setup', async () => {
-    const c = new LlmClient(workload(), { endpoint: endpointOf(1), connections: 1 });
+    const c = new LlmClient(workload(), { service: endpointOf(1), connections: 1 });
     await expect(c.execute({ name: 'chat', seq: 0 })).rejects.toThrow(/before setup/);
   });
 });
@@ -121,26 +133,33 @@ describe('llm in the registry and the engine', () => {
     ranks,
     workload: workload({ maxTokens: 3 }),
     load: Load.parse(load),
-    endpoint: endpointOf(port),
+    service: endpointOf(port),
   });
 
-  it('creates an LlmClient for type llm, with a pool sized to the rank share of the load', () => {
-    expect(createClient(spec(8000, { mode: 'closed', workers: 8, duration: '1s' }), { rank: 0 })).toBeInstanceOf(LlmClient);
+  it('creates an LlmClient for type llm, with a pool sized to the rank share of the load', async () => {
+    expect(await createClient(spec(8000, { mode: 'closed', workers: 8, duration: '1s' }), { rank: 0 })).toBeInstanceOf(LlmClient);
     expect(llmConnections(Load.parse({ mode: 'closed', workers: 8, duration: 1 }), 2, 0)).toBe(4);
     expect(llmConnections(Load.parse({ mode: 'open', rate: 10, concurrency: 30, duration: 1 }), 3, 1)).toBe(10);
   });
 
-  it('a 1 s closed-loop run with 2 workers completes requests without errors, tokens in the bytes counter', async () => {
+  it('a 1 s closed-loop run with 2 workers records tokens, ttft and itl on the metrics path, from the intended send time', async () => {
     fake = await startFakeVllm({ tokenDelayMs: 1, ttftMs: 2 });
     const s = spec(fake.port, { mode: 'closed', workers: 2, duration: '1s' });
-    client = createClient(s, { rank: 0 }) as LlmClient;
+    client = (await createClient(s, { rank: 0 })) as LlmClient;
     await client.setup();
-    const r = await runLoad({ client, load: s.load, ranks: 1, rank: 0, clock: systemClock });
+    const r = await runLoad({ client, metrics: llm.metrics, load: s.load, ranks: 1, rank: 0, clock: systemClock });
     expect(r.stopReason).toBe('duration');
     expect(r.totals.requests).toBeGreaterThan(0);
     expect(r.totals.errors).toBe(0);
     expect(r.operations.chat.requests).toBe(r.totals.requests);
-    expect(r.totals.bytes).toBe(3 * r.totals.requests);
-    expect(client.ttftStats().count).toBeGreaterThanOrEqual(r.totals.requests);
+    const m = r.operations.chat.metrics;
+    expect(m.outputTokens).toEqual({ count: r.totals.requests, sum: 3 * r.totals.requests });
+    expect(m.ttft.count).toBe(r.totals.requests);
+    expect(m.itl.count).toBe(2 * r.totals.requests);
+    const ttft = r.histograms.metric('chat', 'ttft')!.histogram;
+    const latency = r.histograms.forOp('chat');
+    // Time to first token comes before the last token: its percentiles sit below the latency's.
+    expect(ttft.getValueAtPercentile(50)).toBeLessThanOrEqual(latency.getValueAtPercentile(50));
+    expect(ttft.getValueAtPercentile(50)).toBeGreaterThanOrEqual(2000);
   });
 });

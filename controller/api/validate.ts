@@ -1,38 +1,11 @@
 // Turns one parsed YAML document into a typed resource, or into a list of
 // problems that each name the field path and say how to fix it.
-import { z } from 'zod';
+import { problemsFromZod, type FieldProblem } from '../../api/problems.js';
 import { API_VERSION, KINDS, RESOURCE_SCHEMAS, type Kind, type Resource } from './schemas.js';
-
-export interface FieldProblem {
-  /** Dotted path into the document, e.g. `spec.load.duration`; empty for the document itself. */
-  path: string;
-  message: string;
-}
 
 export type ValidationResult =
   | { ok: true; resource: Resource; kind: Kind; name: string }
   | { ok: false; problems: FieldProblem[]; kind?: string; name?: string };
-
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
-}
-
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove it or check the spelling`;
-  }
-  return issue.message;
-}
-
-export function problemsFromZod(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> = []): FieldProblem[] {
-  return error.issues.map((issue) => ({ path: formatPath([...prefix, ...issue.path]), message: issueMessage(issue) }));
-}
-
-export function describeProblems(problems: FieldProblem[]): string {
-  return problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
-}
 
 /** Validates a plain object (one YAML document) as an aifb resource. */
 export function validateResource(doc: unknown): ValidationResult {

@@ -3,11 +3,9 @@
 import { randomFillSync } from 'node:crypto';
 import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileStorageWorkload } from '../api/schemas.js';
-import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult } from './client.js';
-import { parseSizeWeights, type SizeWeight } from './engine/mix.js';
-
-export const FILE_STORAGE_OPERATIONS = ['write', 'read', 'stat', 'delete'] as const;
+import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult } from '../client.js';
+import { parseSizeWeights, type SizeWeight } from '../engine/mix.js';
+import { FILE_STORAGE_OPERATIONS, type FileStorageWorkload } from './schema.js';
 
 /** The payload buffer is held in memory once; beyond this a run would swap. */
 export const MAX_FILE_SIZE = 1024 ** 3;
@@ -82,6 +80,8 @@ export class FileSet {
   }
 }
 
+const bytes = (n: number): OperationResult => ({ metrics: { bytes: n } });
+
 export class FileStorageClient implements BenchmarkClient {
   readonly operations = FILE_STORAGE_OPERATIONS;
   readonly mix: OperationMix;
@@ -128,7 +128,7 @@ export class FileStorageClient implements BenchmarkClient {
     const size = op.size ?? this.maxSize;
     switch (op.name) {
       case 'write':
-        return { bytes: await this.write(size) };
+        return bytes(await this.write(size));
       case 'read':
         return this.withFile((path) => this.read(path), size);
       case 'stat':
@@ -168,7 +168,7 @@ export class FileStorageClient implements BenchmarkClient {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || this.files.has(name)) throw e;
       }
     }
-    return { bytes: await this.write(size), as: 'write' };
+    return { metrics: { bytes: await this.write(size) }, as: 'write' };
   }
 
   private async write(size: number): Promise<number> {
@@ -200,7 +200,7 @@ export class FileStorageClient implements BenchmarkClient {
         if (bytesRead === 0) break;
         total += bytesRead;
       }
-      return { bytes: total };
+      return bytes(total);
     } finally {
       await fh.close();
     }

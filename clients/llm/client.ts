@@ -1,24 +1,18 @@
 // LLM client for OpenAI-compatible inference servers (vLLM; Ollama and Triton
-// through their OpenAI endpoints): one pooled POST per op, output tokens counted.
+// through their OpenAI endpoints): one pooled POST per op, tokens and token timings measured.
 import { Pool } from 'undici';
-import type { Load, LlmWorkload } from '../api/schemas.js';
-import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult } from './client.js';
-import { rankLoad } from './engine/engine.js';
-import { excerpt, readCompletionStream, type LlmApi } from './llm-sse.js';
-import type { RunnerSpec } from '../api/runner-contract.js';
+import type { Connection } from '../../api/connection.js';
+import type { Load } from '../../api/schemas.js';
+import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult } from '../client.js';
+import { rankLoad } from '../engine/engine.js';
+import type { LlmWorkload } from './schema.js';
+import { excerpt, readCompletionStream, type LlmApi } from './sse.js';
 
 export interface LlmClientOptions {
   /** Where the server answers; from the Benchmark's service. */
-  endpoint?: RunnerSpec['endpoint'];
+  service?: Connection;
   /** Connections in the pool: one per request this rank can have in flight. */
   connections: number;
-}
-
-/** Time to first token over the streamed requests so far, in ms. */
-export interface TtftStats {
-  count: number;
-  meanMs: number;
-  maxMs: number;
 }
 
 const PATHS: Record<LlmApi, string> = { chat: '/v1/chat/completions', completions: '/v1/completions' };
@@ -50,10 +44,8 @@ const isEventStream = (contentType: string | string[] | undefined) =>
 
 /**
  * One op = one completion request; the op name is the api (`chat` or
- * `completions`). OperationResult.bytes holds OUTPUT TOKENS, not bytes, so a
- * report's bytes and bytes/s for an LLM run read as tokens and tokens/s.
- * Time to first token is measured on streamed requests but the engine records
- * one latency per op, so it is kept here (ttftStats) rather than in reports.
+ * `completions`). Each request reports outputTokens and inputTokens (from the
+ * server's usage) and, when streamed, ttft and the itl gaps (see ./index.ts).
  */
 export class LlmClient implements BenchmarkClient {
   readonly operations: readonly string[];
@@ -65,20 +57,18 @@ export class LlmClient implements BenchmarkClient {
   private pool: Pool | undefined;
   /** One complete, serialised request body per prompt: nothing is built per request. */
   private bodies: Buffer[] = [];
-  private ttftCount = 0;
-  private ttftSumMs = 0;
-  private ttftMaxMs = 0;
 
   constructor(
     private readonly config: LlmWorkload,
     options: LlmClientOptions,
   ) {
-    const { endpoint } = options;
+    const endpoint = options.service;
     if (!endpoint) {
       throw new ConfigError([{ path: 'serviceRef', message: 'an llm workload needs a service: set spec.serviceRef (or an inline spec.service)' }]);
     }
     const host = endpoint.host.includes(':') && !endpoint.host.startsWith('[') ? `[${endpoint.host}]` : endpoint.host;
-    this.origin = `${endpoint.scheme}://${host}:${endpoint.port}`;
+    const scheme = endpoint.scheme === 'https' ? 'https' : 'http';
+    this.origin = `${scheme}://${host}:${endpoint.port}`;
     this.path = PATHS[config.api];
     this.connections = Math.max(1, options.connections);
     this.operations = [config.api];
@@ -88,10 +78,6 @@ export class LlmClient implements BenchmarkClient {
   /** The model requests name: workload.model, or the first one the server listed. */
   get model(): string | undefined {
     return this.resolvedModel;
-  }
-
-  ttftStats(): TtftStats {
-    return { count: this.ttftCount, meanMs: this.ttftCount === 0 ? 0 : this.ttftSumMs / this.ttftCount, maxMs: this.ttftMaxMs };
   }
 
   async setup(): Promise<void> {
@@ -131,8 +117,19 @@ export class LlmClient implements BenchmarkClient {
       // A server may ignore `stream` and answer with one JSON document.
       if (this.config.stream && isEventStream(res.headers['content-type'])) {
         res.body.setEncoding('utf8');
-        const out = await readCompletionStream(res.body, this.config.api, () => this.recordTtft(performance.now() - started));
-        return { bytes: out.tokens };
+        let ttft: number | undefined;
+        let last = 0;
+        const itl: number[] = [];
+        const out = await readCompletionStream(res.body, this.config.api, () => {
+          const now = performance.now() - started;
+          if (ttft === undefined) ttft = now;
+          else itl.push(now - last);
+          last = now;
+        });
+        const metrics: Record<string, number | number[]> = { outputTokens: out.tokens, itl };
+        if (ttft !== undefined) metrics.ttft = ttft;
+        if (out.promptTokens !== undefined) metrics.inputTokens = out.promptTokens;
+        return { metrics };
       }
       return this.readJson(await res.body.text());
     } catch (e) {
@@ -151,22 +148,18 @@ export class LlmClient implements BenchmarkClient {
     if (pool) await pool.destroy();
   }
 
-  private recordTtft(ms: number): void {
-    this.ttftCount++;
-    this.ttftSumMs += ms;
-    if (ms > this.ttftMaxMs) this.ttftMaxMs = ms;
-  }
-
   private readJson(text: string): OperationResult {
-    let doc: { usage?: { completion_tokens?: unknown } };
+    let doc: { usage?: { completion_tokens?: unknown; prompt_tokens?: unknown } };
     try {
       doc = JSON.parse(text);
     } catch {
       throw new Error(`POST ${this.path} answered with something that is not JSON: ${excerpt(text)}`);
     }
-    const tokens = doc.usage?.completion_tokens;
-    // Without usage the token count is unknown: report none rather than a guess.
-    return typeof tokens === 'number' ? { bytes: tokens } : {};
+    // Without usage the token counts are unknown: report none rather than a guess.
+    const metrics: Record<string, number> = {};
+    if (typeof doc.usage?.completion_tokens === 'number') metrics.outputTokens = doc.usage.completion_tokens;
+    if (typeof doc.usage?.prompt_tokens === 'number') metrics.inputTokens = doc.usage.prompt_tokens;
+    return { metrics };
   }
 
   /**

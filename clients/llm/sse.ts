@@ -10,11 +10,13 @@ export interface StreamOutcome {
   contentChunks: number;
   /** `usage.completion_tokens` from the stream (sent with `stream_options.include_usage`). */
   usageTokens?: number;
+  /** `usage.prompt_tokens` from the stream, when the server sent usage. */
+  promptTokens?: number;
 }
 
 interface Chunk {
   choices?: Array<{ text?: unknown; delta?: { content?: unknown; reasoning_content?: unknown } }>;
-  usage?: { completion_tokens?: unknown } | null;
+  usage?: { completion_tokens?: unknown; prompt_tokens?: unknown } | null;
   error?: unknown;
   object?: unknown;
   message?: unknown;
@@ -41,15 +43,16 @@ function streamError(chunk: Chunk): string | undefined {
 }
 
 /**
- * Consumes the whole stream. `onFirstText` runs once, when the first chunk
- * with text arrives (time to first token). Throws on an error event, on a
+ * Consumes the whole stream. `onText` runs for every chunk that carries text:
+ * the first is the time to first token, the gaps between them the inter-token latency. Throws on an error event, on a
  * line that is not JSON, and on a stream that ends without `data: [DONE]`
  * (the server dropped the response half way).
  */
-export async function readCompletionStream(body: AsyncIterable<string>, api: LlmApi, onFirstText?: () => void): Promise<StreamOutcome> {
+export async function readCompletionStream(body: AsyncIterable<string>, api: LlmApi, onText?: () => void): Promise<StreamOutcome> {
   let pending = '';
   let contentChunks = 0;
   let usageTokens: number | undefined;
+  let promptTokens: number | undefined;
   let done = false;
 
   const line = (raw: string) => {
@@ -71,11 +74,13 @@ export async function readCompletionStream(body: AsyncIterable<string>, api: Llm
     const err = streamError(chunk);
     if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
     if (carriesText(chunk, api)) {
-      if (contentChunks === 0) onFirstText?.();
+      onText?.();
       contentChunks++;
     }
     const u = chunk.usage?.completion_tokens;
     if (typeof u === 'number') usageTokens = u;
+    const pt = chunk.usage?.prompt_tokens;
+    if (typeof pt === 'number') promptTokens = pt;
   };
 
   for await (const piece of body) {
@@ -91,7 +96,12 @@ export async function readCompletionStream(body: AsyncIterable<string>, api: Llm
   }
   if (!done && pending !== '') line(pending);
   if (!done) throw new Error('stream ended before "data: [DONE]": the server closed the response early');
-  return { tokens: usageTokens ?? contentChunks, contentChunks, ...(usageTokens !== undefined ? { usageTokens } : {}) };
+  return {
+    tokens: usageTokens ?? contentChunks,
+    contentChunks,
+    ...(usageTokens !== undefined ? { usageTokens } : {}),
+    ...(promptTokens !== undefined ? { promptTokens } : {}),
+  };
 }
 
 /** The first 200 characters of a server message, on one line, for error reasons. */

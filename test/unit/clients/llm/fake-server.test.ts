@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Load, Workload } from '../../../api/schemas.js';
-import type { RankSummary } from '../../../api/runner-contract.js';
-import { startFakeVllm, type FakeVllm } from '../../fakes/vllm-server.js';
+import { Load } from '../../../../api/schemas.js';
+import { Workload } from '../../../../clients/registry.js';
+import { encodeSpec } from '../../../../clients/runner/spec.js';
+import type { RankSummary } from '../../../../api/runner-contract.js';
+import { startFakeVllm, type FakeVllm } from '../../../fakes/vllm-server.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 const FAKE_MAIN = join(ROOT, 'dist/test/fakes/vllm-server-main.js');
 const RUNNER_MAIN = join(ROOT, 'dist/clients/runner/main.js');
 
@@ -109,9 +111,9 @@ describe('fake vLLM as a process, driven by the real runner', () => {
         // As the controller writes it: parsed by the resource schemas first.
         workload: Workload.parse({ type: 'llm', api: 'completions', maxTokens: 4, prompts: ['hello'] }),
         load: Load.parse({ mode: 'closed', workers: 2, maxRequests: 10 }),
-        endpoint: { host: '127.0.0.1', port, scheme: 'http' },
+        service: { host: '127.0.0.1', port, scheme: 'http' as const },
       };
-      await writeFile(join(tmp, 'spec.json'), JSON.stringify(spec));
+      await writeFile(join(tmp, 'spec.json'), JSON.stringify(encodeSpec(spec)));
       const code = await new Promise<number | null>((resolve, reject) => {
         const r = spawn(process.execPath, [RUNNER_MAIN, '--spec', join(tmp!, 'spec.json'), '--out', tmp!, '--rank', '0'], { stdio: 'ignore' });
         r.on('error', reject);
@@ -119,7 +121,9 @@ describe('fake vLLM as a process, driven by the real runner', () => {
       });
       expect(code).toBe(0);
       const summary = JSON.parse(await readFile(join(tmp, 'rank-0.summary.json'), 'utf8')) as RankSummary;
-      expect(summary.totals).toMatchObject({ requests: 10, errors: 0, bytes: 40 });
+      expect(summary.totals).toMatchObject({ requests: 10, errors: 0 });
+      expect(summary.operations.completions.metrics.outputTokens).toEqual({ count: 10, sum: 40 });
+      expect(summary.operations.completions.metrics.ttft.count).toBe(10);
       expect(summary.operations.completions.requests).toBe(10);
     } finally {
       child.kill('SIGTERM');

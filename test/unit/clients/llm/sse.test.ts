@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { excerpt, readCompletionStream } from '../../../clients/llm-sse.js';
+import { excerpt, readCompletionStream } from '../../../../clients/llm/sse.js';
 
 async function* pieces(...parts: string[]): AsyncIterable<string> {
   for (const p of parts) yield p;
@@ -18,16 +18,17 @@ describe('readCompletionStream', () => {
     ].join('');
     // Split at awkward places, including inside a JSON document and a CRLF-free boundary.
     const parts = [stream.slice(0, 7), stream.slice(7, 50), stream.slice(50, 51), stream.slice(51)];
-    let first = 0;
-    const out = await readCompletionStream(pieces(...parts), 'chat', () => first++);
+    let texts = 0;
+    const out = await readCompletionStream(pieces(...parts), 'chat', () => texts++);
     expect(out).toEqual({ tokens: 2, contentChunks: 2 });
-    expect(first).toBe(1);
+    // Once per chunk with text: the first is the first token, the rest give the gaps.
+    expect(texts).toBe(2);
   });
 
   it('prefers the usage count when the server sends one', async () => {
     const usage = `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 7 } })}\n\n`;
     const out = await readCompletionStream(pieces(chat('a'), usage, 'data: [DONE]\n\n'), 'chat');
-    expect(out).toEqual({ tokens: 7, contentChunks: 1, usageTokens: 7 });
+    expect(out).toEqual({ tokens: 7, contentChunks: 1, usageTokens: 7, promptTokens: 3 });
   });
 
   it('reads completions text, CRLF line ends and ignores comments', async () => {

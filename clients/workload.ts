@@ -1,0 +1,40 @@
+// What a workload type is: one folder under clients/ that exports one of these.
+// The registry lists them; the resource schema, the JSON Schema, `aifbctl
+// validate`, the runner and the README's table of types are built from them.
+import type { z } from 'zod';
+import type { Connection } from '../api/connection.js';
+import type { MetricDecl } from '../api/metrics.js';
+import type { Load, ServiceType } from '../api/schemas.js';
+import type { BenchmarkClient } from './client.js';
+
+/** What a client is told about the run it is part of. */
+export interface ClientContext {
+  runId: string;
+  rank: number;
+  ranks: number;
+  load: Load;
+  /** How to reach the service; absent for workloads that need none. */
+  service?: Connection;
+}
+
+export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
+  /** `spec.workload.type`; the schema's `type` literal. */
+  type: string;
+  /** One line for the README's table and `aifbctl validate`. */
+  summary: string;
+  /** The workload's settings, with their defaults: a strictObject with `type: z.literal(type)`. */
+  schema: S;
+  /** Service types it can talk to. */
+  services: readonly ServiceType[];
+  /** False when it can run without any Service (it measures what the runner's host can reach). */
+  needsService: boolean;
+  /** What its client measures besides latency. */
+  metrics: readonly MetricDecl[];
+  /** Its ready example in examples/. */
+  example: string;
+  /** Builds the client; imported lazily so the controller never loads client code. Throws ConfigError. */
+  create(workload: z.output<S>, ctx: ClientContext): Promise<BenchmarkClient>;
+}
+
+/** Checks the definition's shape at compile time without widening its schema type. */
+export const defineWorkload = <S extends z.ZodType>(definition: WorkloadDefinition<S>): WorkloadDefinition<S> => definition;

@@ -1,0 +1,32 @@
+// The resource schemas as the controller uses them: api/schemas.ts with the
+// registered workload types plugged into the Benchmark, and the checks that
+// need to know a workload's type (an inline service it cannot talk to).
+import type { z } from 'zod';
+import { resourceSchemas, type Kind } from '../../api/schemas.js';
+import { serviceMismatch, Workload, workloadDefinition } from '../../clients/registry.js';
+
+export * from '../../api/schemas.js';
+export { Workload } from '../../clients/registry.js';
+
+export const RESOURCE_SCHEMAS = resourceSchemas(Workload, (spec, ctx) => {
+  const def = workloadDefinition(spec.workload.type);
+  if (!def) return;
+  if (spec.service) {
+    const mismatch = serviceMismatch(def.type, spec.service.type);
+    if (mismatch) ctx.addIssue({ code: 'custom', path: ['service', 'type'], message: mismatch });
+  } else if (def.needsService && !spec.serviceRef) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['serviceRef'],
+      message: `a ${def.type} workload needs a service: set spec.serviceRef to a Service of type ${def.services.join(', ')}, or declare one inline in spec.service`,
+    });
+  }
+});
+
+export const BenchmarkResource = RESOURCE_SCHEMAS.Benchmark;
+export const BenchmarkSpec = RESOURCE_SCHEMAS.Benchmark.shape.spec;
+
+export type BenchmarkResource = z.output<typeof BenchmarkResource>;
+export type BenchmarkSpec = BenchmarkResource['spec'];
+export type Resource = z.output<(typeof RESOURCE_SCHEMAS)[Kind]>;
+export type SpecOf<K extends Kind> = z.output<(typeof RESOURCE_SCHEMAS)[K]>['spec'];
