@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { runnerSpec } from '../api/runner-contract.js';
 import type { ServiceType } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
+import { inflightLimit } from './engine/engine.js';
 import { fileStorage } from './file-storage/index.js';
 import { llm } from './llm/index.js';
 import type { ClientContext, WorkloadDefinition } from './workload.js';
@@ -41,6 +42,13 @@ export async function createClient(spec: RunnerSpec, ctx: { rank: number }): Pro
   if (!def) {
     throw new ConfigError([{ path: 'workload.type', message: `"${spec.workload.type}" has no client in this runner; known types: ${WORKLOADS.map((w) => w.type).join(', ')}` }]);
   }
-  const context: ClientContext = { runId: spec.runId, rank: ctx.rank, ranks: spec.ranks, load: spec.load, service: spec.service };
+  const context: ClientContext = {
+    runId: spec.runId,
+    rank: ctx.rank,
+    ranks: spec.ranks,
+    load: spec.load,
+    inflight: inflightLimit(spec.load, spec.ranks, ctx.rank),
+    service: spec.service,
+  };
   return def.create(spec.workload as never, context);
 }

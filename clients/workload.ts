@@ -13,6 +13,8 @@ export interface ClientContext {
   rank: number;
   ranks: number;
   load: Load;
+  /** Requests this rank can have in flight (closed-loop workers or open-loop cap): size connection pools to it. */
+  inflight: number;
   /** How to reach the service; absent for workloads that need none. */
   service?: Connection;
 }

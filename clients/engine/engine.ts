@@ -77,6 +77,12 @@ export function rankLoad(load: Load, ranks: number, rank: number) {
   };
 }
 
+/** Requests this rank can have in flight: its closed-loop workers, or its open-loop concurrency cap. */
+export function inflightLimit(load: Load, ranks: number, rank: number): number {
+  const share = rankLoad(load, ranks, rank);
+  return load.mode === 'closed' ? share.workers : share.concurrency;
+}
+
 export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
   const { client, load, clock, signal } = opts;
   const share = rankLoad(load, opts.ranks, opts.rank);

@@ -2,11 +2,10 @@
 // through their OpenAI endpoints): one pooled POST per op, tokens and token timings measured.
 import { Pool } from 'undici';
 import type { Connection } from '../../api/connection.js';
-import type { Load } from '../../api/schemas.js';
 import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult } from '../client.js';
-import { rankLoad } from '../engine/engine.js';
 import type { LlmWorkload } from './schema.js';
-import { excerpt, readCompletionStream, type LlmApi } from './sse.js';
+import { bodyExcerpt, errorText, excerpt, originOf } from '../http-common.js';
+import { readCompletionStream, type LlmApi } from './sse.js';
 
 export interface LlmClientOptions {
   /** Where the server answers; from the Benchmark's service. */
@@ -19,25 +18,6 @@ const PATHS: Record<LlmApi, string> = { chat: '/v1/chat/completions', completion
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 /** /v1/models answers at once on a live server; a long wait means something is wrong. */
 const MODELS_TIMEOUT_MS = 30_000;
-
-/** Pool size for this rank: its closed-loop workers, or its open-loop concurrency cap. */
-export function llmConnections(load: Load, ranks: number, rank: number): number {
-  const share = rankLoad(load, ranks, rank);
-  return load.mode === 'closed' ? share.workers : share.concurrency;
-}
-
-const message = (e: unknown) => {
-  if (!(e instanceof Error)) return String(e);
-  const code = (e as NodeJS.ErrnoException).code;
-  return e.message || code || e.name;
-};
-
-/** Reads a (small) error body whole so the connection can be reused, keeping an excerpt. */
-async function bodyExcerpt(body: AsyncIterable<Buffer | string>): Promise<string> {
-  let text = '';
-  for await (const piece of body) if (text.length < 1024) text += piece.toString();
-  return excerpt(text) || '(empty body)';
-}
 
 const isEventStream = (contentType: string | string[] | undefined) =>
   (Array.isArray(contentType) ? contentType.join(',') : (contentType ?? '')).includes('text/event-stream');
@@ -66,9 +46,7 @@ export class LlmClient implements BenchmarkClient {
     if (!endpoint) {
       throw new ConfigError([{ path: 'serviceRef', message: 'an llm workload needs a service: set spec.serviceRef (or an inline spec.service)' }]);
     }
-    const host = endpoint.host.includes(':') && !endpoint.host.startsWith('[') ? `[${endpoint.host}]` : endpoint.host;
-    const scheme = endpoint.scheme === 'https' ? 'https' : 'http';
-    this.origin = `${scheme}://${host}:${endpoint.port}`;
+    this.origin = originOf(endpoint);
     this.path = PATHS[config.api];
     this.connections = Math.max(1, options.connections);
     this.operations = [config.api];
@@ -176,7 +154,7 @@ export class LlmClient implements BenchmarkClient {
       status = res.statusCode;
       text = await res.body.text();
     } catch (e) {
-      throw new Error(`cannot reach the llm service at ${this.origin} (GET ${where}): ${message(e)}; check that the Service is running and its host and port are right`);
+      throw new Error(`cannot reach the llm service at ${this.origin} (GET ${where}): ${errorText(e)}; check that the Service is running and its host and port are right`);
     }
     if (this.config.model !== undefined) return this.config.model;
     if (status < 200 || status >= 300) {

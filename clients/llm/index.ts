@@ -18,7 +18,7 @@ export const llm = defineWorkload({
   ],
   example: 'vllm.yaml',
   create: async (workload, ctx) => {
-    const { LlmClient, llmConnections } = await import('./client.js');
-    return new LlmClient(workload, { service: ctx.service, connections: llmConnections(ctx.load, ctx.ranks, ctx.rank) });
+    const { LlmClient } = await import('./client.js');
+    return new LlmClient(workload, { service: ctx.service, connections: ctx.inflight });
   },
 });

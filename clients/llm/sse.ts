@@ -1,5 +1,6 @@
 // Reads an OpenAI-style server-sent-event completion stream (`data: {json}`
 // lines until `data: [DONE]`) and counts the output tokens it carried.
+import { excerpt } from '../http-common.js';
 
 export type LlmApi = 'chat' | 'completions';
 
@@ -102,10 +103,4 @@ export async function readCompletionStream(body: AsyncIterable<string>, api: Llm
     ...(usageTokens !== undefined ? { usageTokens } : {}),
     ...(promptTokens !== undefined ? { promptTokens } : {}),
   };
-}
-
-/** The first 200 characters of a server message, on one line, for error reasons. */
-export function excerpt(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }

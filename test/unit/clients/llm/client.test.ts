@@ -5,7 +5,8 @@ import { llm } from '../../../../clients/llm/index.js';
 import { ConfigError } from '../../../../clients/client.js';
 import { systemClock } from '../../../../clients/engine/clock.js';
 import { runLoad } from '../../../../clients/engine/engine.js';
-import { LlmClient, llmConnections } from '../../../../clients/llm/client.js';
+import { LlmClient } from '../../../../clients/llm/client.js';
+import { inflightLimit } from '../../../../clients/engine/engine.js';
 import { createClient, type RunnerSpec } from '../../../../clients/registry.js';
 import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../../../fakes/vllm-server.js';
 
@@ -138,8 +139,8 @@ describe('llm in the registry and the engine', () => {
 
   it('creates an LlmClient for type llm, with a pool sized to the rank share of the load', async () => {
     expect(await createClient(spec(8000, { mode: 'closed', workers: 8, duration: '1s' }), { rank: 0 })).toBeInstanceOf(LlmClient);
-    expect(llmConnections(Load.parse({ mode: 'closed', workers: 8, duration: 1 }), 2, 0)).toBe(4);
-    expect(llmConnections(Load.parse({ mode: 'open', rate: 10, concurrency: 30, duration: 1 }), 3, 1)).toBe(10);
+    expect(inflightLimit(Load.parse({ mode: 'closed', workers: 8, duration: 1 }), 2, 0)).toBe(4);
+    expect(inflightLimit(Load.parse({ mode: 'open', rate: 10, concurrency: 30, duration: 1 }), 3, 1)).toBe(10);
   });
 
   it('a 1 s closed-loop run with 2 workers records tokens, ttft and itl on the metrics path, from the intended send time', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { excerpt, readCompletionStream } from '../../../../clients/llm/sse.js';
+import { excerpt } from '../../../../clients/http-common.js';
+import { readCompletionStream } from '../../../../clients/llm/sse.js';
 
 async function* pieces(...parts: string[]): AsyncIterable<string> {
   for (const p of parts) yield p;

@@ -1,0 +1,29 @@
+// What every HTTP-speaking client needs the same way: the origin of a service,
+// short excerpts of server text for error reasons, and an error's best message.
+import type { Connection } from '../api/connection.js';
+
+/** `http://host:port` (IPv6 hosts bracketed); https only when the service says so. */
+export function originOf(service: Connection): string {
+  const host = service.host.includes(':') && !service.host.startsWith('[') ? `[${service.host}]` : service.host;
+  return `${service.scheme === 'https' ? 'https' : 'http'}://${host}:${service.port}`;
+}
+
+/** The first 200 characters of a server message, on one line, for error reasons. */
+export function excerpt(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}
+
+/** Reads a (small) error body whole so the connection can be reused, keeping an excerpt. */
+export async function bodyExcerpt(body: AsyncIterable<Buffer | string>): Promise<string> {
+  let text = '';
+  for await (const piece of body) if (text.length < 1024) text += piece.toString();
+  return excerpt(text) || '(empty body)';
+}
+
+/** An error's message, else its code (ECONNREFUSED), else its name. */
+export function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as NodeJS.ErrnoException).code;
+  return e.message || code || e.name;
+}
