@@ -6,12 +6,14 @@ import type { ServiceType } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
 import { inflightLimit } from './engine/engine.js';
 import { fileStorage } from './file-storage/index.js';
+import { http } from './http/index.js';
 import { llm } from './llm/index.js';
 import type { ClientContext, WorkloadDefinition } from './workload.js';
 
 export const WORKLOADS = [
   fileStorage,
   llm,
+  http,
 ] as const;
 
 type Schemas<T extends readonly WorkloadDefinition[]> = { -readonly [K in keyof T]: T[K]['schema'] };

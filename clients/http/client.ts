@@ -1,0 +1,150 @@
+// HTTP client for any service with an HTTP endpoint: requests built once in
+// setup, sent over a pooled keep-alive connection set (undici), time to first
+// byte and response bytes measured per request.
+import { errors, Pool } from 'undici';
+import type { Connection } from '../../api/connection.js';
+import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult } from '../client.js';
+import { bodyExcerpt, errorText, originOf } from '../http-common.js';
+import { STATUS_CLASSES, type HttpRequest, type HttpWorkload } from './schema.js';
+
+export interface HttpClientOptions {
+  service?: Connection;
+  /** Connections in the pool: one per request this rank can have in flight. */
+  connections: number;
+}
+
+/** One request as it goes on the wire, built once. */
+interface Prepared {
+  name: string;
+  method: HttpRequest['method'] & string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+  /** ok[status] is 1 when the status counts as success. */
+  ok: Uint8Array;
+  expected: string;
+}
+
+type Expect = NonNullable<HttpRequest['expectStatus']>;
+
+function statusTable(expect: Expect): Uint8Array {
+  const ok = new Uint8Array(600);
+  if (typeof expect === 'number') ok[expect] = 1;
+  else if (Array.isArray(expect)) for (const s of expect) ok[s] = 1;
+  else {
+    const base = (STATUS_CLASSES.indexOf(expect) + 1) * 100;
+    ok.fill(1, base, base + 100);
+  }
+  return ok;
+}
+
+function prepare(r: HttpRequest, name: string): Prepared {
+  const method = r.method ?? 'GET';
+  const headers = { ...r.headers };
+  let body: Buffer | undefined;
+  if (typeof r.body === 'string') body = Buffer.from(r.body);
+  else if (r.body !== undefined) {
+    body = Buffer.from(JSON.stringify(r.body));
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  }
+  const expect = r.expectStatus ?? '2xx';
+  return { name, method, path: r.path ?? '/', headers, body, ok: statusTable(expect), expected: Array.isArray(expect) ? expect.join(' or ') : String(expect) };
+}
+
+/** The requests of a workload, named and checked: every problem at once, before anything is opened. */
+export function prepareRequests(w: HttpWorkload): { requests: Prepared[]; weights: Record<string, number> } {
+  const list: HttpRequest[] = w.requests ?? [{ method: w.method, path: w.path, headers: w.headers, body: w.body, expectStatus: w.expectStatus, weight: 1 }];
+  const problems: ConfigProblem[] = [];
+  const requests: Prepared[] = [];
+  const weights: Record<string, number> = {};
+  list.forEach((r, i) => {
+    const name = r.name ?? (r.method ?? 'GET').toLowerCase();
+    if (name in weights) {
+      problems.push({ path: `workload.requests[${i}].name`, message: `another request is already named "${name}"; give each request its own name` });
+      return;
+    }
+    if (r.body !== undefined && (r.method === undefined || r.method === 'GET' || r.method === 'HEAD')) {
+      problems.push({ path: w.requests ? `workload.requests[${i}].body` : 'workload.body', message: `a ${r.method ?? 'GET'} request sends no body; set method to POST or PUT, or remove body` });
+    }
+    requests.push(prepare(r, name));
+    weights[name] = r.weight;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { requests, weights };
+}
+
+/**
+ * One op = one request of the mix, named as in `requests` (or after its method).
+ * Reports `ttfb` (until the response headers arrived, from the send) and `bytes`
+ * (the response body). A status outside expectStatus fails the request with
+ * the status and an excerpt of what the server said.
+ */
+export class HttpClient implements BenchmarkClient {
+  readonly operations: readonly string[];
+  readonly mix: OperationMix;
+  readonly origin: string;
+  private readonly byName: Map<string, Prepared>;
+  private pool: Pool | undefined;
+
+  constructor(
+    private readonly config: HttpWorkload,
+    private readonly options: HttpClientOptions,
+  ) {
+    if (!options.service) {
+      throw new ConfigError([{ path: 'serviceRef', message: 'an http workload needs a service: set spec.serviceRef (or an inline spec.service)' }]);
+    }
+    const { requests, weights } = prepareRequests(config);
+    this.origin = originOf(options.service);
+    this.byName = new Map(requests.map((r) => [r.name, r]));
+    this.operations = requests.map((r) => r.name);
+    this.mix = { operations: weights };
+  }
+
+  async setup(): Promise<void> {
+    this.pool = new Pool(this.origin, {
+      connections: Math.max(1, this.options.connections),
+      pipelining: this.config.pipelining,
+      // undici's own timers stand for workload.timeout: no signal or timer of ours per request.
+      headersTimeout: this.config.timeout,
+      bodyTimeout: this.config.timeout,
+    });
+    try {
+      // Any HTTP answer proves the service is reachable; only a network error stops the run here.
+      const res = await this.pool.request({ path: '/', method: 'HEAD' });
+      await res.body.dump();
+    } catch (e) {
+      throw new Error(`cannot reach the http service at ${this.origin}: ${errorText(e)}; check that the Service is running and its host and port are right`);
+    }
+  }
+
+  async execute(op: Operation): Promise<OperationResult> {
+    const pool = this.pool;
+    if (!pool) throw new Error('http client used before setup()');
+    const r = this.byName.get(op.name);
+    if (!r) throw new Error(`http workload has no request named "${op.name}"`);
+    const started = performance.now();
+    let bytes = 0;
+    try {
+      const res = await pool.request({ path: r.path, method: r.method, headers: r.headers, body: r.body });
+      const ttfb = performance.now() - started;
+      if (r.ok[res.statusCode] !== 1) {
+        throw new Error(`HTTP ${res.statusCode} from ${r.method} ${r.path} (expected ${r.expected}): ${await bodyExcerpt(res.body)}`);
+      }
+      for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+      return { metrics: { ttfb, bytes } };
+    } catch (e) {
+      if (e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) {
+        const what = e instanceof errors.HeadersTimeoutError ? 'no response' : 'the response stalled';
+        throw new Error(`${what} within ${this.config.timeout} ms (workload.timeout) for ${r.method} ${r.path}; raise workload.timeout if the service is this slow`);
+      }
+      throw e;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    // destroy, not close: requests abandoned by the engine's drain must not hold teardown.
+    if (pool) await pool.destroy();
+  }
+}
