@@ -3,6 +3,7 @@
 // workload types register themselves in clients/registry.ts, which assembles
 // the full schemas (controller/resources.ts) from this factory.
 import { z } from 'zod';
+import { Connection, Credentials, SCHEMES } from './connection.js';
 import { Duration, Metadata, Name } from './fields.js';
 
 export { Duration, Metadata, Name, Size, Weights } from './fields.js';
@@ -56,10 +57,26 @@ export const Readiness = z.strictObject({
   timeout: Duration.default(600_000),
 });
 
+/** How each Service type is spoken to, when the Service does not say. */
+export const DEFAULT_SCHEMES: Record<(typeof SERVICE_TYPES)[number], Connection['scheme']> = {
+  vllm: 'http',
+  ollama: 'http',
+  triton: 'http',
+  chromadb: 'http',
+  faiss: 'tcp',
+  weaviate: 'http',
+  postgresql: 'postgresql',
+  s3: 'http',
+  minio: 'http',
+  'file-storage': 'tcp',
+  http: 'http',
+};
+
 export const Endpoint = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(1).max(65535),
-  scheme: z.enum(['http', 'https']).default('http'),
+  /** Default by service type: http for the HTTP servers, postgresql for PostgreSQL. */
+  scheme: z.enum(SCHEMES).optional(),
 });
 
 export const ServiceSpec = z.strictObject({
@@ -79,6 +96,16 @@ export const ServiceSpec = z.strictObject({
   slurm: SlurmSpec.default({}),
   /** A service that already runs elsewhere: nothing is launched, only checked. */
   endpoint: Endpoint.optional(),
+  /**
+   * How clients authenticate, as references (`{env: NAME}` or `{file: /path}`).
+   * A PostgreSQL or MinIO the controller starts gets a generated password in
+   * the state folder when none is given; a vLLM gets `token` as its API key.
+   */
+  credentials: Credentials.optional(),
+  /** PostgreSQL: the database clients use (and the container creates). Default: aifb. */
+  database: z.string().min(1).optional(),
+  /** S3/MinIO: the region clients sign requests for. Default: us-east-1. */
+  region: z.string().min(1).optional(),
 });
 
 export const Load = z
@@ -213,7 +240,8 @@ export const Status = z
     message: z.string().optional(),
     startedAt: z.string().optional(),
     completedAt: z.string().optional(),
-    endpoint: z.object({ host: z.string(), port: z.number() }).optional(),
+    /** Service: how clients reach it (credentials as references only). */
+    endpoint: Connection.partial({ scheme: true }).loose().optional(),
     /** MonitoringStack: where each component answers. */
     endpoints: z.record(z.string(), z.object({ host: z.string(), port: z.number() })).optional(),
     jobs: z.array(z.record(z.string(), z.unknown())).optional(),

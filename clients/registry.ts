@@ -5,6 +5,7 @@ import { runnerSpec } from '../api/runner-contract.js';
 import type { ServiceType } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
 import { inflightLimit } from './engine/engine.js';
+import { resolveSecret } from './secrets.js';
 import { fileStorage } from './file-storage/index.js';
 import { http } from './http/index.js';
 import { llm } from './llm/index.js';
@@ -51,6 +52,15 @@ export async function createClient(spec: RunnerSpec, ctx: { rank: number }): Pro
     load: spec.load,
     inflight: inflightLimit(spec.load, spec.ranks, ctx.rank),
     service: spec.service,
+    credential: (name) => {
+      const ref = spec.service?.credentials?.[name];
+      if (!ref) return undefined;
+      try {
+        return resolveSecret(ref, `service.credentials.${name}`);
+      } catch (e) {
+        throw new ConfigError([{ path: `service.credentials.${name}`, message: (e as Error).message.replace(/^service\.credentials\.\w+: /, '') }]);
+      }
+    },
   };
   return def.create(spec.workload as never, context);
 }

@@ -15,8 +15,13 @@ export interface ClientContext {
   load: Load;
   /** Requests this rank can have in flight (closed-loop workers or open-loop cap): size connection pools to it. */
   inflight: number;
-  /** How to reach the service; absent for workloads that need none. */
+  /** How to reach the service; absent for workloads that need none. Credentials in it are references. */
   service?: Connection;
+  /**
+   * The service's password or token, read now from where its reference points
+   * (undefined when the service has none). Throws a ConfigError naming the field.
+   */
+  credential(name: 'password' | 'token'): string | undefined;
 }
 
 export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {

@@ -14,6 +14,23 @@ export type ImageType = ServiceType | MonitoringComponent;
 export interface ServeContext {
   port: number;
   model?: string;
+  /** PostgreSQL: the database to create (spec.database, default aifb). */
+  database?: string;
+}
+
+/**
+ * How the container takes its credentials: the environment variable for each
+ * field. The values never go on a command line: the user name is plain
+ * environment, the password and token are passed by reference (see
+ * service-container.ts) and resolved where the container starts.
+ */
+export interface CredentialEnv {
+  /** The variable that takes the user name, and the name used when the spec gives none. */
+  user?: { env: string; default: string };
+  /** The variable that takes the password; the controller generates one when the spec gives none. */
+  password?: string;
+  /** The variable that takes a bearer token (an API key), when the spec gives one. */
+  token?: string;
 }
 
 /** What the container needs, beyond the image, to serve: arguments after the image, and environment. */
@@ -35,12 +52,12 @@ export interface CatalogEntry {
   writable: string[];
   /** Model used when the spec names none (vllm needs one to start). */
   defaultModel?: string;
+  credentialEnv?: CredentialEnv;
   serve(ctx: ServeContext): ServeDefaults;
 }
 
-/** Credentials the catalog gives throwaway benchmark databases; override with spec.env. */
-export const POSTGRES_DEFAULTS = { user: 'aifb', password: 'aifb', database: 'aifb' } as const;
-export const MINIO_DEFAULTS = { user: 'aifb', password: 'aifb-secret' } as const;
+export const DEFAULT_DATABASE = 'aifb';
+export const DEFAULT_REGION = 'us-east-1';
 
 type EntryWithoutType = Omit<CatalogEntry, 'type'>;
 
@@ -50,10 +67,8 @@ const minio: EntryWithoutType = {
   port: 9000,
   wantsGpu: false,
   writable: ['/data'],
-  serve: ({ port }) => ({
-    args: ['server', '/data', '--address', `:${port}`],
-    env: { MINIO_ROOT_USER: MINIO_DEFAULTS.user, MINIO_ROOT_PASSWORD: MINIO_DEFAULTS.password },
-  }),
+  credentialEnv: { user: { env: 'MINIO_ROOT_USER', default: 'aifb' }, password: 'MINIO_ROOT_PASSWORD' },
+  serve: ({ port }) => ({ args: ['server', '/data', '--address', `:${port}`], env: {} }),
 };
 
 const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
@@ -64,6 +79,8 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     wantsGpu: true,
     writable: [],
     defaultModel: 'facebook/opt-125m',
+    // vLLM reads its --api-key from VLLM_API_KEY: a token given by reference stays off the command line.
+    credentialEnv: { token: 'VLLM_API_KEY' },
     // The image's entrypoint is vLLM's OpenAI server; these become its flags.
     serve: ({ port, model }) => ({ args: ['--model', model ?? 'facebook/opt-125m', '--port', String(port), '--host', '0.0.0.0'], env: {} }),
   },
@@ -123,12 +140,11 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     wantsGpu: false,
     // The image's entrypoint initialises PGDATA and puts its socket in /var/run/postgresql.
     writable: ['/var/lib/postgresql/data', '/var/run/postgresql'],
-    serve: ({ port }) => ({
+    credentialEnv: { user: { env: 'POSTGRES_USER', default: 'aifb' }, password: 'POSTGRES_PASSWORD' },
+    serve: ({ port, database }) => ({
       args: ['postgres', '-p', String(port)],
       env: {
-        POSTGRES_USER: POSTGRES_DEFAULTS.user,
-        POSTGRES_PASSWORD: POSTGRES_DEFAULTS.password,
-        POSTGRES_DB: POSTGRES_DEFAULTS.database,
+        POSTGRES_DB: database ?? DEFAULT_DATABASE,
         PGPORT: String(port),
         PGDATA: '/var/lib/postgresql/data',
       },

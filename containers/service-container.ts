@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { ServiceSpec } from '../api/schemas.js';
 import type { FieldProblem } from '../api/problems.js';
 import { bindProblems, envProblems, type ContainerOptions } from './apptainer.js';
-import { catalogEntry, gpusFor, resolveImage, type ImageType, type ResolvedImage } from './catalog.js';
+import type { Credentials, SecretRef } from '../api/connection.js';
+import { catalogEntry, gpusFor, resolveImage, type CredentialEnv, type ImageType, type ResolvedImage } from './catalog.js';
 import { ContainerSpecError, throwIfProblems } from './errors.js';
 
 export interface ServiceContainer extends ContainerOptions {
@@ -12,6 +13,8 @@ export interface ServiceContainer extends ContainerOptions {
   binds: string[];
   env: Record<string, string>;
   args: string[];
+  /** Container variable -> secret reference (password, token); resolved where the container starts, never on its command line. */
+  secretEnv: Record<string, SecretRef>;
   port: number;
   fromCatalog: boolean;
   /** Host folders behind the writable binds; the caller creates them before the run. */
@@ -22,9 +25,35 @@ export interface ServiceContainerOptions {
   sifCache?: string;
   /** Host folder under which each writable container path gets its own subfolder. */
   dataDir?: string;
+  /** The credentials the service runs with (spec.credentials, with a generated password where needed). */
+  credentials?: Credentials;
 }
 
-type ContainerSpec = Pick<ServiceSpec, 'image' | 'model' | 'port' | 'gpus' | 'args' | 'env' | 'binds'> & { type: ImageType };
+type ContainerSpec = Pick<ServiceSpec, 'image' | 'model' | 'port' | 'gpus' | 'args' | 'env' | 'binds' | 'database'> & { type: ImageType };
+
+/**
+ * The container's credential variables: the user name as plain environment,
+ * the password and token as references for whoever starts the container.
+ */
+/** The type's credential variables for what the spec gave, without the catalog's default user (a user's own command). */
+export function credentialEnvFor(type: ImageType, given: Credentials | undefined): { env: Record<string, string>; secretEnv: Record<string, SecretRef> } {
+  return credentialsFor(catalogEntry(type)?.credentialEnv, given, false);
+}
+
+function credentialsFor(
+  vars: CredentialEnv | undefined,
+  given: Credentials | undefined,
+  defaults = true,
+): { env: Record<string, string>; secretEnv: Record<string, SecretRef> } {
+  const env: Record<string, string> = {};
+  const secretEnv: Record<string, SecretRef> = {};
+  if (!vars) return { env, secretEnv };
+  const user = given?.user ?? (defaults ? vars.user?.default : undefined);
+  if (vars.user && user !== undefined) env[vars.user.env] = user;
+  if (vars.password && given?.password) secretEnv[vars.password] = given.password;
+  if (vars.token && given?.token) secretEnv[vars.token] = given.token;
+  return { env, secretEnv };
+}
 
 const dirName = (containerPath: string) => containerPath.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'root';
 
@@ -50,7 +79,8 @@ export function serviceContainer(spec: ContainerSpec, opts: ServiceContainerOpti
   problems.push(...bindProblems(spec.binds), ...envProblems(spec.env));
   throwIfProblems(problems);
   const { image, fromCatalog } = resolved!;
-  const defaults = entry?.serve({ port: port!, model: spec.model }) ?? { args: [], env: {} };
+  const defaults = entry?.serve({ port: port!, model: spec.model, database: spec.database }) ?? { args: [], env: {} };
+  const { env: credentialEnv, secretEnv } = credentialsFor(entry?.credentialEnv, opts.credentials);
   const userTargets = new Set(spec.binds.map((b) => b.split(':')[1] ?? b.split(':')[0]));
   const writable = opts.dataDir ? (entry?.writable ?? []).filter((p) => !userTargets.has(p)) : [];
   const writableDirs = writable.map((p) => join(opts.dataDir!, dirName(p)));
@@ -60,7 +90,8 @@ export function serviceContainer(spec: ContainerSpec, opts: ServiceContainerOpti
     port: port!,
     gpus: gpusFor(spec),
     args: spec.args.length > 0 ? [...spec.args] : defaults.args,
-    env: { ...defaults.env, ...spec.env },
+    env: { ...defaults.env, ...credentialEnv, ...spec.env },
+    secretEnv,
     binds: [...writable.map((p, i) => `${writableDirs[i]}:${p}`), ...spec.binds],
     writableDirs,
   };

@@ -1,7 +1,6 @@
 // The Service lifecycle as a pure XState machine: start it (or take the given
 // endpoint), wait until it answers, watch it, retry with backoff, stop on DELETE.
 import { assign, fromCallback, fromPromise, setup, type EventObject, type SnapshotFrom } from 'xstate';
-import type { Status } from '../api/schemas.js';
 import type { RetryPolicy } from './backoff.js';
 import {
   canRetry,
@@ -20,7 +19,11 @@ import {
 /** Bump whenever states, context or events change shape: older persisted snapshots are then dropped. */
 export const MACHINE_VERSION = 'service/1';
 
-export type ServiceEndpoint = NonNullable<Status['endpoint']>;
+/** Where a started service answers; what clients need beyond this is the reconciler's to publish. */
+export interface ServiceEndpoint {
+  host: string;
+  port: number;
+}
 
 interface ServiceBase {
   name: string;

@@ -1,5 +1,6 @@
 // Renders the batch script aifb submits: #SBATCH directives from a validated
 // SlurmSpec, quoted environment, then the caller's body. Users read it as is.
+import type { SecretRef } from '../api/connection.js';
 import type { SlurmSpec } from '../api/schemas.js';
 import { describeProblems } from '../api/problems.js';
 import {
@@ -37,6 +38,8 @@ export interface JobScriptOptions {
   error: string;
   workdir: string;
   env?: Record<string, string>;
+  /** Secret variables by reference: the script reads the file or variable when it runs; the value is never in it. */
+  secretEnv?: Record<string, SecretRef>;
   /** Shell lines of the body; the caller quotes its own values with shellQuote. */
   lines: string[];
   /** --signal value, e.g. 'B:USR1@300'. */
@@ -73,6 +76,19 @@ function positiveInt(path: string, n: number | undefined, problems: FieldProblem
 function oneLine(path: string, value: string, problems: FieldProblem[]): void {
   if (value === '') problems.push({ path, message: 'is empty; give a path' });
   else if (/[\r\n\0]/.test(value)) problems.push({ path, message: `${JSON.stringify(value)} contains a line break or NUL byte; use a path on one line` });
+}
+
+/**
+ * Two lines, so `set -e` stops the job when the file is unreadable or the
+ * variable unset (an `export` of a failed substitution would not).
+ */
+function secretLines(key: string, ref: SecretRef): string[] {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new SlurmSpecError([{ path: 'secretEnv', message: `${JSON.stringify(key)} is not an environment variable name` }]);
+  if ('env' in ref) {
+    const msg = `environment variable ${ref.env} is not set in the job; export it where the controller runs`;
+    return [`${key}="\${${ref.env}:?${msg}}"`, `export ${key}`];
+  }
+  return [`${key}="$(head -n 1 -- ${shellQuote(ref.file)})"`, `export ${key}`];
 }
 
 export function renderJobScript(opts: JobScriptOptions): string {
@@ -177,6 +193,7 @@ export function renderJobScript(opts: JobScriptOptions): string {
     '',
     'set -euo pipefail',
     ...env.map(([key, value]) => `export ${key}=${shellQuote(value)}`),
+    ...Object.entries(opts.secretEnv ?? {}).flatMap(([key, ref]) => secretLines(key, ref)),
     '',
     ...opts.lines,
     '',

@@ -11,6 +11,8 @@ export interface HttpClientOptions {
   service?: Connection;
   /** Connections in the pool: one per request this rank can have in flight. */
   connections: number;
+  /** The service's bearer token: sent as `authorization: Bearer ...` unless a request sets its own. */
+  token?: string;
 }
 
 /** One request as it goes on the wire, built once. */
@@ -38,9 +40,10 @@ function statusTable(expect: Expect): Uint8Array {
   return ok;
 }
 
-function prepare(r: HttpRequest, name: string): Prepared {
+function prepare(r: HttpRequest, name: string, token: string | undefined): Prepared {
   const method = r.method ?? 'GET';
   const headers = { ...r.headers };
+  if (token !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) headers.authorization = `Bearer ${token}`;
   let body: Buffer | undefined;
   if (typeof r.body === 'string') body = Buffer.from(r.body);
   else if (r.body !== undefined) {
@@ -52,7 +55,7 @@ function prepare(r: HttpRequest, name: string): Prepared {
 }
 
 /** The requests of a workload, named and checked: every problem at once, before anything is opened. */
-export function prepareRequests(w: HttpWorkload): { requests: Prepared[]; weights: Record<string, number> } {
+export function prepareRequests(w: HttpWorkload, token?: string): { requests: Prepared[]; weights: Record<string, number> } {
   const list: HttpRequest[] = w.requests ?? [{ method: w.method, path: w.path, headers: w.headers, body: w.body, expectStatus: w.expectStatus, weight: 1 }];
   const problems: ConfigProblem[] = [];
   const requests: Prepared[] = [];
@@ -66,7 +69,7 @@ export function prepareRequests(w: HttpWorkload): { requests: Prepared[]; weight
     if (r.body !== undefined && (r.method === undefined || r.method === 'GET' || r.method === 'HEAD')) {
       problems.push({ path: w.requests ? `workload.requests[${i}].body` : 'workload.body', message: `a ${r.method ?? 'GET'} request sends no body; set method to POST or PUT, or remove body` });
     }
-    requests.push(prepare(r, name));
+    requests.push(prepare(r, name, token));
     weights[name] = r.weight;
   });
   if (problems.length > 0) throw new ConfigError(problems);
@@ -93,7 +96,7 @@ export class HttpClient implements BenchmarkClient {
     if (!options.service) {
       throw new ConfigError([{ path: 'serviceRef', message: 'an http workload needs a service: set spec.serviceRef (or an inline spec.service)' }]);
     }
-    const { requests, weights } = prepareRequests(config);
+    const { requests, weights } = prepareRequests(config, options.token);
     this.origin = originOf(options.service);
     this.byName = new Map(requests.map((r) => [r.name, r]));
     this.operations = requests.map((r) => r.name);

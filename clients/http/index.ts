@@ -15,5 +15,6 @@ export const http = defineWorkload({
     { name: 'bytes', kind: 'count', unit: 'bytes', help: 'response body bytes' },
   ],
   example: 'http.yaml',
-  create: async (workload, ctx) => new (await import('./client.js')).HttpClient(workload, { service: ctx.service, connections: ctx.inflight }),
+  create: async (workload, ctx) =>
+    new (await import('./client.js')).HttpClient(workload, { service: ctx.service, connections: ctx.inflight, token: ctx.credential('token') }),
 });

@@ -10,6 +10,8 @@ import { readCompletionStream, type LlmApi } from './sse.js';
 export interface LlmClientOptions {
   /** Where the server answers; from the Benchmark's service. */
   service?: Connection;
+  /** The server's API key (vLLM --api-key): sent as `authorization: Bearer ...`. */
+  token?: string;
   /** Connections in the pool: one per request this rank can have in flight. */
   connections: number;
 }
@@ -37,6 +39,8 @@ export class LlmClient implements BenchmarkClient {
   private pool: Pool | undefined;
   /** One complete, serialised request body per prompt: nothing is built per request. */
   private bodies: Buffer[] = [];
+  private readonly headers: Record<string, string>;
+  private readonly modelsHeaders: Record<string, string>;
 
   constructor(
     private readonly config: LlmWorkload,
@@ -51,6 +55,9 @@ export class LlmClient implements BenchmarkClient {
     this.connections = Math.max(1, options.connections);
     this.operations = [config.api];
     this.mix = { operations: { [config.api]: 1 } };
+    const auth: Record<string, string> = options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {};
+    this.headers = { ...HEADERS, ...auth };
+    this.modelsHeaders = { accept: 'application/json', ...auth };
   }
 
   /** The model requests name: workload.model, or the first one the server listed. */
@@ -88,7 +95,7 @@ export class LlmClient implements BenchmarkClient {
     const signal = AbortSignal.timeout(this.config.timeout);
     const started = performance.now();
     try {
-      const res = await pool.request({ path: this.path, method: 'POST', headers: HEADERS, body, signal });
+      const res = await pool.request({ path: this.path, method: 'POST', headers: this.headers, body, signal });
       if (res.statusCode < 200 || res.statusCode >= 300) {
         throw new Error(`HTTP ${res.statusCode} from POST ${this.path}: ${await bodyExcerpt(res.body)}`);
       }
@@ -150,11 +157,16 @@ export class LlmClient implements BenchmarkClient {
     let status: number;
     let text: string;
     try {
-      const res = await pool.request({ path: '/v1/models', method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(Math.min(this.config.timeout, MODELS_TIMEOUT_MS)) });
+      const res = await pool.request({ path: '/v1/models', method: 'GET', headers: this.modelsHeaders, signal: AbortSignal.timeout(Math.min(this.config.timeout, MODELS_TIMEOUT_MS)) });
       status = res.statusCode;
       text = await res.body.text();
     } catch (e) {
       throw new Error(`cannot reach the llm service at ${this.origin} (GET ${where}): ${errorText(e)}; check that the Service is running and its host and port are right`);
+    }
+    if (status === 401 || status === 403) {
+      throw new Error(
+        `GET ${where} answered HTTP ${status}: ${excerpt(text) || '(empty body)'}; the server wants an API key: set credentials.token on the Service ({env: NAME} or {file: /path})`,
+      );
     }
     if (this.config.model !== undefined) return this.config.model;
     if (status < 200 || status >= 300) {

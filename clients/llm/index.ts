@@ -19,6 +19,6 @@ export const llm = defineWorkload({
   example: 'vllm.yaml',
   create: async (workload, ctx) => {
     const { LlmClient } = await import('./client.js');
-    return new LlmClient(workload, { service: ctx.service, connections: ctx.inflight });
+    return new LlmClient(workload, { service: ctx.service, connections: ctx.inflight, token: ctx.credential('token') });
   },
 });

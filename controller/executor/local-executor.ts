@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { resolveSecretEnv } from '../../clients/secrets.js';
 import { launchId, ranksOf, type EndpointRecord, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
 
 interface ProcRecord extends Launched {
@@ -84,6 +85,8 @@ export class LocalExecutor implements Executor {
     const existing = this.read(id);
     if (existing) return existing;
     mkdirSync(spec.dir, { recursive: true });
+    // Secrets are read here, at the last moment, and live only in the child's environment.
+    const secrets = resolveSecretEnv(spec.secretEnv ?? {}, `${spec.kind} ${spec.name}: secret`);
     const ranks = ranksOf(spec);
     const pids: number[] = [];
     const exitCodes: (number | null)[] = new Array(ranks).fill(undefined);
@@ -95,7 +98,7 @@ export class LocalExecutor implements Executor {
       const argv = ranks > 1 ? [...spec.command, '--rank', String(rank)] : spec.command;
       const child = spawn(argv[0], argv.slice(1), {
         cwd: spec.dir,
-        env: { ...process.env, ...spec.env, AIFB_LAUNCH_ID: id },
+        env: { ...process.env, ...spec.env, ...secrets, AIFB_LAUNCH_ID: id },
         // Own process group, so stop() reaches its children and a dying controller does not take it along.
         detached: true,
         stdio: ['ignore', out, err],

@@ -180,6 +180,7 @@ export class SlurmExecutor implements Executor {
       error: join(spec.dir, `${spec.role}.stderr.log`),
       workdir: spec.dir,
       env: spec.env,
+      secretEnv: spec.secretEnv,
       lines,
     });
   }

@@ -1,5 +1,6 @@
 // The executor interface: how the controller launches, finds, watches and stops
 // what a resource needs, whether as local processes or as SLURM jobs.
+import type { SecretRef } from '../../api/connection.js';
 import type { LaunchRef } from '../../api/launch.js';
 import type { SlurmSpec } from '../api/schemas.js';
 
@@ -9,6 +10,12 @@ export interface LaunchSpec extends LaunchRef {
   /** argv of one process (one rank); the executor adds `--rank i` when ranks > 1. */
   command: string[];
   env?: Record<string, string>;
+  /**
+   * Variables whose values are secrets, by reference: resolved only where the
+   * process starts (the local executor reads them; a job script reads the file
+   * or variable itself), so no value is ever written into a script or a log.
+   */
+  secretEnv?: Record<string, SecretRef>;
   /** Folder for logs and anything the launch writes. */
   dir: string;
   /** Processes per launch: nodes x tasksPerNode ranks (srun under SLURM, N processes locally). */

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
-import { DEFAULT_SCHEMES, type Connection } from '../../api/connection.js';
+import { Connection } from '../../api/connection.js';
 import type { RunnerSpec } from '../../clients/registry.js';
 import { encodeSpec } from '../../clients/runner/spec.js';
 import { collectRun, summarize } from '../../monitoring/results/merge.js';
@@ -34,16 +34,15 @@ function runnerRef(t: BenchmarkTarget, attempt: number): LaunchRef {
   return { kind: 'Benchmark', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'runner' };
 }
 
-/** How to reach the benchmark's service, if it needs one and it is ready. */
-export function serviceConnection(deps: ReconcilerDeps, t: BenchmarkTarget): Connection | undefined {
+/** How to reach the benchmark's service, as the Service published it once Ready. */
+export function serviceConnectionOf(deps: ReconcilerDeps, t: BenchmarkTarget): Connection | undefined {
   const ref = serviceNameOf(t.resource);
-  if (!ref) return undefined;
-  const status = deps.lastStatus(`Service/${ref}`);
-  const doc = deps.doc(`Service/${ref}`);
-  const spec = doc?.validation.ok && doc.validation.resource.kind === 'Service' ? doc.validation.resource.spec : t.resource.spec.service;
-  if (!status?.endpoint) return undefined;
-  const scheme = spec?.endpoint?.scheme ?? (spec ? DEFAULT_SCHEMES[spec.type] : 'http');
-  return { scheme, host: status.endpoint.host, port: status.endpoint.port };
+  const endpoint = ref ? deps.lastStatus(`Service/${ref}`)?.endpoint : undefined;
+  if (!endpoint) return undefined;
+  const { scheme, host, port, database, region, credentials } = endpoint;
+  // A status written before services published their scheme meant HTTP.
+  const parsed = Connection.safeParse({ scheme: scheme ?? 'http', host, port, database, region, credentials });
+  return parsed.success ? parsed.data : undefined;
 }
 
 export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
@@ -65,7 +64,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         runId,
         workload: t.resource.spec.workload,
         load: t.resource.spec.load,
-        service: serviceConnection(deps, t),
+        service: serviceConnectionOf(deps, t),
         ranks,
       };
       // Encoded by the same schema the runner decodes it with: durations travel as "1500ms".

@@ -1,14 +1,17 @@
 // What a Service launch runs: the user's own command, or the catalog's
-// container for its type through Apptainer, with the port, GPUs and binds.
+// container for its type through Apptainer, with the port, GPUs, binds and
+// credentials (secrets by reference, for whoever starts the process).
 import { mkdirSync } from 'node:fs';
+import type { Credentials, SecretRef } from '../../api/connection.js';
 import { runCommand } from '../../containers/apptainer.js';
 import { gpusFor } from '../../containers/catalog.js';
-import { serviceContainer } from '../../containers/service-container.js';
+import { credentialEnvFor, serviceContainer } from '../../containers/service-container.js';
 import type { ServiceSpec } from '../api/schemas.js';
 
 export interface ServiceLaunch {
   command: string[];
   env: Record<string, string>;
+  secretEnv: Record<string, SecretRef>;
   port: number;
   gpus: number;
 }
@@ -17,15 +20,21 @@ export interface ServiceCommandOptions {
   /** Folder for the container's writable data (binds), one per attempt. */
   dataDir: string;
   sifCache?: string;
+  /** The credentials the service runs with (see serviceCredentials). */
+  credentials?: Credentials;
 }
 
 /** Throws an error whose message names the field and the fix. */
 export function serviceLaunch(spec: ServiceSpec, opts: ServiceCommandOptions): ServiceLaunch {
   if (spec.command) {
     if (!spec.port) throw new Error('spec.port: set the port the service listens on, so readiness can be checked');
-    return { command: [...spec.command, ...spec.args], env: spec.env, port: spec.port, gpus: gpusFor(spec) };
+    // The same variables as the type's container takes (VLLM_API_KEY for vllm), so a native server reads them too.
+    const { env, secretEnv } = credentialEnvFor(spec.type, opts.credentials);
+    return { command: [...spec.command, ...spec.args], env: { ...env, ...spec.env }, secretEnv, port: spec.port, gpus: gpusFor(spec) };
   }
-  const container = serviceContainer(spec, { sifCache: opts.sifCache, dataDir: opts.dataDir });
+  const container = serviceContainer(spec, { sifCache: opts.sifCache, dataDir: opts.dataDir, credentials: opts.credentials });
   for (const dir of container.writableDirs) mkdirSync(dir, { recursive: true });
-  return { command: runCommand(container), env: {}, port: container.port, gpus: container.gpus };
+  // Apptainer hands APPTAINERENV_<NAME> to the container as <NAME>: secrets stay off its command line.
+  const secretEnv = Object.fromEntries(Object.entries(container.secretEnv).map(([k, ref]) => [`APPTAINERENV_${k}`, ref]));
+  return { command: runCommand(container), env: {}, secretEnv, port: container.port, gpus: container.gpus };
 }

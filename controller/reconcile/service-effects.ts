@@ -11,6 +11,7 @@ import { cleanupLaunches, stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceLaunch } from './service-command.js';
+import { ensureGeneratedPassword, generatedPasswordFile, serviceCredentials } from './service-connection.js';
 import { awaitEndpoint, launchEnded } from './endpoint.js';
 
 type Endpoint = { host: string; port: number };
@@ -35,7 +36,11 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
       const dir = serviceDir(deps, t, input.attempt);
       let launch;
       try {
-        launch = serviceLaunch(spec, { dataDir: join(dir, 'data'), sifCache: process.env.AIFB_SIF_CACHE });
+        const credentials = serviceCredentials(spec, metadata.name, deps.paths.stateDir);
+        if (credentials?.password && 'file' in credentials.password && credentials.password.file === generatedPasswordFile(deps.paths.stateDir, metadata.name)) {
+          ensureGeneratedPassword(credentials.password.file);
+        }
+        launch = serviceLaunch(spec, { dataDir: join(dir, 'data'), sifCache: process.env.AIFB_SIF_CACHE, credentials });
       } catch (e) {
         throw new ActorFailure((e as Error).message, 'InvalidServiceSpec', false);
       }
@@ -46,6 +51,7 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
           ...serviceRef(t, input.attempt),
           command: launch.command,
           env: launch.env,
+          secretEnv: launch.secretEnv,
           dir,
           gpus: launch.gpus,
           slurm: spec.slurm,

@@ -6,6 +6,7 @@ import type { ServiceResource, Status } from '../api/schemas.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceEffects } from './service-effects.js';
+import { serviceConnection } from './service-connection.js';
 import { serviceNameOf } from './owned-service.js';
 
 type M = typeof serviceMachine;
@@ -32,8 +33,8 @@ export class ServiceReconciler extends MachineReconciler<M, ServiceResource> {
     const phase = servicePhase(snapshot);
     const ep = ctx.endpoint;
     const status = lifecycleStatus(phase, ctx, t.generation, prev, ep ? `answering at ${ep.host}:${ep.port}` : 'ready');
-    // Benchmarks read the endpoint from here: publish it only once the service answers.
-    return phase === 'Ready' && ep ? { ...status, endpoint: { host: ep.host, port: ep.port } } : status;
+    // Benchmarks read how to reach it from here: publish it only once the service answers.
+    return phase === 'Ready' && ep ? { ...status, endpoint: serviceConnection(t.resource.spec, t.resource.metadata.name, this.deps.paths.stateDir, ep) } : status;
   }
 
   protected transitionEvent(state: string, ctx: ServiceContext) {

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { startFakeVllm } from './vllm-server.js';
 
-const USAGE = 'usage: vllm-server-main [--port 8000] [--host 0.0.0.0] [--model facebook/opt-125m] [--token-delay-ms 1] [--ttft-ms 5]';
+const USAGE = 'usage: vllm-server-main [--port 8000] [--host 0.0.0.0] [--model facebook/opt-125m] [--token-delay-ms 1] [--ttft-ms 5] [--api-key KEY]  (or VLLM_API_KEY, as vLLM reads it)';
 
 function num(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -24,6 +24,7 @@ try {
       model: { type: 'string' },
       'token-delay-ms': { type: 'string' },
       'ttft-ms': { type: 'string' },
+      'api-key': { type: 'string' },
     },
   }));
 } catch (e) {
@@ -38,8 +39,10 @@ const server = await startFakeVllm({
   model: values.model ?? 'facebook/opt-125m',
   tokenDelayMs: num('token-delay-ms', values['token-delay-ms'], 1),
   ttftMs: num('ttft-ms', values['ttft-ms'], 5),
+  apiKey: values['api-key'] ?? (process.env.VLLM_API_KEY || undefined),
 });
-process.stdout.write(`fake vLLM listening on ${server.url} (port ${server.port}) model=${values.model ?? 'facebook/opt-125m'}\n`);
+const key = values['api-key'] ?? process.env.VLLM_API_KEY;
+process.stdout.write(`fake vLLM listening on ${server.url} (port ${server.port}) model=${values.model ?? 'facebook/opt-125m'}${key ? ' api-key=required' : ''}\n`);
 
 const stop = () => {
   void server.close().then(() => process.exit(0));

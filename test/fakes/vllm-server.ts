@@ -13,6 +13,8 @@ export interface FakeVllmOptions {
   ttftMs?: number;
   /** Honour `stream_options.include_usage` (false acts like a server without it, e.g. old Ollama). */
   streamUsage?: boolean;
+  /** As vLLM's --api-key: /v1 routes answer 401 without `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
 }
 
 export interface FakeVllm {
@@ -101,7 +103,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<FakeVllm> {
-  const { port = 0, host = '127.0.0.1', model = 'facebook/opt-125m', tokenDelayMs = 1, ttftMs = 5, streamUsage = true } = options;
+  const { port = 0, host = '127.0.0.1', model = 'facebook/opt-125m', tokenDelayMs = 1, ttftMs = 5, streamUsage = true, apiKey } = options;
   const created = Math.floor(Date.now() / 1000);
   let requests = 0;
   let nextId = 0;
@@ -157,6 +159,11 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       res.writeHead(200).end();
+      return;
+    }
+    // Like vLLM started with --api-key: every /v1 route wants the bearer token; /health stays open.
+    if (apiKey !== undefined && path.startsWith('/v1') && req.headers.authorization !== `Bearer ${apiKey}`) {
+      sendJson(res, 401, { error: 'Unauthorized' });
       return;
     }
     if (req.method === 'GET' && path === '/v1/models') {

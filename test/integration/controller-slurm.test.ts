@@ -1,6 +1,7 @@
 // The controller with the SLURM executor against the real single-node SLURM:
 // services and runners as batch jobs, failures injected through SLURM itself.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -54,15 +55,39 @@ async function waitPhase(c: ControllerProcess, kind: string, name: string, phase
   }, ms, 300);
 }
 
+/** Every regular file below dir. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
 describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
   it('runs a service (container through apptainer, GPU) and its benchmark as jobs, and cancels the service when deleted', async () => {
     const ws = workspace();
     const fakeLog = join(ws.dir, 'apptainer.jsonl');
     const c = await controllerOn(ws, fakeLog);
     // The vllm image runs test/fakes/vllm (the fake OpenAI server) under the stand-in apptainer.
+    // Its API key is a file reference: the server and the runner read it, nothing else holds it.
+    const token = `tok-${randomBytes(12).toString('hex')}`;
+    const keyFile = join(ws.dir, 'vllm-key');
+    writeFileSync(keyFile, `${token}\n`, { mode: 0o600 });
     writeFileSync(
       join(ws.resources, 'db.yaml'),
-      ['apiVersion: aifb.io/v1alpha1', 'kind: Service', 'metadata:', '  name: db', 'spec:', '  type: vllm', '  port: 55432', '  gpus: 1', '  env: { EXTRA: "$(touch /tmp/aifb-pwned) `id`" }', '  readiness: { timeout: 60s, interval: 1s }', ''].join('\n'),
+      [
+        'apiVersion: aifb.io/v1alpha1',
+        'kind: Service',
+        'metadata:',
+        '  name: db',
+        'spec:',
+        '  type: vllm',
+        '  port: 55432',
+        '  gpus: 1',
+        '  env: { EXTRA: "$(touch /tmp/aifb-pwned) `id`" }',
+        `  credentials: { token: { file: ${keyFile} } }`,
+        '  readiness: { timeout: 60s, interval: 1s }',
+        '',
+      ].join('\n'),
     );
     writeFileSync(join(ws.resources, 'load.yaml'), benchmarkYaml('load', { serviceRef: 'db', workload: '{ type: llm, maxTokens: 4 }' }));
     const svc = await waitPhase(c, 'services', 'db', ['Ready', 'Failed']);
@@ -87,6 +112,11 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     const argv = JSON.parse(readFileSync(fakeLog, 'utf8').trim().split('\n')[0]);
     expect(argv.argv ?? argv).toEqual(expect.arrayContaining(['run', '--nv', 'docker://vllm/vllm-openai:latest']));
     expect(existsSync('/tmp/aifb-pwned')).toBe(false);
+    // The token reached the server (it answered the runner) and no file of the controller's holds it.
+    expect(svc.status.endpoint.credentials).toEqual({ token: { file: keyFile } });
+    expect(readFileSync(join(ws.state, 'services', 'db', 'g1-a1', 'service.stdout.log'), 'utf8')).toMatch(/api-key=required/);
+    const holders = filesUnder(ws.dir).filter((f) => f !== keyFile && readFileSync(f).includes(token));
+    expect(holders).toEqual([]);
 
     // Deleting the service cancels its job.
     const serviceJob = jobs.find((j) => j.name === 'aifb-service-db')!;

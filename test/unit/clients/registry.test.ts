@@ -59,6 +59,22 @@ describe('createClient', () => {
     expect((e as ConfigError).problems.map((p) => p.path)).toEqual(['workload.fileSizes["1XB"]', 'workload.fileSizes["2YB"]']);
   });
 
+  it("reads the service's token where the runner runs, or fails as a config problem naming the field", async () => {
+    const withToken = (token: Record<string, string>): RunnerSpec => ({
+      ...spec({ type: 'http' }),
+      service: { scheme: 'http', host: '127.0.0.1', port: 1, credentials: { token: token as never } },
+    });
+    const e = await createClient(withToken({ env: 'AIFB_NO_SUCH_TOKEN' }), { rank: 0 }).catch((x: ConfigError) => x);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).problems).toEqual([{ path: 'service.credentials.token', message: expect.stringMatching(/^environment variable AIFB_NO_SUCH_TOKEN is not set/) }]);
+    process.env.AIFB_TEST_TOKEN = 'tok';
+    try {
+      await expect(createClient(withToken({ env: 'AIFB_TEST_TOKEN' }), { rank: 0 })).resolves.toBeDefined();
+    } finally {
+      delete process.env.AIFB_TEST_TOKEN;
+    }
+  });
+
   it('names the field when no client exists for a type', async () => {
     const bad = { ...spec({ type: 'file-storage' }), workload: { type: 'gopher' } } as unknown as RunnerSpec;
     await expect(createClient(bad, { rank: 0 })).rejects.toThrow(/workload.type: "gopher" has no client/);

@@ -81,7 +81,10 @@ describe('catalog', () => {
     expect(catalogEntry('chromadb')!.serve({ port: 8001 }).args).toEqual(['run', '--host', '0.0.0.0', '--port', '8001', '--path', '/data']);
     const pg = catalogEntry('postgresql')!.serve({ port: 5433 });
     expect(pg.args).toEqual(['postgres', '-p', '5433']);
-    expect(pg.env).toMatchObject({ POSTGRES_PASSWORD: expect.any(String), POSTGRES_USER: 'aifb', POSTGRES_DB: 'aifb', PGPORT: '5433' });
+    expect(pg.env).toEqual({ POSTGRES_DB: 'aifb', PGPORT: '5433', PGDATA: '/var/lib/postgresql/data' });
+    // No credential is a catalog constant: the container takes them from these variables.
+    expect(catalogEntry('postgresql')!.credentialEnv).toEqual({ user: { env: 'POSTGRES_USER', default: 'aifb' }, password: 'POSTGRES_PASSWORD' });
+    expect(catalogEntry('minio')!.serve({ port: 9000 }).env).toEqual({});
     expect(catalogEntry('s3')!.serve({ port: 9100 }).args).toEqual(['server', '/data', '--address', ':9100']);
     expect(catalogEntry('weaviate')!.serve({ port: 8081 }).args).toContain('8081');
     expect(catalogEntry('triton')!.serve({ port: 8000, model: '/models' }).args).toEqual([

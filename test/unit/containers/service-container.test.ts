@@ -33,6 +33,16 @@ describe('serviceContainer', () => {
     expect(pg.binds).toEqual(['/d/var_run_postgresql:/var/run/postgresql', '/fast/pg:/var/lib/postgresql/data']);
   });
 
+  it('takes credentials as references: the user as plain environment, the password never on the command line', () => {
+    const c = serviceContainer(spec({ type: 'postgresql' }), { dataDir: '/d', credentials: { user: 'bench', password: { file: '/state/pw' } } });
+    expect(c.env).toMatchObject({ POSTGRES_USER: 'bench', POSTGRES_DB: 'aifb' });
+    expect(c.secretEnv).toEqual({ POSTGRES_PASSWORD: { file: '/state/pw' } });
+    expect(runCommand(c).join(' ')).not.toMatch(/PASSWORD/);
+    const vllm = serviceContainer(spec({ type: 'vllm' }), { credentials: { token: { env: 'MY_KEY' } } });
+    expect(vllm.secretEnv).toEqual({ VLLM_API_KEY: { env: 'MY_KEY' } });
+    expect(serviceContainer(spec({ type: 'minio' }), {}).env).toMatchObject({ MINIO_ROOT_USER: 'aifb' });
+  });
+
   it("passes the model to the serving args and uses the type's default port and GPUs", () => {
     const c = serviceContainer(spec({ type: 'vllm', model: 'Qwen/Qwen2.5-0.5B' }));
     expect(c.port).toBe(8000);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,24 @@ describe('LocalExecutor', () => {
       return s.state === 'exited' && s.exitCode === 0;
     });
     expect(readFileSync(join(l.dir, 'runner.1.stdout.log'), 'utf8')).toBe('--rank 1\n');
+  });
+
+  it('resolves secrets by reference into the process environment only, never into its record', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'aifb-exec-'));
+    const file = join(state, 'pw');
+    writeFileSync(file, 'from-the-file\n', { mode: 0o600 });
+    const ex = new LocalExecutor(state);
+    const l = await ex.launch({ ...spec(state, ['sh', '-c', 'echo "$A|$B"']), secretEnv: { A: { file }, B: { env: 'AIFB_TEST_SECRET' } } }).catch((e) => e);
+    expect(String(l)).toMatch(/B: environment variable AIFB_TEST_SECRET is not set/);
+    process.env.AIFB_TEST_SECRET = 'from-the-env';
+    try {
+      const ok = await ex.launch({ ...spec(state, ['sh', '-c', 'echo "$A|$B"'], 2), secretEnv: { A: { file }, B: { env: 'AIFB_TEST_SECRET' } } });
+      await waitFor(async () => (await ex.state(ok)).state === 'exited');
+      expect(readFileSync(join(ok.dir, 'runner.stdout.log'), 'utf8')).toBe('from-the-file|from-the-env\n');
+      for (const f of readdirSync(join(state, 'procs'))) expect(readFileSync(join(state, 'procs', f), 'utf8')).not.toMatch(/from-the-(file|env)/);
+    } finally {
+      delete process.env.AIFB_TEST_SECRET;
+    }
   });
 
   it('fails with a clear message when the command does not exist', async () => {

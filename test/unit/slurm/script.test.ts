@@ -168,6 +168,31 @@ const PAYLOADS = (marker: string): string[] => [
   `x # comment`,
 ];
 
+describe('secrets by reference', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'aifb-secret-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('writes where the secret is, never its value, and bash reads it when the job runs', () => {
+    const file = join(tmp, "pass word's");
+    writeFileSync(file, 'hunter2-from-file\nsecond line ignored\n');
+    const script = renderJobScript(base({ secretEnv: { DB_PASSWORD: { file }, API_KEY: { env: 'MY_TOKEN' } }, lines: ['echo "$DB_PASSWORD|$API_KEY"'] }));
+    expect(script).not.toContain('hunter2');
+    expect(script).toContain(`DB_PASSWORD="$(head -n 1 -- ${shellQuote(file)})"`);
+    expect(script).toContain('API_KEY="${MY_TOKEN:?environment variable MY_TOKEN is not set in the job; export it where the controller runs}"');
+    const out = spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH, MY_TOKEN: 'tok-from-env' }, encoding: 'utf8' });
+    expect(out.stdout).toBe('hunter2-from-file|tok-from-env\n');
+  });
+
+  it('stops the job before its body when the file is missing or the variable unset', () => {
+    for (const ref of [{ file: join(tmp, 'missing') }, { env: 'UNSET_TOKEN' }]) {
+      const script = renderJobScript(base({ secretEnv: { S: ref }, lines: ['echo body ran'] }));
+      const out = spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+      expect(out.status).not.toBe(0);
+      expect(out.stdout).not.toContain('body ran');
+    }
+  });
+});
+
 describe('injection corpus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aifb-inject-'));
   const marker = join(dir, 'pwned');

@@ -121,6 +121,16 @@ describe('LlmClient against the fake vLLM', () => {
     }
   });
 
+  it('sends the service token as a bearer token, which a server started with --api-key wants', async () => {
+    fake = await startFakeVllm({ tokenDelayMs: 0, ttftMs: 0, apiKey: 'k3y' });
+    const without = new LlmClient(workload(), { service: endpointOf(fake.port), connections: 1 });
+    await expect(without.setup()).rejects.toThrow(/HTTP 401: \{"error":"Unauthorized"\}; the server wants an API key: set credentials.token on the Service/);
+    await without.teardown();
+    client = new LlmClient(workload(), { service: endpointOf(fake.port), connections: 1, token: 'k3y' });
+    await client.setup();
+    expect((await client.execute({ name: 'chat', seq: 0 })).metrics?.outputTokens).toBe(5);
+  });
+
   it('refuses to execute before setup', async () => {
     const c = new LlmClient(workload(), { service: endpointOf(1), connections: 1 });
     await expect(c.execute({ name: 'chat', seq: 0 })).rejects.toThrow(/before setup/);
