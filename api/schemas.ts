@@ -53,8 +53,11 @@ export const Readiness = z.strictObject({
   /** Default by service type: HTTP for the servers that have a health path (vllm /health, ...), TCP for the rest. */
   type: z.enum(['http', 'tcp', 'none']).optional(),
   path: z.string().optional(),
+  /** How often to probe while it starts. */
   interval: Duration.default(2_000),
   timeout: Duration.default(600_000),
+  /** How often to probe once Ready: slowly, so a thousand Ready services cost nothing; three misses in a row make it lost. */
+  watchInterval: Duration.default(30_000),
 });
 
 /** How each Service type is spoken to, when the Service does not say. */
@@ -91,7 +94,7 @@ export const ServiceSpec = z.strictObject({
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
   binds: z.array(z.string()).default([]),
-  readiness: Readiness.default({ interval: 2_000, timeout: 600_000 }),
+  readiness: Readiness.default({ interval: 2_000, timeout: 600_000, watchInterval: 30_000 }),
   retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),
   slurm: SlurmSpec.default({}),
   /** A service that already runs elsewhere: nothing is launched, only checked. */

@@ -6,7 +6,9 @@ import chokidar, { type FSWatcher } from 'chokidar';
 import type { BenchmarkResource, Kind, Status } from './api/schemas.js';
 import { Status as StatusSchema } from './api/schemas.js';
 import { describeProblems } from '../api/problems.js';
+import { LaunchObserver } from './executor/observer.js';
 import type { Executor } from './executor/types.js';
+import { systemClock, type Clock } from './runtime/clock.js';
 import { StoreError } from './store/errors.js';
 import { WorkQueue } from './queue/work-queue.js';
 import { BenchmarkReconciler } from './reconcile/benchmark-reconciler.js';
@@ -31,6 +33,10 @@ export interface ControllerOptions {
   /** Full rescan of the folder even without file events. */
   resyncMs?: number;
   workers?: number;
+  /** How often launches are observed: one executor listing per interval for all resources. */
+  observeMs?: number;
+  /** Time for the queue, the observer and the machines; a SimulatedClock in tests. */
+  clock?: Clock;
 }
 
 const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.meta.url));
@@ -59,16 +65,18 @@ export class Controller implements ResourceSource {
     this.store = new FileStore({ resourcesDir: paths.resourcesDir });
     this.meta = new MetaStore(paths.stateDir, { log: (l) => opts.log.warn(l) });
     this.results = new ResultsDb(paths.resultsDb);
+    const clock = opts.clock ?? systemClock;
     const deps: ReconcilerDeps = {
       paths,
       meta: this.meta,
       executor: opts.executor,
+      observer: new LaunchObserver(opts.executor, { clock, intervalMs: opts.observeMs ?? 1000, log: opts.log }),
+      clock,
       results: this.results,
       log: opts.log,
       doc: (key) => this.docs.get(key),
       keysOf: (kind) => [...this.docs.keys()].filter((k) => k.startsWith(`${kind}/`)),
       enqueue: (key) => this.queue.add(key),
-      enqueueAfter: (key, ms) => this.queue.addAfter(key, ms),
       lastStatus: (key) => this.statuses.get(key),
       writeStatus: (doc, status) => this.writeStatus(doc, status),
       runnerCommand: [process.execPath, RUNNER_MAIN],
@@ -79,6 +87,7 @@ export class Controller implements ResourceSource {
       MonitoringStack: new MonitoringStackReconciler(deps),
     };
     this.queue = new WorkQueue((key) => this.reconcile(key), {
+      clock,
       workers: opts.workers ?? 4,
       onError: (key, error, retryIn) =>
         opts.log.error('Reconcile failed', { key, error: (error as Error)?.message ?? String(error), retryInMs: retryIn }),
@@ -203,15 +212,16 @@ export class Controller implements ResourceSource {
     }
   }
 
-  private async reconcile(key: string): Promise<void> {
+  private async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const kind = key.slice(0, key.indexOf('/')) as Kind;
     const reconciler = this.reconcilers[kind];
     if (!reconciler) return;
-    await reconciler.reconcile(key);
+    const result = await reconciler.reconcile(key);
     if (!this.docs.has(key)) {
       this.terminating.delete(key);
       this.statuses.delete(key);
     }
+    return result;
   }
 
   private async writeStatus(doc: ParsedDoc, status: Status): Promise<void> {

@@ -4,10 +4,10 @@ import { assign, fromCallback, fromPromise, setup, type EventObject, type Snapsh
 import type { Phase, ResultsSummary } from '../api/schemas.js';
 import type { RunnerLine } from '../api/runner-contract.js';
 import type { RetryPolicy } from './backoff.js';
-import { canRetry, failureOf, isTerminal, notProvided, retryDelay, stateNameOf, type Failure } from './lifecycle.js';
+import { failOr, failureOf, notProvided, retryDelays, retryGuards, retryStates, stateNameOf, type Failure, type StopInput } from './lifecycle.js';
 
 /** Bump whenever states, context or events change shape: older persisted snapshots are then dropped. */
-export const MACHINE_VERSION = 'benchmark/1';
+export const MACHINE_VERSION = 'benchmark/2';
 
 export interface BenchmarkInput {
   name: string;
@@ -51,11 +51,6 @@ export interface CollectedResults {
   reports: Record<string, string>;
   completedAt: number;
 }
-export interface StopRunnerInput {
-  /** Absent when DELETE arrives before a launch returned: the stop must then find the attempt by name. */
-  runId?: string;
-  attempt: number;
-}
 
 export type RunnerExited = { type: 'RUNNER_EXITED'; exitCode: number; reason?: string; retryable: boolean };
 
@@ -74,16 +69,16 @@ export type BenchmarkEvent =
  * Effects, all provided by the reconciler. A running promise actor restarts when
  * a persisted snapshot is restored, so launchRunner and collectResults must be
  * idempotent: look for the attempt's run (deterministic name) before launching,
- * and re-read result files rather than consuming them. launchRunner for attempt N
- * should also clear whatever an earlier attempt left behind.
+ * and re-read result files rather than consuming them. A failed attempt is
+ * stopped (`stop`, in `retrying`) before the next one is launched.
  */
 const actors = {
   launchRunner: fromPromise<LaunchedRunner, LaunchRunnerInput>(async () => notProvided('benchmark', 'launchRunner')),
   /** Sends PROGRESS and exactly one RUNNER_EXITED; its cleanup stops watching, not the runner. */
   watchRunner: fromCallback<EventObject, RunnerRef>(() => notProvided('benchmark', 'watchRunner')),
   collectResults: fromPromise<CollectedResults, RunnerRef>(async () => notProvided('benchmark', 'collectResults')),
-  /** Must succeed when there is nothing left to stop. */
-  stopRunner: fromPromise<void, StopRunnerInput>(async () => notProvided('benchmark', 'stopRunner')),
+  /** Stops the attempt's runner; must succeed when there is nothing left to stop. */
+  stop: fromPromise<void, StopInput>(async () => notProvided('benchmark', 'stop')),
 };
 
 function exitFailure(event: RunnerExited, attempt: number): Failure {
@@ -99,7 +94,7 @@ function exitFailure(event: RunnerExited, attempt: number): Failure {
 /**
  * succeeded and failed are not final: the actor stays alive so the reconciler has
  * one deletion path for every state (send DELETE, wait for `stopped`, the only
- * final state). stopRunner is then a cheap no-op.
+ * final state). The retry, failure and stop states are the lifecycle's (lifecycle.ts).
  */
 export const benchmarkMachine = setup({
   types: {
@@ -109,11 +104,16 @@ export const benchmarkMachine = setup({
   },
   actors,
   guards: {
-    canRetry: ({ context }) => canRetry(context),
+    ...retryGuards,
+    needsService: ({ context }) => context.needsService,
+    runnerSucceeded: ({ event }) => (event as RunnerExited).exitCode === 0,
+    isRetryableExit: ({ event }) => (event as RunnerExited).retryable,
   },
-  delays: {
-    retryBackoff: ({ context }) => retryDelay(context),
+  actions: {
+    recordError: assign({ lastError: ({ event }, params: { reason: string }) => failureOf((event as { error?: unknown }).error, params.reason) }),
+    recordExit: assign({ lastError: ({ context, event }) => exitFailure(event as RunnerExited, context.attempt) }),
   },
+  delays: retryDelays,
 }).createMachine({
   id: 'benchmark',
   version: MACHINE_VERSION,
@@ -122,11 +122,11 @@ export const benchmarkMachine = setup({
   states: {
     // Transient: picks the first resting state from input, so the initial state is data-driven.
     deciding: {
-      always: [{ guard: ({ context }) => context.needsService, target: 'waitingForService' }, { target: 'starting' }],
+      always: [{ guard: 'needsService', target: 'waitingForService' }, { target: 'nextAttempt' }],
     },
     waitingForService: {
       on: {
-        SERVICE_READY: 'starting',
+        SERVICE_READY: 'nextAttempt',
         SERVICE_FAILED: {
           target: 'failed',
           actions: assign({
@@ -136,8 +136,12 @@ export const benchmarkMachine = setup({
         DELETE: 'terminating',
       },
     },
-    starting: {
+    // Transient: counts the attempt.
+    nextAttempt: {
       entry: assign({ attempt: ({ context }) => context.attempt + 1, progress: undefined }),
+      always: 'starting',
+    },
+    starting: {
       invoke: {
         src: 'launchRunner',
         input: ({ context }) => ({ name: context.name, generation: context.generation, attempt: context.attempt }),
@@ -145,10 +149,7 @@ export const benchmarkMachine = setup({
           target: 'running',
           actions: assign({ runId: ({ event }) => event.output.runId, startedAt: ({ event }) => event.output.startedAt }),
         },
-        onError: [
-          { guard: ({ event }) => isTerminal(event.error), target: 'failed', actions: assign({ lastError: ({ event }) => failureOf(event.error, 'LaunchFailed') }) },
-          { target: 'retryOrFail', actions: assign({ lastError: ({ event }) => failureOf(event.error, 'LaunchFailed') }) },
-        ],
+        onError: failOr('LaunchFailed'),
       },
       on: { DELETE: 'terminating' },
     },
@@ -157,14 +158,14 @@ export const benchmarkMachine = setup({
         src: 'watchRunner',
         // runId is set by launchRunner's onDone before this state is entered.
         input: ({ context }) => ({ runId: context.runId!, attempt: context.attempt }),
-        onError: { target: 'retryOrFail', actions: assign({ lastError: ({ event }) => failureOf(event.error, 'RunnerLost') }) },
+        onError: failOr('RunnerLost'),
       },
       on: {
         PROGRESS: { actions: assign({ progress: ({ event }) => ({ ...event.progress }) }) },
         RUNNER_EXITED: [
-          { guard: ({ event }) => event.exitCode === 0, target: 'collecting' },
-          { guard: ({ event }) => event.retryable, target: 'retryOrFail', actions: assign({ lastError: ({ context, event }) => exitFailure(event, context.attempt) }) },
-          { target: 'failed', actions: assign({ lastError: ({ context, event }) => exitFailure(event, context.attempt) }) },
+          { guard: 'runnerSucceeded', target: 'collecting' },
+          { guard: 'isRetryableExit', target: 'retryOrFail', actions: 'recordExit' },
+          { target: 'failed', actions: 'recordExit' },
         ],
         DELETE: 'terminating',
       },
@@ -182,40 +183,14 @@ export const benchmarkMachine = setup({
             lastError: undefined,
           }),
         },
-        onError: [
-          { guard: ({ event }) => isTerminal(event.error), target: 'failed', actions: assign({ lastError: ({ event }) => failureOf(event.error, 'ResultsUnreadable') }) },
-          { target: 'retryOrFail', actions: assign({ lastError: ({ event }) => failureOf(event.error, 'ResultsUnreadable') }) },
-        ],
+        onError: failOr('ResultsUnreadable'),
       },
       on: { DELETE: 'terminating' },
-    },
-    // Transient: lastError is already recorded by the transition that led here.
-    retryOrFail: {
-      always: [{ guard: 'canRetry', target: 'retrying' }, { target: 'failed' }],
-    },
-    retrying: {
-      after: { retryBackoff: 'starting' },
-      on: {
-        RESUME: { target: 'retrying', reenter: true },
-        DELETE: 'terminating',
-      },
     },
     succeeded: {
       on: { DELETE: 'terminating' },
     },
-    failed: {
-      on: { DELETE: 'terminating' },
-    },
-    terminating: {
-      invoke: {
-        src: 'stopRunner',
-        input: ({ context }) => ({ runId: context.runId, attempt: context.attempt }),
-        onDone: 'stopped',
-        // The runner may be gone already; deletion must not hang on a failed stop.
-        onError: 'stopped',
-      },
-    },
-    stopped: { type: 'final' },
+    ...retryStates,
   },
 });
 
@@ -226,11 +201,13 @@ export type BenchmarkPhase = Extract<Phase, 'Waiting' | 'Starting' | 'Running' |
 const PHASE_OF: Record<BenchmarkStateName, BenchmarkPhase> = {
   deciding: 'Starting',
   waitingForService: 'Waiting',
+  nextAttempt: 'Starting',
   starting: 'Starting',
   running: 'Running',
   collecting: 'Collecting',
   retryOrFail: 'Retrying',
   retrying: 'Retrying',
+  backoff: 'Retrying',
   succeeded: 'Succeeded',
   failed: 'Failed',
   terminating: 'Terminating',

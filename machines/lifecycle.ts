@@ -77,29 +77,86 @@ export function stateNameOf(value: unknown): string {
 }
 
 /** How a watcher reports that a long-running service or stack went away. */
-export interface ExitedEvent<T extends string> {
-  type: T;
+export interface ExitedEvent {
+  type: 'EXITED';
   reason: string;
   message: string;
   /** False when restarting cannot help (bad image, bad args): the machine fails at once. */
   retryable: boolean;
 }
 
-export const exitFailure = (event: ExitedEvent<string>): Failure => ({ reason: event.reason, message: event.message });
+export const exitFailure = (event: ExitedEvent): Failure => ({ reason: event.reason, message: event.message });
+
+/** What every machine's `stop` effect is told: which attempt to stop. */
+export interface StopInput {
+  attempt: number;
+}
+
+/** The context every machine shares: which attempt, how to retry, why the last one failed. */
+export interface RetryingContext extends AttemptContext {
+  lastError?: Failure;
+}
+
+/**
+ * Guards, actions and delays every machine registers under these names, so
+ * the shared states below mean the same in each: the retry decision, a
+ * terminal failure (retryable: false) and the recorded reason.
+ */
+export const retryGuards = {
+  canRetry: ({ context }: { context: RetryingContext }) => canRetry(context),
+  /** For onError transitions: the actor said retrying cannot help. */
+  isTerminalError: ({ event }: { event: unknown }) => isTerminal((event as { error?: unknown }).error),
+};
+
+export const retryDelays = {
+  retryBackoff: ({ context }: { context: RetryingContext }) => retryDelay(context),
+};
+
+/** `onError` of an effect: a terminal error fails at once, any other goes through the retry decision; both record why. */
+export function failOr(reason: string) {
+  const record = { type: 'recordError', params: { reason } } as const;
+  return [
+    { guard: 'isTerminalError', target: 'failed', actions: record },
+    { target: 'retryOrFail', actions: record },
+  ] as const;
+}
+
+const stopInput = ({ context }: { context: RetryingContext }): StopInput => ({ attempt: context.attempt });
+
+/**
+ * The end of every lifecycle, the same for each kind: decide, stop the failed
+ * attempt (so it never overlaps the next: a service holding its GPUs, a runner
+ * still sending), wait out the backoff, try again from `nextAttempt`; or fail,
+ * stopping what the attempt left. failed is not final, so DELETE has one path
+ * from every state: terminating -> stopped, the only final state.
+ */
+export const retryStates = {
+  // Transient: lastError is already recorded by the transition that led here.
+  retryOrFail: {
+    always: [{ guard: 'canRetry', target: 'retrying' }, { target: 'failed' }],
+  },
+  retrying: {
+    invoke: { src: 'stop', input: stopInput, onDone: 'backoff', onError: 'backoff' },
+    on: { DELETE: 'terminating' },
+  },
+  backoff: {
+    after: { retryBackoff: 'nextAttempt' },
+    on: {
+      // Timers are not persisted: a restored actor is sent RESUME to re-arm the backoff.
+      RESUME: { target: 'backoff', reenter: true },
+      DELETE: 'terminating',
+    },
+  },
+  failed: {
+    invoke: { src: 'stop', input: stopInput, onError: {} },
+    on: { DELETE: 'terminating' },
+  },
+  terminating: {
+    // The launch may be gone already; deletion must not hang on a failed stop.
+    invoke: { src: 'stop', input: stopInput, onDone: 'stopped', onError: 'stopped' },
+  },
+  stopped: { type: 'final' },
+} as const;
 
 /** The phases of the start -> check -> ready -> retry lifecycle that Service and MonitoringStack share. */
 export type LifecyclePhase = Extract<Phase, 'Starting' | 'Ready' | 'Retrying' | 'Failed' | 'Terminating'>;
-
-/** State name -> phase for both lifecycle machines; they share these state names on purpose. */
-export const LIFECYCLE_PHASE = {
-  nextAttempt: 'Starting',
-  starting: 'Starting',
-  checking: 'Starting',
-  ready: 'Ready',
-  retryOrFail: 'Retrying',
-  retrying: 'Retrying',
-  failed: 'Failed',
-  terminating: 'Terminating',
-  // Deleted resources leave the API; Terminating is the last phase a user sees.
-  stopped: 'Terminating',
-} as const satisfies Record<string, LifecyclePhase>;

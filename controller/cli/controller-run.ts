@@ -22,7 +22,7 @@ export interface ControllerRunOptions {
   host: string;
   port: number;
   resync: string;
-  /** SLURM executor: how often the one squeue call runs. */
+  /** How often launches are observed (one listing for all); the SLURM executor's one squeue call too. */
   poll?: string;
   /** Host name aifbctl elsewhere should use (the node's name when bound to 0.0.0.0). */
   advertiseHost?: string;
@@ -45,10 +45,15 @@ function durationOption(flag: string, value: string): number {
   }
 }
 
+/** The observation interval: --poll, else 1s locally and 2s under SLURM (one squeue per interval). */
+function pollMs(opts: ControllerRunOptions): number {
+  return durationOption('--poll', opts.poll ?? (opts.executor === 'slurm' ? '2s' : '1s'));
+}
+
 function executorFor(opts: ControllerRunOptions, paths: Paths, log: Logger): Executor {
   if (opts.executor === 'local') return new LocalExecutor(paths.stateDir);
   if (opts.executor === 'slurm') {
-    return new SlurmExecutor({ stateDir: paths.stateDir, slurm: new Slurm(), log, pollMs: durationOption('--poll', opts.poll ?? '2s') });
+    return new SlurmExecutor({ stateDir: paths.stateDir, slurm: new Slurm(), log, pollMs: pollMs(opts) });
   }
   throw new Error(`unknown executor "${opts.executor}"; use --executor local (processes on this host) or --executor slurm (batch jobs)`);
 }
@@ -57,7 +62,7 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
   const paths = resolvePaths(opts);
   const log = opts.log ?? createLogger();
   const resyncMs = durationOption('--resync', opts.resync);
-  const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs });
+  const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs, observeMs: pollMs(opts) });
   await controller.start();
   const app = buildApp({
     source: controller,
@@ -99,7 +104,7 @@ export function registerControllerCommands(program: Command): void {
     .command('run')
     .description('watch the resources folder and reconcile it until stopped (Ctrl-C); what it launched keeps running and is adopted next time')
     .option('--executor <name>', 'where services and runners run: local (processes on this host) or slurm (batch jobs)', 'local')
-    .option('--poll <duration>', 'slurm executor: one squeue call this often, for all jobs', '2s')
+    .option('--poll <duration>', 'how often launches are observed, one listing for all (slurm: one squeue call); default 1s local, 2s slurm')
     .option('--advertise-host <name>', 'host name written to <state>/controller.json for aifbctl (default: the bound address)')
     .option('--host <addr>', 'address the status API binds', '127.0.0.1')
     .option('--port <n>', 'port of the status API (0 picks a free one)', parsePort, 8484)

@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { resolveSecretEnv } from '../../clients/secrets.js';
-import { launchId, ranksOf, type EndpointRecord, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
+import { launchId, ProgramNotFound, ranksOf, type EndpointRecord, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
 
 interface ProcRecord extends Launched {
   /** Kernel start time of each pid (from /proc), so a reused pid is never mistaken for ours. */
@@ -54,10 +54,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class LocalExecutor implements Executor {
   readonly name = 'local' as const;
   private readonly procDir: string;
+  /** Records are read from disk once and kept in memory: every reconcile and sweep lists them. */
+  private readonly records = new Map<string, ProcRecord>();
 
   constructor(stateDir: string) {
     this.procDir = join(stateDir, 'procs');
     mkdirSync(this.procDir, { recursive: true });
+    for (const f of readdirSync(this.procDir)) {
+      if (!f.endsWith('.json') || f.endsWith('.exit.json')) continue;
+      try {
+        const r = JSON.parse(readFileSync(join(this.procDir, f), 'utf8')) as ProcRecord;
+        this.records.set(r.id, r);
+      } catch {
+        // Half a record from a crash mid-write: nothing was launched under it that we could stop.
+      }
+    }
   }
 
   private recordPath(id: string): string {
@@ -69,11 +80,7 @@ export class LocalExecutor implements Executor {
   }
 
   private read(id: string): ProcRecord | undefined {
-    try {
-      return JSON.parse(readFileSync(this.recordPath(id), 'utf8')) as ProcRecord;
-    } catch {
-      return undefined;
-    }
+    return this.records.get(id);
   }
 
   async find(ref: LaunchRef): Promise<Launched | undefined> {
@@ -107,7 +114,10 @@ export class LocalExecutor implements Executor {
       closeSync(err);
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('spawn', () => resolve(child.pid!));
-        child.once('error', (e) => reject(new Error(`could not start ${argv[0]}: ${e.message}`)));
+        child.once('error', (e) => {
+          const code = (e as NodeJS.ErrnoException).code ?? '';
+          reject(code === 'ENOENT' || code === 'EACCES' ? new ProgramNotFound(argv[0], code) : new Error(`could not start ${argv[0]}: ${e.message}`));
+        });
       });
       pids.push(pid);
       // While this controller is the parent it learns the real exit code; after a
@@ -115,7 +125,7 @@ export class LocalExecutor implements Executor {
       child.once('exit', (code, signal) => {
         exitCodes[rank] = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
         // A launch that was stopped and forgotten already needs no exit record.
-        if (++exited === ranks && existsSync(this.recordPath(id))) writeJsonAtomic(this.exitPath(id), { exitCodes } satisfies ExitRecord);
+        if (++exited === ranks && this.records.has(id)) writeJsonAtomic(this.exitPath(id), { exitCodes } satisfies ExitRecord);
       });
       child.unref();
     }
@@ -130,6 +140,7 @@ export class LocalExecutor implements Executor {
       node: 'localhost',
     };
     writeJsonAtomic(this.recordPath(id), record);
+    this.records.set(id, record);
     if (spec.endpoint) writeJsonAtomic(spec.endpoint.file, { host: '127.0.0.1', port: spec.endpoint.port } satisfies EndpointRecord);
     return record;
   }
@@ -172,13 +183,11 @@ export class LocalExecutor implements Executor {
   }
 
   async list(): Promise<Launched[]> {
-    return readdirSync(this.procDir)
-      .filter((f) => f.endsWith('.json') && !f.endsWith('.exit.json') && !f.endsWith('.tmp'))
-      .map((f) => this.read(f.slice(0, -'.json'.length)))
-      .filter((r): r is ProcRecord => r !== undefined);
+    return [...this.records.values()];
   }
 
   async forget(launched: Launched): Promise<void> {
+    this.records.delete(launched.id);
     rmSync(this.recordPath(launched.id), { force: true });
     rmSync(this.exitPath(launched.id), { force: true });
   }

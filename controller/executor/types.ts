@@ -31,6 +31,17 @@ export interface LaunchSpec extends LaunchRef {
   endpoint?: { file: string; port: number };
 }
 
+/** The program a launch runs is not on this host (or not executable): starting again cannot help. */
+export class ProgramNotFound extends Error {
+  override name = 'ProgramNotFound';
+  constructor(
+    readonly program: string,
+    readonly code: string,
+  ) {
+    super(`could not start ${program}: ${code === 'EACCES' ? 'it is not executable' : 'no such program on this host'}`);
+  }
+}
+
 export const ranksOf = (spec: Pick<LaunchSpec, 'nodes' | 'tasksPerNode'>): number => (spec.nodes ?? 1) * (spec.tasksPerNode ?? 1);
 
 export interface EndpointRecord {

@@ -3,6 +3,8 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
 import type { ServiceSpec } from '../api/schemas.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
+import { pollUntil } from '../runtime/poll.js';
 
 export interface Endpoint {
   host: string;
@@ -64,15 +66,15 @@ export class ReadinessTimeout extends Error {
 /** Resolves once probe answers true; rejects with ReadinessTimeout after timeoutMs. */
 export async function waitUntilReady(
   probe: () => Promise<boolean>,
-  opts: { intervalMs: number; timeoutMs: number; signal?: AbortSignal; what: string },
+  opts: { intervalMs: number; timeoutMs: number; signal?: AbortSignal; what: string; clock?: Clock },
 ): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
-    if (opts.signal?.aborted) throw new Error(`stopped waiting for ${opts.what}`);
-    if (await probe()) return;
-    if (Date.now() >= deadline) {
-      throw new ReadinessTimeout(`${opts.what} did not become ready within ${Math.round(opts.timeoutMs / 1000)}s; check its logs, or raise spec.readiness.timeout`);
-    }
-    await new Promise((r) => setTimeout(r, Math.min(opts.intervalMs, Math.max(0, deadline - Date.now()))));
-  }
+  await pollUntil(async () => ((await probe()) ? true : undefined), {
+    clock: opts.clock ?? systemClock,
+    intervalMs: opts.intervalMs,
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    what: opts.what,
+    onTimeout: () =>
+      new ReadinessTimeout(`${opts.what} did not become ready within ${Math.round(opts.timeoutMs / 1000)}s; check its logs, or raise spec.readiness.timeout`),
+  });
 }

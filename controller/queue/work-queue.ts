@@ -1,26 +1,7 @@
 // A work queue keyed by resource (kind/name), as controller-runtime has: a key
 // is queued at most once, never runs twice at once, and failures back off.
 
-export interface QueueClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: QueueClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-/** Thrown by a reconciler for a problem that retrying cannot fix. */
-export class TerminalError extends Error {
-  override name = 'TerminalError';
-}
+import { systemClock, type Clock } from '../runtime/clock.js';
 
 export type ReconcileResult = { requeueAfterMs?: number } | void;
 
@@ -28,9 +9,9 @@ export interface WorkQueueOptions {
   workers?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  clock?: QueueClock;
-  /** Told about every failure, with the delay before the retry (undefined for terminal errors). */
-  onError?: (key: string, error: unknown, retryInMs: number | undefined) => void;
+  clock?: Clock;
+  /** Told about every failure, with the delay before the retry. */
+  onError?: (key: string, error: unknown, retryInMs: number) => void;
 }
 
 export class WorkQueue {
@@ -44,7 +25,7 @@ export class WorkQueue {
   private readonly workers: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
-  private readonly clock: QueueClock;
+  private readonly clock: Clock;
   private running = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -55,7 +36,7 @@ export class WorkQueue {
     this.workers = opts.workers ?? 2;
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 300_000;
-    this.clock = opts.clock ?? realClock;
+    this.clock = opts.clock ?? systemClock;
   }
 
   start(): void {
@@ -132,15 +113,12 @@ export class WorkQueue {
       this.failures.delete(key);
       if (result && result.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
     } catch (error) {
-      if (error instanceof TerminalError) {
-        this.failures.delete(key);
-        this.opts.onError?.(key, error, undefined);
-      } else {
-        const delay = this.backoffFor(key);
-        this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
-        this.opts.onError?.(key, error, delay);
-        this.addAfter(key, delay);
-      }
+      // A reconcile fails only on what may pass (a file mid-write, a full disk): retry with backoff.
+      // What retrying cannot fix is a status (Invalid, Failed), never an error here.
+      const delay = this.backoffFor(key);
+      this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+      this.opts.onError?.(key, error, delay);
+      this.addAfter(key, delay);
     } finally {
       this.processing.delete(key);
       if (this.dirty.delete(key)) this.add(key);

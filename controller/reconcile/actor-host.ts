@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { createActor, type Actor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { persistable, restore, type PersistedMachine } from '../../machines/persist.js';
+import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 
 /** The machine's own persisted form, plus the resource generation it was for. */
@@ -27,6 +28,8 @@ export class ActorHost<M extends AnyStateMachine> {
       log: Logger;
       /** Called after each snapshot is persisted. */
       onSnapshot: (key: string, snapshot: SnapshotFrom<M>) => void;
+      /** Drives the machines' delays (the retry backoff): a SimulatedClock in tests. */
+      clock?: Clock;
     },
   ) {
     mkdirSync(opts.dir, { recursive: true });
@@ -65,10 +68,10 @@ export class ActorHost<M extends AnyStateMachine> {
     const usable = snapshot !== undefined;
     let actor: Actor<M>;
     try {
-      actor = createActor(machine, usable ? { snapshot: snapshot as never, input: input as never } : { input: input as never });
+      actor = createActor(machine, usable ? { snapshot: snapshot as never, input: input as never, clock: this.opts.clock } : { input: input as never, clock: this.opts.clock });
     } catch (e) {
       this.opts.log.warn('Discarded a snapshot that no longer restores', { key, error: (e as Error).message });
-      actor = createActor(machine, { input: input as never });
+      actor = createActor(machine, { input: input as never, clock: this.opts.clock });
     }
     const hosted: Hosted<M> = { key, generation, actor };
     this.actors.set(key, hosted);

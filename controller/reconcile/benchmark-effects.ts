@@ -11,7 +11,8 @@ import { writeReports } from '../../monitoring/reports/index.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
-import { stopLaunch } from './common.js';
+import { cleanupLaunches, stopLaunch } from './common.js';
+import type { StopInput } from '../../machines/lifecycle.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceNameOf } from './owned-service.js';
@@ -57,6 +58,8 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
       const ref = runnerRef(t, input.attempt);
       const existing = await deps.executor.find(ref);
       if (existing) return { runId, startedAt: Date.parse(existing.startedAt) };
+      // Anything an earlier attempt left running (a controller restart mid-retry) must not send alongside this one.
+      await cleanupLaunches(deps, 'Benchmark', name, (r) => r.generation === t.generation && r.attempt === input.attempt);
       const dir = runDirOf(deps, name, runId);
       mkdirSync(dir, { recursive: true });
       const spec: RunnerSpec = {
@@ -78,13 +81,15 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
       }
     }),
 
+    // Progress and the end come from the one batched sweep of launches, not a timer per benchmark.
     watchRunner: fromCallback<{ type: string }, { runId: string; attempt: number }>(({ sendBack, input }) => {
-      let stopped = false;
       const tails = new Map<string, LineTail>();
       const merger = new ProgressMerger();
-      const poll = async () => {
-        const launched = await deps.executor.find(runnerRef(t, input.attempt));
+      let ended = false;
+      return deps.observer.watch(runnerRef(t, input.attempt), ({ launched, state }) => {
+        if (ended) return;
         if (!launched) {
+          ended = true;
           sendBack({ type: 'RUNNER_EXITED', exitCode: 1, reason: 'no record of the runner launch was found; it will be launched again', retryable: true });
           return;
         }
@@ -95,21 +100,12 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         }
         const progress = merger.total();
         if (changed && progress) sendBack({ type: 'PROGRESS', progress });
-        const exit = await runnerExit(deps.executor, launched, ranks);
-        if (exit) sendBack({ type: 'RUNNER_EXITED', ...exit });
-        else if (!stopped) timer = setTimeout(loop, 500);
-      };
-      const loop = () => {
-        poll().catch((e) => {
-          deps.log.warn('Failed to poll runner', { name, error: (e as Error).message });
-          if (!stopped) timer = setTimeout(loop, 2000);
-        });
-      };
-      let timer: NodeJS.Timeout | undefined = setTimeout(loop, 0);
-      return () => {
-        stopped = true;
-        clearTimeout(timer);
-      };
+        const exit = runnerExit(state, launched, ranks);
+        if (exit) {
+          ended = true;
+          sendBack({ type: 'RUNNER_EXITED', ...exit });
+        }
+      });
     }),
 
     collectResults: fromPromise<{ results: unknown; reports: Record<string, string>; completedAt: number }, { runId: string; attempt: number }>(
@@ -132,7 +128,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
       },
     ),
 
-    stopRunner: fromPromise<void, { runId?: string; attempt: number }>(async ({ input }) => {
+    stop: fromPromise<void, StopInput>(async ({ input }) => {
       await stopLaunch(deps, runnerRef(t, input.attempt));
     }),
   };

@@ -1,6 +1,8 @@
 // What every reconciler is given: the stores, the executor, the results
 // database, where things live, and how to ask for another reconcile.
+import type { LaunchObserver } from '../executor/observer.js';
 import type { Executor } from '../executor/types.js';
+import type { Clock } from '../runtime/clock.js';
 import type { MetaStore } from '../store/meta-store.js';
 import type { ParsedDoc } from '../store/parse.js';
 import type { ResultsDb } from '../../monitoring/results/results-db.js';
@@ -12,6 +14,10 @@ export interface ReconcilerDeps {
   paths: Paths;
   meta: MetaStore;
   executor: Executor;
+  /** The one batched sweep of launches that every watcher subscribes to. */
+  observer: LaunchObserver;
+  /** Time for effects and machines: the system clock, or a SimulatedClock in tests. */
+  clock: Clock;
   results: ResultsDb;
   log: Logger;
   /** The current document for key, from the last scan. */
@@ -19,8 +25,6 @@ export interface ReconcilerDeps {
   /** Keys of all documents of a kind from the last scan. */
   keysOf(kind: string): string[];
   enqueue(key: string): void;
-  /** Reconcile key again after ms (an earlier request wins). */
-  enqueueAfter(key: string, ms: number): void;
   /** The status last written for key (or read from its file). */
   lastStatus(key: string): Status | undefined;
   /** Writes status to the resource file and remembers it. */
@@ -30,6 +34,7 @@ export interface ReconcilerDeps {
 }
 
 export interface Reconciler {
+  /** Throws on a retryable error (the queue backs off); asks to look again later with requeueAfterMs. */
   reconcile(key: string): Promise<{ requeueAfterMs?: number } | void>;
   /** Stops live actors without touching what they launched (controller shutdown). */
   shutdown(): void;

@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { EndpointRecord, Executor, LaunchState, Launched } from '../executor/types.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Logger } from '../runtime/logger.js';
+import { pollUntil } from '../runtime/poll.js';
 
 /** Lines of a log that say the image itself is bad: retrying cannot help. */
 const BAD_IMAGE = /could not pull image|FATAL:.*(image|container|sif)|no such file.*\.sif/i;
@@ -24,34 +27,40 @@ export function launchEnded(launched: Launched, state: Extract<LaunchState, { st
   );
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
-
+/** Waits for the endpoint file the launch writes once it runs; fails with the scheduler's reason if the launch ends first. */
 export async function awaitEndpoint(
-  executor: Executor,
+  deps: { executor: Executor; clock: Clock; log: Logger },
   launched: Launched,
   opts: { file: string; what: string; maxPendingMs?: number; signal: AbortSignal },
 ): Promise<{ host: string; port: number }> {
-  const submitted = Date.now();
-  for (;;) {
-    if (existsSync(opts.file)) {
-      const ep = JSON.parse(readFileSync(opts.file, 'utf8')) as EndpointRecord;
-      return { host: ep.host, port: ep.port };
-    }
-    const state = await executor.state(launched);
-    if (state.state === 'exited') throw launchEnded(launched, state, `${opts.what} ended before it started`, 'StartFailed');
-    if (state.state === 'pending' && opts.maxPendingMs !== undefined && Date.now() - submitted > opts.maxPendingMs) {
-      await executor.stop(launched);
-      throw new ActorFailure(
-        `${opts.what} waited in the queue longer than spec.slurm.maxPendingTime (last reason: ${state.reason ?? 'unknown'}); it was cancelled`,
-        'PendingTooLong',
-        false,
-      );
-    }
-    if (opts.signal.aborted) throw new Error(`stopped waiting for ${opts.what}`);
-    await sleep(500, opts.signal);
-  }
+  const submitted = deps.clock.now();
+  return pollUntil(
+    async () => {
+      if (existsSync(opts.file)) {
+        // A half-written file throws here and is read again at the next tick.
+        const ep = JSON.parse(readFileSync(opts.file, 'utf8')) as EndpointRecord;
+        return { host: ep.host, port: ep.port };
+      }
+      const state = await deps.executor.state(launched);
+      if (state.state === 'exited') throw launchEnded(launched, state, `${opts.what} ended before it started`, 'StartFailed');
+      if (state.state === 'pending' && opts.maxPendingMs !== undefined && deps.clock.now() - submitted > opts.maxPendingMs) {
+        await deps.executor.stop(launched);
+        throw new ActorFailure(
+          `${opts.what} waited in the queue longer than spec.slurm.maxPendingTime (last reason: ${state.reason ?? 'unknown'}); it was cancelled`,
+          'PendingTooLong',
+          false,
+        );
+      }
+      return undefined;
+    },
+    {
+      clock: deps.clock,
+      intervalMs: 500,
+      signal: opts.signal,
+      what: opts.what,
+      onError: (e, inARow) => {
+        if (inARow === 1) deps.log.warn('Failed to check a starting launch; will keep trying', { what: opts.what, error: (e as Error).message });
+      },
+    },
+  );
 }

@@ -19,6 +19,9 @@ interface LooseSnapshot {
 const snap = (hosted: Hosted<AnyStateMachine>): LooseSnapshot => hosted.actor.getSnapshot() as LooseSnapshot;
 const send = (hosted: Hosted<AnyStateMachine>, type: string) => hosted.actor.send({ type });
 
+/** How soon to look again at a resource whose job waits in the queue (its reason may change). */
+const PENDING_RECHECK_MS = 3000;
+
 export interface Target<R extends Resource> {
   key: string;
   resource: R;
@@ -51,10 +54,11 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
       dir: deps.paths.machinesDir,
       log: deps.log,
       onSnapshot: (key, snapshot) => this.onSnapshot(key, snapshot),
+      clock: deps.clock,
     });
   }
 
-  async reconcile(key: string): Promise<void> {
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
     const doc = this.deps.doc(key);
     if (!doc) return this.finalize(key);
     if (!doc.validation.ok) return this.reportInvalid(key, doc, describeProblems(doc.validation.problems));
@@ -90,15 +94,13 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
     if (jobs.length > 0) status.jobs = jobs;
     // A job waiting in the queue changes no machine state: look again soon to show why it waits.
     const pending = jobs.find((j) => j.state === 'pending');
-    if (pending) {
-      this.deps.enqueueAfter(key, 3000);
-      if (status.phase === 'Running' || status.phase === 'Starting') {
-        status.phase = status.phase === 'Running' ? 'Pending' : status.phase;
-        status.message ??= `job ${String(pending.jobId ?? '')} is waiting in the queue (reason: ${String(pending.reason ?? 'unknown')})`;
-      }
+    if (pending && (status.phase === 'Running' || status.phase === 'Starting')) {
+      status.phase = status.phase === 'Running' ? 'Pending' : status.phase;
+      status.message ??= `job ${String(pending.jobId ?? '')} is waiting in the queue (reason: ${String(pending.reason ?? 'unknown')})`;
     }
     // Round-trip drops undefined fields, so an unchanged status renders to the same bytes.
     await this.deps.writeStatus(doc, JSON.parse(JSON.stringify(status)) as Status);
+    return pending ? { requeueAfterMs: PENDING_RECHECK_MS } : undefined;
   }
 
   /** What is launched for this resource now, as the executor sees it: for status.jobs. */

@@ -1,22 +1,23 @@
 // Reconciles MonitoringStack resources: Prometheus, Pushgateway and Grafana
 // started together, their endpoints published in status once they answer.
 import type { SnapshotFrom } from 'xstate';
-import { monitoringStackMachine, monitoringStackPhase, type MonitoringStackContext } from '../../machines/monitoring-stack.js';
+import { lifecyclePhase, type LifecycleContext } from '../../machines/lifecycle-machine.js';
+import { monitoringStackMachine, type StackEndpoints } from '../../machines/monitoring-stack.js';
 import type { MonitoringStackResource, Status } from '../api/schemas.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { monitoringEffects } from './monitoring-effects.js';
 
 type M = typeof monitoringStackMachine;
+type Ctx = LifecycleContext<StackEndpoints>;
 
-const describeEndpoints = (ctx: MonitoringStackContext) =>
-  Object.entries(ctx.endpoints ?? {})
+const describeEndpoints = (ctx: Ctx) =>
+  Object.entries(ctx.started ?? {})
     .map(([c, ep]) => `${c} at ${ep!.host}:${ep!.port}`)
     .join(', ') || 'ready';
 
 export class MonitoringStackReconciler extends MachineReconciler<M, MonitoringStackResource> {
   protected readonly kind = 'MonitoringStack' as const;
-
 
   protected machineFor(t: Target<MonitoringStackResource>) {
     return {
@@ -30,13 +31,13 @@ export class MonitoringStackReconciler extends MachineReconciler<M, MonitoringSt
   }
 
   protected statusOf(snapshot: SnapshotFrom<M>, t: Target<MonitoringStackResource>, prev: Status | undefined): Status {
-    const ctx = snapshot.context as MonitoringStackContext;
-    const phase = monitoringStackPhase(snapshot);
+    const ctx = snapshot.context as Ctx;
+    const phase = lifecyclePhase(snapshot);
     const status = lifecycleStatus(phase, ctx, t.generation, prev, describeEndpoints(ctx));
-    return phase === 'Ready' ? { ...status, endpoints: ctx.endpoints } : status;
+    return phase === 'Ready' ? { ...status, endpoints: ctx.started } : status;
   }
 
-  protected transitionEvent(state: string, ctx: MonitoringStackContext) {
+  protected transitionEvent(state: string, ctx: Ctx) {
     return lifecycleEvent('the monitoring stack', state, ctx, describeEndpoints(ctx));
   }
 }

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rankFile, RUNNER_EXIT, type RankDone, type RunnerLine } from '../../api/runner-contract.js';
-import type { Executor, Launched } from '../executor/types.js';
+import type { LaunchState, Launched } from '../executor/types.js';
 
 export interface Progress {
   elapsedMs: number;
@@ -79,9 +79,8 @@ export function stdoutLogs(launched: Launched, ranks: number): string[] {
     : [join(launched.dir, 'runner.stdout.log')];
 }
 
-/** How the runner ended, from its done files first (they survive a controller restart). */
-export async function runnerExit(executor: Executor, launched: Launched, ranks: number): Promise<RunnerExit | undefined> {
-  const state = await executor.state(launched);
+/** How the runner ended, from its done files first (they survive a controller restart), given what the executor saw. */
+export function runnerExit(state: LaunchState, launched: Launched, ranks: number): RunnerExit | undefined {
   if (state.state !== 'exited') return undefined;
   const dones: RankDone[] = [];
   for (let r = 0; r < ranks; r++) {

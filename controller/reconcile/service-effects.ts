@@ -3,18 +3,22 @@
 // answers, watch it, stop it. Every effect is safe to run again after a restart.
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
-import { ActorFailure } from '../../machines/lifecycle.js';
+import type { AttemptOf, StartInput } from '../../machines/lifecycle-machine.js';
+import { ActorFailure, type StopInput } from '../../machines/lifecycle.js';
+import type { ServiceEndpoint } from '../../machines/service.js';
 import type { ServiceResource } from '../api/schemas.js';
-import type { LaunchRef, Launched } from '../executor/types.js';
+import { ProgramNotFound, type LaunchRef, type Launched } from '../executor/types.js';
 import { probeFor, waitUntilReady } from '../health/readiness.js';
+import { poll } from '../runtime/poll.js';
 import { cleanupLaunches, stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
+import { awaitEndpoint, launchEnded } from './endpoint.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceLaunch } from './service-command.js';
 import { ensureGeneratedPassword, generatedPasswordFile, serviceCredentials } from './service-connection.js';
-import { awaitEndpoint, launchEnded } from './endpoint.js';
 
-type Endpoint = { host: string; port: number };
+/** Probes in a row a Ready service may miss before it counts as lost. */
+const MISSES_BEFORE_LOST = 3;
 
 export function serviceRef(t: Target<ServiceResource>, attempt: number): LaunchRef {
   return { kind: 'Service', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'service' };
@@ -24,22 +28,30 @@ export function serviceDir(deps: ReconcilerDeps, t: Target<ServiceResource>, att
   return join(deps.paths.stateDir, 'services', t.resource.metadata.name, `g${t.generation}-a${attempt}`);
 }
 
+/** A program that is not here is not a fault to retry: say what to install, or which field runs it another way. */
+export function programMissing(e: ProgramNotFound, spec: ServiceResource['spec'], what: string): ActorFailure {
+  const hint = spec.command
+    ? `spec.command[0] "${e.program}" is not a program on this host: install it, or give its full path`
+    : `${what} runs in a container and ${e.program === 'apptainer' ? 'Apptainer is not installed here' : `"${e.program}" is missing`}: install Apptainer (on a cluster: module load Apptainer), or set spec.command to run the service natively on this host, or spec.endpoint for one that already runs elsewhere`;
+  return new ActorFailure(`${e.message}; ${hint}`, 'ProgramNotFound', false);
+}
+
 export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>) {
   const { spec, metadata } = t.resource;
   const probe = probeFor(spec);
   const what = `service ${metadata.name}`;
+  const at = (ep: ServiceEndpoint) => `${what} at ${ep.host}:${ep.port}`;
 
   return {
-    startService: fromPromise<{ endpoint: Endpoint }, { attempt: number }>(async ({ input, signal }) => {
+    start: fromPromise<ServiceEndpoint, StartInput>(async ({ input, signal }) => {
       // An earlier attempt of this service must not hold its node or port any more.
       await cleanupLaunches(deps, 'Service', metadata.name, (ref) => ref.attempt === input.attempt && ref.generation === t.generation);
       const dir = serviceDir(deps, t, input.attempt);
       let launch;
       try {
         const credentials = serviceCredentials(spec, metadata.name, deps.paths.stateDir);
-        if (credentials?.password && 'file' in credentials.password && credentials.password.file === generatedPasswordFile(deps.paths.stateDir, metadata.name)) {
-          ensureGeneratedPassword(credentials.password.file);
-        }
+        const generated = generatedPasswordFile(deps.paths.stateDir, metadata.name);
+        if (credentials?.password && 'file' in credentials.password && credentials.password.file === generated) ensureGeneratedPassword(generated);
         launch = serviceLaunch(spec, { dataDir: join(dir, 'data'), sifCache: process.env.AIFB_SIF_CACHE, credentials });
       } catch (e) {
         throw new ActorFailure((e as Error).message, 'InvalidServiceSpec', false);
@@ -58,12 +70,13 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
           endpoint: { file: endpointFile, port: launch.port },
         });
       } catch (e) {
+        if (e instanceof ProgramNotFound) throw programMissing(e, spec, what);
         throw new ActorFailure(`could not launch ${what}: ${(e as Error).message}`, 'LaunchFailed', true);
       }
-      return { endpoint: await awaitEndpoint(deps.executor, launched, { file: endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal }) };
+      return awaitEndpoint(deps, launched, { file: endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal });
     }),
 
-    waitReady: fromPromise<void, { endpoint: Endpoint; attempt: number }>(async ({ input, signal }) => {
+    waitReady: fromPromise<void, AttemptOf<ServiceEndpoint>>(async ({ input, signal }) => {
       const launched = spec.endpoint ? undefined : await deps.executor.find(serviceRef(t, input.attempt));
       await waitUntilReady(
         async () => {
@@ -71,46 +84,47 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
             const state = await deps.executor.state(launched);
             if (state.state === 'exited') throw launchEnded(launched, state, `${what} exited while starting`, 'ServiceExited');
           }
-          return probe(input.endpoint);
+          return probe(input.started);
         },
-        { intervalMs: spec.readiness.interval, timeoutMs: spec.readiness.timeout, signal, what: `${what} at ${input.endpoint.host}:${input.endpoint.port}` },
+        { intervalMs: spec.readiness.interval, timeoutMs: spec.readiness.timeout, signal, what: at(input.started), clock: deps.clock },
       );
     }),
 
-    watchService: fromCallback<{ type: string }, { endpoint: Endpoint; attempt: number }>(({ sendBack, input }) => {
-      let timer: NodeJS.Timeout | undefined;
-      let misses = 0;
-      const check = async (): Promise<boolean> => {
-        if (spec.endpoint) {
-          misses = (await probe(input.endpoint)) ? 0 : misses + 1;
-          if (misses < 3) return true;
-          sendBack({ type: 'SERVICE_EXITED', reason: 'EndpointUnreachable', message: `${what} stopped answering at ${input.endpoint.host}:${input.endpoint.port}`, retryable: true });
-          return false;
-        }
-        const launched = await deps.executor.find(serviceRef(t, input.attempt));
-        const state = launched ? await deps.executor.state(launched) : { state: 'exited' as const, exitCode: null, reason: 'its launch record is gone', retryable: true };
-        if (state.state !== 'exited') return true;
-        const log = launched ? join(launched.dir, 'service.stderr.log') : 'its log';
-        sendBack({
-          type: 'SERVICE_EXITED',
-          reason: 'ServiceExited',
-          message: `${what} ended (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`}); see ${log}`,
-          retryable: state.retryable !== false,
-        });
-        return false;
+    /** Exit from the one batched sweep of launches; reachability by a probe on the slow watchInterval cadence. */
+    watch: fromCallback<{ type: string }, AttemptOf<ServiceEndpoint>>(({ sendBack, input }) => {
+      let gone = false;
+      const lost = (event: { reason: string; message: string; retryable: boolean }) => {
+        if (gone) return;
+        gone = true;
+        sendBack({ type: 'EXITED', ...event });
       };
-      const loop = () =>
-        void check()
-          .then((again) => {
-            if (again) timer = setTimeout(loop, spec.endpoint ? spec.readiness.interval : 1000);
-          })
-          .catch(() => (timer = setTimeout(loop, 2000)));
-      timer = setTimeout(loop, 0);
-      return () => clearTimeout(timer);
+      const unwatch = spec.endpoint
+        ? undefined
+        : deps.observer.watch(serviceRef(t, input.attempt), (seen) => {
+            if (!seen.launched) return lost({ reason: 'ServiceExited', message: `${what} is gone: its launch record was removed`, retryable: true });
+            const { launched, state } = seen;
+            if (state.state !== 'exited') return;
+            const log = join(launched.dir, 'service.stderr.log');
+            lost({ reason: 'ServiceExited', message: `${what} ended (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`}); see ${log}`, retryable: state.retryable !== false });
+          });
+      let misses = 0;
+      const stopProbing = poll(
+        async () => {
+          misses = (await probe(input.started)) ? 0 : misses + 1;
+          if (misses < MISSES_BEFORE_LOST) return false;
+          lost({ reason: 'EndpointUnreachable', message: `${at(input.started)} stopped answering (${misses} probes in a row)`, retryable: true });
+          return true;
+        },
+        { clock: deps.clock, intervalMs: spec.readiness.watchInterval, wait: true },
+      );
+      return () => {
+        unwatch?.();
+        stopProbing();
+      };
     }),
 
-    stopService: fromPromise<void, { attempt: number; external: boolean }>(async ({ input }) => {
-      if (!input.external) await stopLaunch(deps, serviceRef(t, input.attempt));
+    stop: fromPromise<void, StopInput>(async ({ input }) => {
+      if (!spec.endpoint) await stopLaunch(deps, serviceRef(t, input.attempt));
     }),
   };
 }

@@ -12,9 +12,8 @@ import {
   type LaunchRunnerInput,
   type RunnerRef,
   type RunnerWatchEvent,
-  type StopRunnerInput,
 } from '../../../machines/benchmark.js';
-import { ActorFailure } from '../../../machines/lifecycle.js';
+import { ActorFailure, type StopInput } from '../../../machines/lifecycle.js';
 import { persistable, restore } from '../../../machines/persist.js';
 import { fakeWatcher, recorder, settle } from './harness.js';
 
@@ -36,19 +35,25 @@ function world(opts: {
   launch?: (input: LaunchRunnerInput, call: number) => LaunchedRunner | Promise<LaunchedRunner>;
   collect?: (input: RunnerRef, call: number) => CollectedResults | Promise<CollectedResults>;
 } = {}) {
-  const launch = recorder<LaunchRunnerInput, LaunchedRunner>(opts.launch ?? ((i) => ({ runId: `r${i.attempt}`, startedAt: 100 * i.attempt })));
+  const launch = recorder<LaunchRunnerInput, LaunchedRunner>((i, call) => {
+    log.push(`launch ${i.attempt}`);
+    return (opts.launch ?? ((x) => ({ runId: `r${x.attempt}`, startedAt: 100 * x.attempt })))(i, call);
+  });
   const collect = recorder<RunnerRef, CollectedResults>(opts.collect ?? (() => ({ results, reports: { json: '/runs/r1/report.json' }, completedAt: 5_000 })));
-  const stop = recorder<StopRunnerInput, void>(() => undefined);
+  const log: string[] = [];
+  const stop = recorder<StopInput, void>((i) => {
+    log.push(`stop ${i.attempt}`);
+  });
   const watcher = fakeWatcher<RunnerRef, RunnerWatchEvent>();
   const machine = benchmarkMachine.provide({
     actors: {
       launchRunner: fromPromise(launch.run),
       watchRunner: watcher.logic,
       collectResults: fromPromise(collect.run),
-      stopRunner: fromPromise(stop.run),
+      stop: fromPromise(stop.run),
     },
   });
-  return { machine, launch, collect, stop, watcher };
+  return { machine, launch, collect, stop, watcher, log };
 }
 
 describe('benchmarkMachine', () => {
@@ -128,6 +133,8 @@ describe('benchmarkMachine', () => {
     clock.increment(1);
     await settle();
     expect(w.launch.calls.map((c) => c.attempt)).toEqual([1, 2]);
+    // The failed attempt's runner was stopped before the next one was launched.
+    expect(w.log).toEqual(['launch 1', 'stop 1', 'launch 2']);
     expect(actor.getSnapshot().context).toMatchObject({ attempt: 2, runId: 'r2', startedAt: 200 });
     expect(w.watcher.inputs.at(-1)).toEqual({ runId: 'r2', attempt: 2 });
 
@@ -144,11 +151,13 @@ describe('benchmarkMachine', () => {
     await settle();
 
     w.watcher.send({ type: 'RUNNER_EXITED', exitCode: 1, retryable: true });
+    await settle();
     clock.increment(1_000);
     await settle();
     expect(actor.getSnapshot().context.attempt).toBe(2);
 
     w.watcher.send({ type: 'RUNNER_EXITED', exitCode: 1, retryable: true });
+    await settle();
     clock.increment(1_999);
     await settle();
     expect(benchmarkPhase(actor.getSnapshot())).toBe('Retrying');
@@ -161,6 +170,7 @@ describe('benchmarkMachine', () => {
     const snap = actor.getSnapshot();
     expect(benchmarkPhase(snap)).toBe('Failed');
     expect(snap.context.lastError).toEqual({ reason: 'RunnerFailed', message: 'runner attempt 3 exited with code 1' });
+    expect(w.log).toEqual(['launch 1', 'stop 1', 'launch 2', 'stop 2', 'launch 3', 'stop 3']);
     clock.increment(1_000_000);
     await settle();
     expect(w.launch.calls).toHaveLength(3);
@@ -234,7 +244,7 @@ describe('benchmarkMachine', () => {
     expect(w.watcher.stopped).toBe(1);
     await settle();
 
-    expect(w.stop.calls).toEqual([{ runId: 'r1', attempt: 1 }]);
+    expect(w.stop.calls).toEqual([{ attempt: 1 }]);
     expect(benchmarkStateName(actor.getSnapshot())).toBe('stopped');
     expect(actor.getSnapshot().status).toBe('done');
   });
@@ -253,7 +263,7 @@ describe('benchmarkMachine', () => {
     waiting.send({ type: 'DELETE' });
     await settle();
     expect(waiting.getSnapshot().status).toBe('done');
-    expect(w.stop.calls).toEqual([{ runId: 'r1', attempt: 1 }, { runId: undefined, attempt: 0 }]);
+    expect(w.stop.calls).toEqual([{ attempt: 1 }, { attempt: 0 }]);
   });
 
   it('restores a persisted mid-run snapshot with its attempt, runId and state, without relaunching', async () => {
@@ -262,6 +272,7 @@ describe('benchmarkMachine', () => {
     const actor = createActor(first.machine, { input: input(), clock }).start();
     await settle();
     first.watcher.send({ type: 'RUNNER_EXITED', exitCode: 1, retryable: true });
+    await settle();
     clock.increment(1_000);
     await settle();
     first.watcher.send({ type: 'PROGRESS', progress: { elapsedMs: 1, requests: 5, errors: 0, rps: 5, p99Ms: 3 } });
@@ -292,6 +303,7 @@ describe('benchmarkMachine', () => {
     const actor = createActor(first.machine, { input: input(), clock: new SimulatedClock() }).start();
     await settle();
     first.watcher.send({ type: 'RUNNER_EXITED', exitCode: 1, retryable: true });
+    await settle();
     const saved = JSON.parse(JSON.stringify(persistable(actor)));
     actor.stop();
 

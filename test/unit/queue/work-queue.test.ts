@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { TerminalError, WorkQueue, type QueueClock } from '../../../controller/queue/work-queue.js';
+import { WorkQueue } from '../../../controller/queue/work-queue.js';
+import type { Clock } from '../../../controller/runtime/clock.js';
 
 /** A clock whose timers fire only when the test advances it. */
 function fakeClock() {
   let now = 0;
   let timers: { at: number; fn: () => void; id: number }[] = [];
   let next = 1;
-  const clock: QueueClock & { advance(ms: number): void; now(): number; pending(): number } = {
+  const clock: Clock & { advance(ms: number): void; now(): number; pending(): number } = {
     setTimeout(fn, ms) {
       const id = next++;
       timers.push({ at: now + ms, fn, id });
@@ -119,27 +120,6 @@ describe('WorkQueue', () => {
     expect(calls).toBe(4);
     expect(delays).toEqual([100, 200, 250]);
     expect(q.backoffFor('k')).toBe(100);
-  });
-
-  it('does not retry a TerminalError', async () => {
-    const clock = fakeClock();
-    const errors: unknown[] = [];
-    let calls = 0;
-    const q = new WorkQueue(
-      async () => {
-        calls++;
-        throw new TerminalError('image not found');
-      },
-      { clock, onError: (_k, e, d) => errors.push([String(e), d]) },
-    );
-    q.start();
-    q.add('k');
-    await q.idle();
-    clock.advance(1_000_000);
-    await q.idle();
-    expect(calls).toBe(1);
-    expect(errors).toEqual([['TerminalError: image not found', undefined]]);
-    expect(clock.pending()).toBe(0);
   });
 
   it('honours requeueAfterMs and keeps the earliest of two delayed adds', async () => {

@@ -1,0 +1,166 @@
+// The long-running lifecycle as one pure XState machine factory: start (or take
+// what is given), wait until it answers, watch it, retry with backoff, stop on
+// DELETE. Service and MonitoringStack are two instances of it; `S` is what a
+// start returns (a service's endpoint, a stack's endpoints).
+import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+import type { RetryPolicy } from './backoff.js';
+import {
+  exitFailure,
+  failOr,
+  failureOf,
+  notProvided,
+  retryDelays,
+  retryGuards,
+  retryStates,
+  stateNameOf,
+  type ExitedEvent,
+  type Failure,
+  type LifecyclePhase,
+  type StopInput,
+} from './lifecycle.js';
+
+export interface LifecycleInput<S> {
+  name: string;
+  generation: number;
+  retries: RetryPolicy;
+  /** Given when nothing is to be launched (a service that runs elsewhere): only checked and watched. */
+  given?: S;
+}
+
+/** JSON-serialisable on purpose: it is persisted as-is. */
+export interface LifecycleContext<S> {
+  name: string;
+  generation: number;
+  retries: RetryPolicy;
+  external: boolean;
+  /** 1-based attempt; 0 before the first. */
+  attempt: number;
+  /** What the current attempt's start returned (or what was given). */
+  started?: S;
+  lastError?: Failure;
+}
+
+export interface StartInput {
+  name: string;
+  generation: number;
+  attempt: number;
+}
+
+export interface AttemptOf<S> {
+  started: S;
+  attempt: number;
+}
+
+export type LifecycleEvent =
+  | ExitedEvent
+  | { type: 'DELETE' }
+  /** Send after starting a restored actor: timers are not persisted, so `backoff` re-arms. */
+  | { type: 'RESUME' };
+
+/** State name -> phase, for every machine the factory makes. */
+export const LIFECYCLE_PHASE = {
+  nextAttempt: 'Starting',
+  starting: 'Starting',
+  checking: 'Starting',
+  ready: 'Ready',
+  retryOrFail: 'Retrying',
+  retrying: 'Retrying',
+  backoff: 'Retrying',
+  failed: 'Failed',
+  terminating: 'Terminating',
+  // Deleted resources leave the API; Terminating is the last phase a user sees.
+  stopped: 'Terminating',
+} as const satisfies Record<string, LifecyclePhase>;
+
+export type LifecycleStateName = keyof typeof LIFECYCLE_PHASE;
+
+export const lifecyclePhase = (snapshot: { value: unknown }): LifecyclePhase => LIFECYCLE_PHASE[stateNameOf(snapshot.value) as LifecycleStateName];
+
+/**
+ * Effects, all provided by the reconciler. A running promise actor restarts
+ * when a persisted snapshot is restored, so each must be safe to run again:
+ * start looks for the attempt's launch (deterministic name) before launching;
+ * stop succeeds when nothing runs.
+ */
+export function lifecycleMachine<S>(id: string, version: string) {
+  return setup({
+    types: {
+      input: {} as LifecycleInput<S>,
+      context: {} as LifecycleContext<S>,
+      events: {} as LifecycleEvent,
+    },
+    actors: {
+      start: fromPromise<S, StartInput>(async () => notProvided(id, 'start')),
+      /** Resolves once it answers; rejects (reason ReadinessTimeout by default) when readiness.timeout passes. */
+      waitReady: fromPromise<void, AttemptOf<S>>(async () => notProvided(id, 'waitReady')),
+      /** Sends EXITED once if it goes away; its cleanup stops watching, not the service. */
+      watch: fromCallback<EventObject, AttemptOf<S>>(() => notProvided(id, 'watch')),
+      stop: fromPromise<void, StopInput>(async () => notProvided(id, 'stop')),
+    },
+    guards: {
+      ...retryGuards,
+      isExternal: ({ context }) => context.external,
+      isRetryableExit: ({ event }) => (event as ExitedEvent).retryable,
+    },
+    actions: {
+      recordError: assign({ lastError: ({ event }, params: { reason: string }) => failureOf((event as { error?: unknown }).error, params.reason) }),
+      recordExit: assign({ lastError: ({ event }) => exitFailure(event as ExitedEvent) }),
+    },
+    delays: retryDelays,
+  }).createMachine({
+    id,
+    version,
+    context: ({ input }) => ({
+      name: input.name,
+      generation: input.generation,
+      retries: { ...input.retries },
+      external: input.given !== undefined,
+      started: input.given,
+      attempt: 0,
+    }),
+    initial: 'nextAttempt',
+    states: {
+      // Transient: counts the attempt, then launches or, when something was given, only checks.
+      nextAttempt: {
+        entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
+        always: [{ guard: 'isExternal', target: 'checking' }, { target: 'starting' }],
+      },
+      starting: {
+        invoke: {
+          src: 'start',
+          input: ({ context }) => ({ name: context.name, generation: context.generation, attempt: context.attempt }),
+          onDone: { target: 'checking', actions: assign({ started: ({ event }) => event.output }) },
+          onError: failOr('StartFailed'),
+        },
+        on: { DELETE: 'terminating' },
+      },
+      checking: {
+        invoke: {
+          src: 'waitReady',
+          // Set by start's onDone, or given in the input.
+          input: ({ context }) => ({ started: context.started!, attempt: context.attempt }),
+          onDone: { target: 'ready', actions: assign({ lastError: undefined }) },
+          onError: failOr('ReadinessTimeout'),
+        },
+        on: { DELETE: 'terminating' },
+      },
+      ready: {
+        invoke: {
+          src: 'watch',
+          input: ({ context }) => ({ started: context.started!, attempt: context.attempt }),
+          onError: failOr('Lost'),
+        },
+        on: {
+          EXITED: [
+            { guard: 'isRetryableExit', target: 'retryOrFail', actions: 'recordExit' },
+            { target: 'failed', actions: 'recordExit' },
+          ],
+          DELETE: 'terminating',
+        },
+      },
+      ...retryStates,
+    },
+  });
+}
+
+export type LifecycleMachine<S> = ReturnType<typeof lifecycleMachine<S>>;

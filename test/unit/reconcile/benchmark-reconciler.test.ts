@@ -1,0 +1,102 @@
+// The Benchmark reconciler with its real effects: runner launches on a fake
+// executor, rank files written as a runner would, results merged into status.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { latencies, writeRank } from '../monitoring/rank-fixtures.js';
+import { reconcilerWorld, type ReconcilerWorld } from './harness.js';
+
+const benchmark = (extra = '') => `apiVersion: aifb.io/v1alpha1
+kind: Benchmark
+metadata:
+  name: load
+spec:
+  workload: { type: file-storage }
+  load: { duration: 5s }
+  retries: { max: 2, backoff: 5s }
+${extra}`;
+
+let world: ReconcilerWorld | undefined;
+afterEach(() => world?.shutdown());
+
+/** Every runner launch leaves one rank's files, as the runner process would, then exits with code. */
+function runnersExit(w: ReconcilerWorld, exitCode: (attempt: number) => number) {
+  w.executor.onLaunch = async (spec, launched) => {
+    const code = exitCode(spec.attempt);
+    if (code === 0) {
+      await writeRank(spec.dir, { rank: 0, runId: `load-g1-a${spec.attempt}`, ops: { write: latencies(1, 200) }, bytes: { write: 4096 } });
+    }
+    w.executor.script(launched.id, { state: 'exited', exitCode: code });
+  };
+}
+
+describe('BenchmarkReconciler', () => {
+  it('launches the runner with its spec, collects its results into status and reports, and succeeds', async () => {
+    world = reconcilerWorld();
+    runnersExit(world, () => 0);
+    await world.apply(benchmark());
+    const st = await world.until('Benchmark/load', 'Succeeded');
+    expect(st).toMatchObject({ phase: 'Succeeded', attempts: 1, runId: 'load-g1-a1' });
+    expect(st.results).toMatchObject({ requests: 200, errors: 0, metrics: { bytes: { unit: 'bytes', sum: 4096 } } });
+    expect(existsSync(st.reports!.json)).toBe(true);
+    const launch = [...world.executor.log];
+    expect(launch).toEqual(['launch benchmark.load.g1.a1.runner', 'forget benchmark.load.g1.a1.runner']);
+    // The spec the runner reads: durations as text, decoded by the runner with the same schema.
+    const spec = JSON.parse(readFileSync(join(world.paths.runsDir, 'load', 'load-g1-a1', 'spec.json'), 'utf8'));
+    expect(spec.load).toMatchObject({ duration: '5000ms', warmup: '0ms' });
+  });
+
+  it('stops a failed attempt before launching the next, then succeeds', async () => {
+    world = reconcilerWorld();
+    runnersExit(world, (attempt) => (attempt === 1 ? 3 : 0));
+    await world.apply(benchmark());
+    await world.advance(2000);
+    expect(world.status('Benchmark/load')).toMatchObject({ phase: 'Retrying', attempts: 1 });
+    await world.until('Benchmark/load', 'Succeeded');
+    expect(world.executor.log).toEqual([
+      'launch benchmark.load.g1.a1.runner',
+      'stop benchmark.load.g1.a1.runner',
+      'forget benchmark.load.g1.a1.runner',
+      'launch benchmark.load.g1.a2.runner',
+      'forget benchmark.load.g1.a2.runner',
+    ]);
+    expect(world.status('Benchmark/load')).toMatchObject({ phase: 'Succeeded', attempts: 2 });
+  });
+
+  it('is Invalid, naming the types that fit, when its serviceRef is a Service its workload cannot talk to', async () => {
+    world = reconcilerWorld();
+    await world.apply(`apiVersion: aifb.io/v1alpha1
+kind: Service
+metadata:
+  name: db
+spec:
+  type: postgresql
+  endpoint: { host: 127.0.0.1, port: 5432 }
+---
+apiVersion: aifb.io/v1alpha1
+kind: Benchmark
+metadata:
+  name: chat
+spec:
+  serviceRef: db
+  workload: { type: llm }
+  load: { duration: 5s }
+`);
+    const st = world.status('Benchmark/chat')!;
+    expect(st.phase).toBe('Invalid');
+    expect(st.message).toBe(
+      'spec.serviceRef: a llm workload cannot talk to a Service of type postgresql; types that fit: vllm, ollama, triton, http; point serviceRef at a Service of one of those types',
+    );
+    expect(world.executor.log).toEqual([]);
+  });
+
+  it('stops its runner when deleted mid-run', async () => {
+    world = reconcilerWorld();
+    await world.apply(benchmark());
+    await world.advance(2000);
+    expect(world.status('Benchmark/load')?.phase).toBe('Running');
+    await world.remove('Benchmark/load');
+    await world.advance(1000);
+    expect(world.executor.log).toEqual(['launch benchmark.load.g1.a1.runner', 'stop benchmark.load.g1.a1.runner', 'forget benchmark.load.g1.a1.runner']);
+  });
+});

@@ -1,0 +1,80 @@
+// STAND-IN for an executor, for reconciler unit tests: it follows the Executor
+// interface (launch is idempotent per ref, find/list/state/stop/forget) in
+// memory, writes a service's endpoint file as a real launch would, and answers
+// state() from a script the test writes (an answer may be an Error: a
+// scheduler that did not answer). Every call is logged in order.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { launchId, type LaunchRef } from '../../../api/launch.js';
+import type { Executor, LaunchSpec, LaunchState, Launched } from '../../../controller/executor/types.js';
+
+type Answer = LaunchState | Error;
+
+export class FakeExecutor implements Executor {
+  readonly name = 'local' as const;
+  readonly launches = new Map<string, Launched & { spec: LaunchSpec }>();
+  /** `launch benchmark.b.g1.a1.runner`, `stop ...`, `forget ...`, in call order. */
+  readonly log: string[] = [];
+  /** Called after a launch is recorded (write rank files, start a server...). */
+  onLaunch?: (spec: LaunchSpec, launched: Launched) => void | Promise<void>;
+  /** Thrown by the next launch (then cleared). */
+  launchError?: Error;
+  private readonly scripts = new Map<string, Answer[]>();
+
+  /** The answers state() gives for ref's launch, one per call; the last one stays. */
+  script(ref: LaunchRef | string, ...answers: Answer[]): void {
+    this.scripts.set(typeof ref === 'string' ? ref : launchId(ref), answers);
+  }
+
+  /** Makes every launch of this kind and name exit with code. */
+  exitAll(name: string, exitCode: number, extra: Partial<Extract<LaunchState, { state: 'exited' }>> = {}): void {
+    for (const l of this.launches.values()) if (l.ref.name === name) this.script(l.id, { state: 'exited', exitCode, ...extra });
+  }
+
+  async launch(spec: LaunchSpec): Promise<Launched> {
+    const id = launchId(spec);
+    const existing = this.launches.get(id);
+    if (existing) return existing;
+    if (this.launchError) {
+      const e = this.launchError;
+      this.launchError = undefined;
+      throw e;
+    }
+    const ref: LaunchRef = { kind: spec.kind, name: spec.name, uid: spec.uid, generation: spec.generation, attempt: spec.attempt, role: spec.role };
+    const launched = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), pids: [4242], spec };
+    mkdirSync(spec.dir, { recursive: true });
+    this.launches.set(id, launched);
+    this.log.push(`launch ${id}`);
+    if (spec.endpoint) {
+      mkdirSync(dirname(spec.endpoint.file), { recursive: true });
+      writeFileSync(spec.endpoint.file, JSON.stringify({ host: '127.0.0.1', port: spec.endpoint.port }));
+    }
+    await this.onLaunch?.(spec, launched);
+    return launched;
+  }
+
+  async find(ref: LaunchRef): Promise<Launched | undefined> {
+    return this.launches.get(launchId(ref));
+  }
+
+  async state(launched: Launched): Promise<LaunchState> {
+    const answers = this.scripts.get(launched.id);
+    const answer = answers && answers.length > 1 ? answers.shift()! : (answers?.[0] ?? { state: 'running', node: 'fake-node' });
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }
+
+  async stop(launched: Launched): Promise<void> {
+    this.log.push(`stop ${launched.id}`);
+    this.script(launched.id, { state: 'exited', exitCode: 143, reason: 'stopped' });
+  }
+
+  async list(): Promise<Launched[]> {
+    return [...this.launches.values()];
+  }
+
+  async forget(launched: Launched): Promise<void> {
+    this.log.push(`forget ${launched.id}`);
+    this.launches.delete(launched.id);
+  }
+}
