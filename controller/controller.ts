@@ -77,6 +77,10 @@ export class Controller implements ResourceSource {
       doc: (key) => this.docs.get(key),
       keysOf: (kind) => [...this.docs.keys()].filter((k) => k.startsWith(`${kind}/`)),
       enqueue: (key) => this.queue.add(key),
+      recordEvent: (key, type, reason, message) => {
+        if (this.meta.get(key)) this.meta.addEvent(key, { type, reason, message });
+        this.opts.log.info(`Recorded event ${reason}`, { key, message });
+      },
       lastStatus: (key) => this.statuses.get(key),
       writeStatus: (doc, status) => this.writeStatus(doc, status),
       runnerCommand: [process.execPath, RUNNER_MAIN],

@@ -6,6 +6,8 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { resolveSecretEnv } from '../../clients/secrets.js';
+import { systemClock } from '../runtime/clock.js';
+import { pollUntil } from '../runtime/poll.js';
 import { launchId, ProgramNotFound, ranksOf, type EndpointRecord, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
 
 interface ProcRecord extends Launched {
@@ -49,7 +51,6 @@ function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic.sync(path, JSON.stringify(value, null, 2));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class LocalExecutor implements Executor {
   readonly name = 'local' as const;
@@ -173,12 +174,14 @@ export class LocalExecutor implements Executor {
           }
         }
       });
+    const gone = async () => (live().length === 0 ? true : undefined);
     signal('SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (live().length > 0 && Date.now() < deadline) await sleep(50);
-    if (live().length > 0) {
+    try {
+      await pollUntil(gone, { clock: systemClock, intervalMs: 50, timeoutMs: graceMs, what: `${launched.id} to end after SIGTERM` });
+    } catch {
+      // It ignored SIGTERM for the whole grace period.
       signal('SIGKILL');
-      while (live().length > 0) await sleep(20);
+      await pollUntil(gone, { clock: systemClock, intervalMs: 20, what: `${launched.id} to end after SIGKILL` });
     }
   }
 

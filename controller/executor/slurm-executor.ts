@@ -8,7 +8,9 @@ import { shellQuote } from '../../slurm/quote.js';
 import { renderJobScript } from '../../slurm/script.js';
 import { classify } from '../../slurm/states.js';
 import type { Slurm, SlurmJob } from '../../slurm/commands.js';
+import { systemClock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
+import { pollUntil } from '../runtime/poll.js';
 import { launchId, ranksOf, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
 
 export interface SlurmExecutorOptions {
@@ -28,7 +30,6 @@ interface JobRecord extends Launched {
   missingSince?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SlurmExecutor implements Executor {
   readonly name = 'slurm' as const;
@@ -206,14 +207,18 @@ export class SlurmExecutor implements Executor {
     const record = (this.read(launched.id) ?? launched) as JobRecord;
     if (!record.jobId) return;
     await this.opts.slurm.cancel(record.jobId);
-    const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline) {
-      await this.refresh(true);
-      const job = this.queue.get(record.jobId);
-      if (!job || classify(job).phase === 'exited') return;
-      await sleep(500);
+    try {
+      await pollUntil(
+        async () => {
+          await this.refresh(true);
+          const job = this.queue.get(record.jobId);
+          return !job || classify(job).phase === 'exited' ? true : undefined;
+        },
+        { clock: systemClock, intervalMs: 500, timeoutMs: graceMs, what: `job ${record.jobId} to leave the queue` },
+      );
+    } catch {
+      this.opts.log.warn('Job still listed after scancel', { jobId: record.jobId, id: launched.id });
     }
-    this.opts.log.warn('Job still listed after scancel', { jobId: record.jobId, id: launched.id });
   }
 
   async list(): Promise<Launched[]> {

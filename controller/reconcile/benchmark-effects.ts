@@ -8,6 +8,7 @@ import type { RunnerSpec } from '../../clients/registry.js';
 import { encodeSpec } from '../../clients/runner/spec.js';
 import { collectRun, summarize } from '../../monitoring/results/merge.js';
 import { writeReports } from '../../monitoring/reports/index.js';
+import { pushRun, pushUrl } from '../../monitoring/push.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
@@ -121,6 +122,14 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         });
         const reports = await writeReports(result, reportsDirOf(deps, t, input.runId), t.resource.spec.reports.formats);
         deps.results.saveRun(result, reports);
+        const gateway = t.resource.spec.pushgateway;
+        if (gateway) {
+          // The results are safe on disk already: a gateway that is away costs a warning, never the run.
+          await pushRun(gateway, result).then(
+            () => deps.recordEvent(t.key, 'Normal', 'Pushed', `results pushed to ${pushUrl(gateway, name)}`),
+            (e) => deps.recordEvent(t.key, 'Warning', 'PushFailed', (e as Error).message),
+          );
+        }
         const launched = await deps.executor.find(runnerRef(t, input.attempt));
         if (launched) await deps.executor.forget(launched);
         deps.log.info('Collected results', { kind: 'Benchmark', name, runId: input.runId, requests: result.summary.total_requests });

@@ -25,6 +25,8 @@ export interface ReconcilerDeps {
   /** Keys of all documents of a kind from the last scan. */
   keysOf(kind: string): string[];
   enqueue(key: string): void;
+  /** Records an event on the resource (shown by describe and the API) and logs it. */
+  recordEvent(key: string, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** The status last written for key (or read from its file). */
   lastStatus(key: string): Status | undefined;
   /** Writes status to the resource file and remembers it. */

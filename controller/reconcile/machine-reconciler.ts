@@ -144,8 +144,7 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
   }
 
   protected event(key: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    if (this.deps.meta.get(key)) this.deps.meta.addEvent(key, { type, reason, message });
-    this.deps.log.info(`Recorded event ${reason}`, { key, message });
+    this.deps.recordEvent(key, type, reason, message);
   }
 
   /** Sends DELETE so the machine stops what it launched, then drops the actor and its snapshot. */

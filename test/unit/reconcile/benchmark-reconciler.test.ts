@@ -46,6 +46,15 @@ describe('BenchmarkReconciler', () => {
     expect(spec.load).toMatchObject({ duration: '5000ms', warmup: '0ms' });
   });
 
+  it('succeeds with a warning event when spec.pushgateway cannot be reached: the results are on disk', async () => {
+    world = reconcilerWorld();
+    runnersExit(world, () => 0);
+    await world.apply(benchmark('  pushgateway: http://127.0.0.1:1'));
+    await world.until('Benchmark/load', 'Succeeded');
+    const events = world.meta.get('Benchmark/load')!.events;
+    expect(events.find((e) => e.reason === 'PushFailed')).toMatchObject({ type: 'Warning', message: expect.stringMatching(/cannot reach the Pushgateway at http:\/\/127\.0\.0\.1:1/) });
+  });
+
   it('stops a failed attempt before launching the next, then succeeds', async () => {
     world = reconcilerWorld();
     runnersExit(world, (attempt) => (attempt === 1 ? 3 : 0));

@@ -49,6 +49,10 @@ export function reconcilerWorld() {
     doc: (key) => docs.get(key),
     keysOf: (kind) => [...docs.keys()].filter((k) => k.startsWith(`${kind}/`)),
     enqueue: (key) => queue.add(key),
+    recordEvent: (key, type, reason, message) => {
+      if (meta.get(key)) meta.addEvent(key, { type, reason, message });
+      logged.push(`EVENT ${type} ${reason} ${message}`);
+    },
     lastStatus: (key) => statuses.get(key),
     writeStatus: async (doc, status) => {
       statuses.set(doc.key!, JSON.parse(JSON.stringify(status)));
