@@ -46,6 +46,8 @@ export class Controller implements ResourceSource {
   /** Gone from the folder, still being cleaned up: shown as Terminating until the executor confirms. */
   private readonly terminating = new Map<string, ParsedDoc>();
   private problems: FileError[] = [];
+  /** Why the last status write of a key was skipped, so it is logged once per reason. */
+  private readonly skippedWrites = new Map<string, string>();
   private readonly statuses = new Map<string, Status>();
   private readonly store: FileStore;
   private readonly meta: MetaStore;
@@ -236,10 +238,14 @@ export class Controller implements ResourceSource {
     if (doc.kind === 'Benchmark') this.syncOwnedService(doc);
     try {
       const outcome = await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind!, name: doc.name! }, status as Record<string, unknown>);
+      this.skippedWrites.delete(key);
       if (outcome === 'gone') this.requestScan(0);
     } catch (e) {
       // The user's file cannot take a status now (a syntax error mid-edit): the API still has it.
       if (!(e instanceof StoreError)) throw e;
+      // Said once per reason: every rescan and progress update would repeat it otherwise.
+      if (this.skippedWrites.get(key) === e.message) return;
+      this.skippedWrites.set(key, e.message);
       this.opts.log.warn('Skipped status write', { key, file: doc.file, reason: e.message });
     }
   }

@@ -36,7 +36,11 @@ function matches(doc: Document.Parsed, ref: DocRef): boolean {
   return doc.get('kind') === ref.kind && doc.getIn(['metadata', 'name']) === ref.name;
 }
 
-const lineStartOf = (text: string, pos: number): number => text.lastIndexOf('\n', pos - 1) + 1;
+/** Where the line holding pos starts; a byte-order mark before the first line is not part of its indentation. */
+const lineStartOf = (text: string, pos: number): number => {
+  const start = text.lastIndexOf('\n', pos - 1) + 1;
+  return start === 0 && text.charCodeAt(0) === 0xfeff ? 1 : start;
+};
 
 /** Position just past the newline ending the line that `pos` is on (or EOF); `pos` itself if at a line start. */
 function endOfLine(text: string, pos: number): number {

@@ -2,6 +2,7 @@ import { chmod, readdir, readFile, stat, symlink, writeFile, lstat } from 'node:
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseResourceText } from '../../../controller/store/parse.js';
 import { StoreError, writeStatus } from '../../../controller/store/status-writer.js';
 import { benchmark, service, tempDir, TRICKY } from './fixtures.js';
 
@@ -90,6 +91,45 @@ describe('writeStatus', () => {
     expect(await readFile(file, 'utf8')).toBe(`${crlf}status:\r\n  phase: Ready\r\n  attempts: 1\r\n`);
     await writeStatus(file, { kind: 'Service', name: 'a', index: 0 }, undefined);
     expect(await readFile(file, 'utf8')).toBe(crlf);
+  });
+
+  describe('every encoding the parser accepts: a byte-order mark, Windows line endings, both', () => {
+    const variants: [string, (t: string) => string][] = [
+      ['LF', (t) => t],
+      ['CRLF', (t) => t.replace(/\n/g, '\r\n')],
+      ['BOM + LF', (t) => `\ufeff${t}`],
+      ['BOM + CRLF', (t) => `\ufeff${t.replace(/\n/g, '\r\n')}`],
+    ];
+    for (const [name, encode] of variants) {
+      it(`${name}: inserts, replaces and removes status in the first and the last document, keeping the rest byte for byte`, async () => {
+        const original = encode(TRICKY);
+        expect(parseResourceText(original, file).every((d) => d.yamlErrors.length === 0)).toBe(true);
+        await writeFile(file, original);
+        for (const ref of [BENCH, SVC]) {
+          expect((await writeStatus(file, ref, { phase: 'Running', message: 'a: "b"' })).outcome).toBe('written');
+          expect((await writeStatus(file, ref, { phase: 'Succeeded', attempts: 2 })).outcome).toBe('written');
+        }
+        const text = await readFile(file, 'utf8');
+        expect(statusOf(text.replace(/^\ufeff/, ''), 0)).toEqual({ phase: 'Succeeded', attempts: 2 });
+        expect(statusOf(text.replace(/^\ufeff/, ''), 2)).toEqual({ phase: 'Succeeded', attempts: 2 });
+        // The mark stays first, and no line ending of another style crept in.
+        expect(text.startsWith('\ufeff')).toBe(original.startsWith('\ufeff'));
+        if (original.includes('\r\n')) expect(text.replace(/\r\n/g, '')).not.toContain('\n');
+        for (const ref of [BENCH, SVC]) await writeStatus(file, ref, undefined);
+        expect(await readFile(file, 'utf8')).toBe(original);
+      });
+
+      it(`${name}: a file whose first line is its first key, as most are`, async () => {
+        const original = encode(benchmark('plain'));
+        await writeFile(file, original);
+        const ref = { kind: 'Benchmark', name: 'plain', index: 0 };
+        expect((await writeStatus(file, ref, { phase: 'Running' })).outcome).toBe('written');
+        const text = await readFile(file, 'utf8');
+        expect(text).toBe(original + encode('status:\n  phase: Running\n').replace(/^\ufeff/, ''));
+        await writeStatus(file, ref, undefined);
+        expect(await readFile(file, 'utf8')).toBe(original);
+      });
+    }
   });
 
   it('keeps awkward status values exact: multi-line text, strings that look like numbers or dates', async () => {
