@@ -1,8 +1,8 @@
 // Wiring of the controller: watches the resources folder, keeps the latest scan,
 // feeds keys to the work queue, routes each to its kind's reconciler, serves views.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import chokidar, { type FSWatcher } from 'chokidar';
 import type { BenchmarkResource, Kind, Status } from './api/schemas.js';
 import { Status as StatusSchema } from './api/schemas.js';
 import { describeProblems } from '../api/problems.js';
@@ -21,6 +21,7 @@ import type { Logger } from './runtime/logger.js';
 import type { Paths } from './runtime/paths.js';
 import type { ResourceSource, ResourceView } from './server/view.js';
 import { FileStore } from './store/file-store.js';
+import { watchFolder, type FolderWatcher } from './store/folder-watcher.js';
 import { MetaStore } from './store/meta-store.js';
 import { isResourceFileName, type FileError, type ParsedDoc } from './store/parse.js';
 import { buildView } from './store/views.js';
@@ -54,7 +55,7 @@ export class Controller implements ResourceSource {
   private readonly results: ResultsDb;
   private readonly queue: WorkQueue;
   private readonly reconcilers: Record<Kind, Reconciler>;
-  private watcher?: FSWatcher;
+  private watcher?: FolderWatcher;
   private resyncTimer?: NodeJS.Timeout;
   private scanTimer?: NodeJS.Timeout;
   private scanning: Promise<void> = Promise.resolve();
@@ -102,10 +103,11 @@ export class Controller implements ResourceSource {
 
   async start(): Promise<void> {
     // Watch first, scan second: a file copied in between is seen by one or the other.
-    this.watcher = chokidar.watch(this.opts.paths.resourcesDir, { depth: 0, ignoreInitial: true });
-    this.watcher.on('all', (_event, file) => void this.onFileEvent(file));
-    this.watcher.on('error', (e) => this.opts.log.warn('Watcher failed', { error: (e as Error).message }));
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    this.watcher = watchFolder(
+      this.opts.paths.resourcesDir,
+      (name) => void this.onFileEvent(name),
+      (e) => this.opts.log.warn('Stopped watching the resources folder; changes are seen at the next resync', { error: e.message }),
+    );
     await this.rescan();
     this.queue.start();
     const resyncMs = this.opts.resyncMs ?? 30_000;
@@ -121,17 +123,19 @@ export class Controller implements ResourceSource {
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
     clearTimeout(this.scanTimer);
-    await this.watcher?.close();
+    this.watcher?.close();
     await this.queue.stop();
     for (const r of Object.values(this.reconcilers)) r.shutdown();
+    this.meta.flush();
     this.results.close();
   }
 
-  private async onFileEvent(file: string): Promise<void> {
-    const base = file.slice(file.lastIndexOf('/') + 1);
-    if (!isResourceFileName(base)) return;
-    // Our own status writes change the file too; they must not start another round.
-    if (await this.store.isOwnWrite(file)) return;
+  private async onFileEvent(name: string | undefined): Promise<void> {
+    if (name !== undefined) {
+      if (!isResourceFileName(name)) return;
+      // Our own status writes change the file too; they must not start another round.
+      if (await this.store.isOwnWrite(join(this.opts.paths.resourcesDir, name))) return;
+    }
     this.requestScan(100);
   }
 

@@ -2,7 +2,7 @@
 // state folder on every change, so a restarted controller resumes where it was.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { CoalescingWriter } from '../runtime/coalescing-writer.js';
 import { createActor, type Actor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { persistable, restore, type PersistedMachine } from '../../machines/persist.js';
 import type { Clock } from '../runtime/clock.js';
@@ -21,6 +21,7 @@ export interface Hosted<M extends AnyStateMachine> {
 
 export class ActorHost<M extends AnyStateMachine> {
   private readonly actors = new Map<string, Hosted<M>>();
+  private readonly writer = new CoalescingWriter();
 
   constructor(
     private readonly opts: {
@@ -89,10 +90,9 @@ export class ActorHost<M extends AnyStateMachine> {
   }
 
   private persist(key: string, generation: number, actor: Actor<M>): void {
-    const value: Persisted = { ...persistable(actor as Actor<AnyStateMachine>), generation };
-    // No fsync: a snapshot lost to a power cut only means the machine restarts its
-    // current step, which every effect is written to survive.
-    writeFileAtomic.sync(this.file(key), JSON.stringify(value), { fsync: false });
+    // Coalesced, not fsynced: a snapshot lost to a crash only means the machine
+    // restarts its current step, which every effect is written to survive.
+    this.writer.schedule(this.file(key), () => JSON.stringify({ ...persistable(actor as Actor<AnyStateMachine>), generation } satisfies Persisted));
   }
 
   /** Stops the live actor (not what it launched) and, if asked, forgets its snapshot. */
@@ -100,10 +100,15 @@ export class ActorHost<M extends AnyStateMachine> {
     const hosted = this.actors.get(key);
     this.actors.delete(key);
     hosted?.actor.stop();
-    if (opts.forget) rmSync(this.file(key), { force: true });
+    if (opts.forget) {
+      this.writer.cancel(this.file(key));
+      rmSync(this.file(key), { force: true });
+    }
   }
 
   stopAll(): void {
+    // Written while the actors still run, so each snapshot is of a live actor to resume.
+    this.writer.flush();
     for (const key of this.keys()) this.stop(key, { forget: false });
   }
 }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { scanFolder, type ScanResult } from './parse.js';
+import { scanFolder, type ParsedFile, type ScanResult } from './parse.js';
 import { writeStatus, type WriteOutcome, type WriteStatusOptions } from './status-writer.js';
 
 export interface FileStoreOptions extends WriteStatusOptions {
@@ -22,6 +22,13 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 export class FileStore {
   readonly resourcesDir: string;
   private readonly written = new Map<string, string>();
+  /**
+   * Per file: the hash of the text last written or checked, and each
+   * document's status in it, so an unchanged status costs a read and a hash
+   * instead of three YAML parses (a resync of a thousand files stays cheap).
+   */
+  private readonly known = new Map<string, { hash: string; statuses: Map<string, string> }>();
+  private readonly parsed = new Map<string, ParsedFile>();
   /** Status writes to one file run one after another, so they never race each other. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -30,17 +37,31 @@ export class FileStore {
   }
 
   scan(): Promise<ScanResult> {
-    return scanFolder(this.resourcesDir);
+    return scanFolder(this.resourcesDir, this.parsed);
   }
 
   async writeStatus(doc: DocAddress, status: Record<string, unknown> | undefined): Promise<WriteOutcome> {
     const file = resolve(doc.file);
     const prev = this.queues.get(file) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(async () => {
+    const run = prev.catch(() => undefined).then(async (): Promise<WriteOutcome> => {
+      const docKey = `${doc.kind}/${doc.name}`;
+      const want = JSON.stringify(status ?? null);
+      const seen = this.known.get(file);
+      if (seen?.statuses.get(docKey) === want) {
+        const current = await readFile(file, 'utf8').catch(() => undefined);
+        if (current !== undefined && sha256(current) === seen.hash) return 'unchanged';
+      }
       const result = await writeStatus(doc.file, { kind: doc.kind, name: doc.name, index: doc.index }, status, {
         beforeRename: this.opts.beforeRename,
       });
-      if (result.outcome === 'written' && result.text !== undefined) this.written.set(file, sha256(result.text));
+      if (result.text !== undefined) {
+        const hash = sha256(result.text);
+        if (result.outcome === 'written') this.written.set(file, hash);
+        // Another text than the one known: what it says of the other documents is unknown until checked.
+        const statuses = seen?.hash === hash ? seen.statuses : new Map<string, string>();
+        statuses.set(docKey, want);
+        this.known.set(file, { hash, statuses });
+      }
       return result.outcome;
     });
     this.queues.set(file, run);

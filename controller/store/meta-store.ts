@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { CoalescingWriter } from '../runtime/coalescing-writer.js';
 import type { ResourceEvent } from '../server/view.js';
 
 /** A stored event; `count` appears once the same event repeated back to back. */
@@ -65,6 +66,7 @@ export class MetaStore {
   private readonly cache = new Map<string, ResourceMeta>();
   private readonly now: () => Date;
   private readonly readOnly: boolean;
+  private readonly events = new CoalescingWriter();
 
   constructor(stateDir: string, opts: MetaStoreOptions = {}) {
     this.dir = join(stateDir, 'resources');
@@ -128,10 +130,17 @@ export class MetaStore {
     }
   }
 
+  /** A new uid or generation: written now and durably, as adoption after a crash depends on it. */
   private persist(meta: ResourceMeta): void {
     if (this.readOnly) return;
     const path = join(this.dir, metaFileName(meta.key));
+    this.events.cancel(path);
     writeFileAtomic.sync(path, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o644 });
+  }
+
+  /** Writes pending event lists now (at shutdown). */
+  flush(): void {
+    this.events.flush();
   }
 
   get(key: string): ResourceMeta | undefined {
@@ -150,8 +159,8 @@ export class MetaStore {
     const meta: ResourceMeta = existing
       ? { ...existing, generation: existing.generation + 1, specHash }
       : { key, uid: randomUUID(), generation: 1, specHash, createdAt: now.toISOString(), events: [] };
-    this.persist(meta);
     this.cache.set(key, meta);
+    this.persist(meta);
     return copy(meta);
   }
 
@@ -170,12 +179,15 @@ export class MetaStore {
       if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
     }
     const meta = { ...base, events };
-    this.persist(meta);
+    this.cache.set(key, meta);
+    // Events are for people: many arrive at once, and the last of a burst lost to a crash costs nothing.
+    if (!this.readOnly) this.events.schedule(join(this.dir, metaFileName(key)), () => `${JSON.stringify(this.cache.get(key) ?? meta, null, 2)}\n`);
     this.cache.set(key, meta);
   }
 
   remove(key: string): void {
     this.cache.delete(key);
+    this.events.cancel(join(this.dir, metaFileName(key)));
     if (!this.readOnly) this.unlinkQuietly(join(this.dir, metaFileName(key)));
   }
 }

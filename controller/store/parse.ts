@@ -161,8 +161,14 @@ export function markDuplicates(docs: ParsedDoc[]): ParsedDoc[] {
   });
 }
 
+/** A file's text and what it parsed to, kept so an unchanged file is not parsed again at the next scan. */
+export interface ParsedFile {
+  text: string;
+  docs: ParsedDoc[];
+}
+
 /** Reads every resource file directly in `dir` (not recursive), in file-name order. */
-export async function scanFolder(dir: string): Promise<ScanResult> {
+export async function scanFolder(dir: string, cache?: Map<string, ParsedFile>): Promise<ScanResult> {
   const entries = await readdir(dir);
   const names = entries.filter(isResourceFileName).sort();
   const docs: ParsedDoc[] = [];
@@ -179,7 +185,14 @@ export async function scanFolder(dir: string): Promise<ScanResult> {
       fileErrors.push({ file, message: readProblem(name, err) });
       continue;
     }
-    docs.push(...parseResourceText(text, file));
+    const known = cache?.get(file);
+    const parsed = known?.text === text ? known.docs : parseResourceText(text, file);
+    cache?.set(file, { text, docs: parsed });
+    docs.push(...parsed);
+  }
+  if (cache) {
+    const present = new Set(names);
+    for (const file of cache.keys()) if (!present.has(basename(file))) cache.delete(file);
   }
   return { docs: markDuplicates(docs), fileErrors };
 }

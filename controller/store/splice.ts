@@ -148,7 +148,7 @@ export function spliceStatus(text: string, file: string, ref: DocRef, status: Re
     next = text.slice(0, pos) + block + text.slice(pos);
   }
 
-  verify(text, next, index, status, file);
+  verify(docs, next, index, status, file);
   return { found: true, index, text: next };
 }
 
@@ -156,8 +156,7 @@ export function spliceStatus(text: string, file: string, ref: DocRef, status: Re
  * The splice must change exactly one thing: the target document's status. Checking the reparsed
  * result costs one parse and turns any surprise in an unusual file into an error instead of lost data.
  */
-function verify(before: string, after: string, index: number, status: Record<string, unknown> | undefined, file: string): void {
-  const oldDocs = parseAllDocuments(before) as Document.Parsed[];
+function verify(oldDocs: Document.Parsed[], after: string, index: number, status: Record<string, unknown> | undefined, file: string): void {
   const newDocs = parseAllDocuments(after) as Document.Parsed[];
   const fail = (why: string): never => {
     throw new StoreError(`${basename(file)}: status not written because the edit would have ${why}; the file is unchanged (please report this with the file)`, file);

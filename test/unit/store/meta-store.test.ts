@@ -38,6 +38,9 @@ describe('MetaStore', () => {
     store.observe('Service/nfs', 'h2');
     store.addEvent('Service/nfs', { type: 'Normal', reason: 'Started', message: 'job 1 started', time: at(1) });
     expect(await readdir(join(dir, 'resources'))).toEqual(['Service.nfs.json']);
+    // uid and generation are on disk at once; events are written together a moment later, or at flush.
+    expect(open().get('Service/nfs')).toMatchObject({ uid: m.uid, generation: 2, events: [] });
+    store.flush();
     const reloaded = open().get('Service/nfs');
     expect(reloaded).toEqual({ ...m, generation: 2, specHash: 'h2', events: [{ type: 'Normal', reason: 'Started', message: 'job 1 started', time: at(1) }] });
     expect(logged).toEqual([]);
@@ -62,6 +65,7 @@ describe('MetaStore', () => {
     expect(store.get('Benchmark/x')!.events.map((e) => e.count ?? 1)).toEqual([3, 1, 1]);
 
     for (let i = 0; i < 150; i++) store.addEvent('Benchmark/x', { type: 'Normal', reason: 'Tick', message: `tick ${i}`, time: at(10 + i) });
+    store.flush();
     const events = open().get('Benchmark/x')!.events;
     expect(events).toHaveLength(MAX_EVENTS);
     expect(events[0].message).toBe('tick 50');

@@ -27,6 +27,7 @@ describe('loadViewsFromDisk', () => {
     const meta = new MetaStore(state);
     const m = meta.observe('Service/nfs', parseResourceText(text, 'x')[0].specHash!, NOW);
     meta.addEvent('Service/nfs', { type: 'Normal', reason: 'Ready', message: 'service answered', time: NOW.toISOString() });
+    meta.flush();
 
     const { views, fileErrors } = await loadViewsFromDisk(res, state, { now: NOW });
     expect(fileErrors).toEqual([]);
