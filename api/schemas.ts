@@ -3,7 +3,7 @@
 // workload types register themselves in clients/registry.ts, which assembles
 // the full schemas (controller/resources.ts) from this factory.
 import { z } from 'zod';
-import { Connection, Credentials, SCHEMES } from './connection.js';
+import { Connection, Credentials, SCHEMES, SecretRef } from './connection.js';
 import { Duration, Metadata, Name } from './fields.js';
 
 export { Duration, Metadata, Name, Size, Weights } from './fields.js';
@@ -92,7 +92,8 @@ export const ServiceSpec = z.strictObject({
   /** Local executor: the command that runs the service on this host. */
   command: z.array(z.string()).min(1).optional(),
   args: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).default({}),
+  /** A value, or a secret by reference (`{env: NAME}` or `{file: /path}`): read where the service starts, never shown or written. */
+  env: z.record(z.string(), z.union([z.string(), SecretRef])).default({}),
   binds: z.array(z.string()).default([]),
   readiness: Readiness.default({ interval: 2_000, timeout: 600_000, watchInterval: 30_000 }),
   retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),

@@ -29,7 +29,8 @@ export interface ServiceContainerOptions {
   credentials?: Credentials;
 }
 
-type ContainerSpec = Pick<ServiceSpec, 'image' | 'model' | 'port' | 'gpus' | 'args' | 'env' | 'binds' | 'database'> & { type: ImageType };
+/** A Service spec whose env holds values only (secrets by reference are passed apart, see secretEnv). */
+type ContainerSpec = Pick<ServiceSpec, 'image' | 'model' | 'port' | 'gpus' | 'args' | 'binds' | 'database'> & { type: ImageType; env: Record<string, string> };
 
 /**
  * The container's credential variables: the user name as plain environment,

@@ -192,6 +192,8 @@ export function renderJobScript(opts: JobScriptOptions): string {
     ...extra,
     '',
     'set -euo pipefail',
+    // What the job writes (endpoint files, results, logs) is for the user and their group only.
+    'umask 027',
     ...env.map(([key, value]) => `export ${key}=${shellQuote(value)}`),
     ...Object.entries(opts.secretEnv ?? {}).flatMap(([key, ref]) => secretLines(key, ref)),
     '',

@@ -22,6 +22,8 @@ function parseRank(value: string | undefined, from: string): number {
 }
 
 async function main(): Promise<void> {
+  // Results are for the user and their group, also when the runner is started by hand.
+  process.umask(0o027);
   let values: { spec?: string; out?: string; rank?: string };
   try {
     ({ values } = parseArgs({ options: { spec: { type: 'string' }, out: { type: 'string' }, rank: { type: 'string' } }, strict: true }));

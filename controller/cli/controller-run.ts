@@ -1,6 +1,6 @@
 // `aifbctl controller run`: starts the controller in the foreground with its
 // status API, and says where the API listens in the state folder for aifbctl.
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Controller } from '../controller.js';
 import { LocalExecutor } from '../executor/local-executor.js';
@@ -12,6 +12,7 @@ import { parseDuration } from '../../api/units.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { resolvePaths, type Paths } from '../runtime/paths.js';
 import { buildApp } from '../server/app.js';
+import { isLoopback, loadApiToken } from '../server/auth.js';
 import { startServer } from '../server/server.js';
 
 export interface ControllerRunOptions {
@@ -26,6 +27,11 @@ export interface ControllerRunOptions {
   poll?: string;
   /** Host name aifbctl elsewhere should use (the node's name when bound to 0.0.0.0). */
   advertiseHost?: string;
+  /** The API's bearer token from this file instead of the generated <state>/api-token. */
+  tokenFile?: string;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tlsCert?: string;
+  tlsKey?: string;
   /** Where log lines go; default stderr. */
   log?: Logger;
 }
@@ -58,9 +64,28 @@ function executorFor(opts: ControllerRunOptions, paths: Paths, log: Logger): Exe
   throw new Error(`unknown executor "${opts.executor}"; use --executor local (processes on this host) or --executor slurm (batch jobs)`);
 }
 
+/** Reads the PEM files of --tls-cert and --tls-key, or says which flag is missing or unreadable. */
+function tlsOptions(opts: ControllerRunOptions): { key: Buffer; cert: Buffer } | undefined {
+  if (!opts.tlsCert && !opts.tlsKey) return undefined;
+  if (!opts.tlsCert || !opts.tlsKey) throw new Error('give --tls-cert and --tls-key together (PEM files), or neither for plain HTTP');
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`${flag} ${file}: ${(e as Error).message}`);
+    }
+  };
+  return { cert: read('--tls-cert', opts.tlsCert), key: read('--tls-key', opts.tlsKey) };
+}
+
 export async function startController(opts: ControllerRunOptions): Promise<RunningController> {
+  // What the controller and the runners it starts write is for this user and their group only.
+  process.umask(0o027);
   const paths = resolvePaths(opts);
   const log = opts.log ?? createLogger();
+  const { token, file: tokenFile } = loadApiToken(paths.stateDir, opts.tokenFile);
+  const readsNeedToken = !isLoopback(opts.host);
+  const https = tlsOptions(opts);
   const resyncMs = durationOption('--resync', opts.resync);
   const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs, observeMs: pollMs(opts) });
   await controller.start();
@@ -68,10 +93,16 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
     source: controller,
     health: () => ({ ok: true, detail: { startedAt: controller.startedAt.toISOString(), executor: opts.executor } }),
     problems: () => controller.fileProblems(),
+    auth: {
+      token,
+      reads: readsNeedToken,
+      hint: `this status API wants a bearer token (Authorization: Bearer ...); aifbctl sends the one in ${tokenFile} when it can read it, else pass --token-file FILE or set AIFB_TOKEN_FILE`,
+    },
+    https,
   });
   let server;
   try {
-    server = await startServer(app, { host: opts.host, port: opts.port });
+    server = await startServer(app, { host: opts.host, port: opts.port, tls: https !== undefined });
   } catch (e) {
     await controller.stop();
     const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
@@ -79,7 +110,11 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
   }
   const url = opts.advertiseHost ? `http://${opts.advertiseHost}:${new URL(server.url).port}` : server.url;
   writeFileSync(paths.controllerFile, JSON.stringify({ url, pid: process.pid, host: hostname(), executor: opts.executor, jobId: process.env.SLURM_JOB_ID, startedAt: controller.startedAt }, null, 2));
-  log.info('Started status API', { url });
+  log.info('Started status API', { url, tls: https !== undefined });
+  if (readsNeedToken) {
+    log.info('Protected the status API: every route but /healthz wants the bearer token', { tokenFile, boundTo: opts.host });
+    if (!https) log.warn('The token crosses the network in clear; use --tls-cert and --tls-key where others can watch the cluster network', { boundTo: opts.host });
+  }
   return {
     controller,
     paths,
@@ -110,7 +145,25 @@ export function registerControllerCommands(program: Command): void {
     .option('--port <n>', 'port of the status API (0 picks a free one)', parsePort, 8484)
     .option('--reports <dir>', 'where reports go (default: reports/ beside the resources folder)')
     .option('--resync <duration>', 'full rescan of the resources folder this often', '30s')
-    .addHelpText('after', '\nExamples:\n  aifbctl controller run\n  aifbctl --resources ./resources controller run --port 9000\n  aifbctl controller run --executor slurm        # on a cluster; or: sbatch slurm/controller.sbatch\n')
+    .option('--token-file <file>', 'the bearer token for the status API (one line, owner-only file); default: <state>/api-token, generated on first start')
+    .option('--tls-cert <file>', 'serve the status API over HTTPS with this certificate (PEM), with --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Bound to loopback (the default) the status API is open to this host. Bound to anything else',
+        '(--host 0.0.0.0, as slurm/controller.sbatch does) every route but /healthz wants the bearer token',
+        'in <state>/api-token (owner-only; aifbctl reads it when it can). Without --tls-cert the token',
+        'crosses the network in clear.',
+        '',
+        'Examples:',
+        '  aifbctl controller run',
+        '  aifbctl --resources ./resources controller run --port 9000',
+        '  aifbctl controller run --executor slurm        # on a cluster; or: sbatch slurm/controller.sbatch',
+        '',
+      ].join('\n'),
+    )
     .action(async (cmdOpts: Omit<ControllerRunOptions, 'resources' | 'state'>) => {
       const globals = program.opts<{ resources?: string; state?: string }>();
       let running: RunningController;

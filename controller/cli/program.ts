@@ -60,6 +60,8 @@ export function buildProgram(io: IO, setExitCode: (code: number) => void): Comma
     .option('--resources <dir>', 'resources folder the controller watches (default: $AIFB_RESOURCES or ./resources)')
     .option('--state <dir>', 'controller state folder (default: $AIFB_STATE or <resources>/../.aifb)')
     .option('--server <url>', 'status API URL (default: $AIFB_SERVER, else the url in <state>/controller.json, else http://127.0.0.1:8484)')
+    .option('--token-file <file>', "the status API's bearer token (default: $AIFB_TOKEN_FILE, $AIFB_TOKEN, else <state>/api-token when readable)")
+    .option('--ca-file <file>', 'CA certificate (PEM) to trust for an HTTPS status API (default: $AIFB_CA_FILE)')
     .showHelpAfterError('(run aifbctl --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .addHelpText('after', EXAMPLES);

@@ -27,6 +27,8 @@ function controllerAlreadyRunning(controllerFile: string): number | undefined {
 }
 
 async function main(): Promise<number> {
+  // Its state folder and log, like everything the controller writes, are for this user and their group.
+  process.umask(0o027);
   const paths = resolvePaths();
   const other = controllerAlreadyRunning(paths.controllerFile);
   if (other) {
@@ -39,7 +41,7 @@ async function main(): Promise<number> {
   io.stdout(`Starting the controller (local executor) on ${paths.resourcesDir}; its log: ${logFile}\n`);
   const running = await startController({ executor: 'local', host: '127.0.0.1', port: 0, resync: '30s', log });
   try {
-    const globals = { resourcesDir: paths.resourcesDir, stateDir: paths.stateDir, serverUrl: running.url };
+    const globals = { resourcesDir: paths.resourcesDir, stateDir: paths.stateDir, serverUrl: running.url, tokenSource: 'none needed (loopback)' };
     if (await running.controller.get('Benchmark', NAME)) {
       // A fresh run each time: remove the last quickstart and let the controller clean it up.
       await runDelete({ resourcesDir: paths.resourcesDir, kind: 'benchmark', names: [NAME] }, io);

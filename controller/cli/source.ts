@@ -1,6 +1,6 @@
 // Picks where aifbctl reads resources from: the controller's status API when it
 // answers within a second, else the resource files and state folder on disk.
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { Kind } from '../api/schemas.js';
 import type { FileError } from '../store/parse.js';
 import { loadViewsFromDisk } from '../store/views.js';
@@ -10,6 +10,11 @@ export interface SourceOptions {
   resourcesDir: string;
   stateDir: string;
   serverUrl: string;
+  /** Bearer token for a protected API, and where it came from (for the message of a 401). */
+  token?: string;
+  tokenSource?: string;
+  /** CA certificate to trust for HTTPS. */
+  ca?: Buffer;
   /** How long the API may take to answer the probe before the CLI reads the files itself. */
   probeTimeoutMs?: number;
   /** Budget for each API call once the API has answered. */
@@ -23,8 +28,25 @@ export interface OpenedSource {
   problems(): Promise<FileError[]>;
 }
 
-async function getJson(url: string, timeoutMs: number): Promise<{ statusCode: number; body: unknown }> {
-  const res = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+/** How aifbctl talks to the API: its token, its trust. */
+export interface ApiAccess {
+  token?: string;
+  tokenSource?: string;
+  dispatcher?: Dispatcher;
+}
+
+export function apiAccess(opts: Pick<SourceOptions, 'token' | 'tokenSource' | 'ca'>): ApiAccess {
+  return { token: opts.token, tokenSource: opts.tokenSource, ...(opts.ca ? { dispatcher: new Agent({ connect: { ca: opts.ca } }) } : {}) };
+}
+
+async function getJson(url: string, timeoutMs: number, access: ApiAccess = {}): Promise<{ statusCode: number; body: unknown }> {
+  const res = await request(url, {
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(access.token ? { headers: { authorization: `Bearer ${access.token}` } } : {}),
+    ...(access.dispatcher ? { dispatcher: access.dispatcher } : {}),
+  });
   const text = await res.body.text();
   let body: unknown;
   try {
@@ -40,29 +62,44 @@ function apiMessage(body: unknown): string {
   return typeof m === 'string' ? m : JSON.stringify(body);
 }
 
+/** What to tell a user whose request the API refused for want of a token: which token was sent, and the ways to give one. */
+function refused(url: string, access: ApiAccess): Error {
+  const sent = access.token ? `aifbctl sent ${access.tokenSource ?? 'a token'}, and it is not the controller's` : `aifbctl found ${access.tokenSource ?? 'no token'}`;
+  return new Error(
+    `the status API at ${url} wants a bearer token (HTTP 401); ${sent}. Pass --token-file FILE (the controller's <state>/api-token, or the file its --token-file names) or set AIFB_TOKEN_FILE`,
+  );
+}
+
 export class ApiSource implements ResourceSource {
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs = 10_000,
+    private readonly access: ApiAccess = {},
   ) {}
+
+  private async get_(url: string): Promise<{ statusCode: number; body: unknown }> {
+    const answer = await getJson(url, this.timeoutMs, this.access);
+    if (answer.statusCode === 401) throw refused(url, this.access);
+    return answer;
+  }
 
   async list(kind: Kind): Promise<ResourceView[]> {
     const url = `${this.baseUrl}/api/v1/${pluralOf(kind)}`;
-    const { statusCode, body } = await getJson(url, this.timeoutMs);
+    const { statusCode, body } = await this.get_(url);
     if (statusCode !== 200) throw new Error(`the status API at ${url} answered ${statusCode}: ${apiMessage(body)}`);
     return ((body as { items?: ResourceView[] }).items ?? []) as ResourceView[];
   }
 
   async get(kind: Kind, name: string): Promise<ResourceView | undefined> {
     const url = `${this.baseUrl}/api/v1/${pluralOf(kind)}/${encodeURIComponent(name)}`;
-    const { statusCode, body } = await getJson(url, this.timeoutMs);
+    const { statusCode, body } = await this.get_(url);
     if (statusCode === 404) return undefined;
     if (statusCode !== 200) throw new Error(`the status API at ${url} answered ${statusCode}: ${apiMessage(body)}`);
     return body as ResourceView;
   }
 
   async problems(): Promise<FileError[]> {
-    const { statusCode, body } = await getJson(`${this.baseUrl}/api/v1/problems`, this.timeoutMs);
+    const { statusCode, body } = await this.get_(`${this.baseUrl}/api/v1/problems`);
     return statusCode === 200 ? (((body as { items?: FileError[] }).items ?? []) as FileError[]) : [];
   }
 }
@@ -99,9 +136,9 @@ export class DiskSource implements ResourceSource {
 }
 
 /** True when something that speaks the aifb status API answers at baseUrl. */
-export async function apiReachable(baseUrl: string, timeoutMs: number): Promise<boolean> {
+export async function apiReachable(baseUrl: string, timeoutMs: number, access: ApiAccess = {}): Promise<boolean> {
   try {
-    const { statusCode, body } = await getJson(`${baseUrl}/healthz`, timeoutMs);
+    const { statusCode, body } = await getJson(`${baseUrl}/healthz`, timeoutMs, access);
     // 503 still means the API is serving; only its health check is failing.
     return (statusCode === 200 || statusCode === 503) && typeof body === 'object' && body !== null && 'status' in body;
   } catch {
@@ -110,8 +147,9 @@ export async function apiReachable(baseUrl: string, timeoutMs: number): Promise<
 }
 
 export async function openSource(opts: SourceOptions): Promise<OpenedSource> {
-  if (await apiReachable(opts.serverUrl, opts.probeTimeoutMs ?? 1_000)) {
-    const api = new ApiSource(opts.serverUrl, opts.requestTimeoutMs);
+  const access = apiAccess(opts);
+  if (await apiReachable(opts.serverUrl, opts.probeTimeoutMs ?? 1_000, access)) {
+    const api = new ApiSource(opts.serverUrl, opts.requestTimeoutMs, access);
     return { source: api, origin: 'api', problems: () => api.problems() };
   }
   const disk = new DiskSource(opts.resourcesDir, opts.stateDir);

@@ -140,7 +140,8 @@ export class SlurmExecutor implements Executor {
     const id = launchId(ref);
     mkdirSync(spec.dir, { recursive: true });
     const script = join(spec.dir, `${spec.role}.sbatch`);
-    writeFileSync(script, this.render(spec), { mode: 0o755 });
+    // Owner-only: it may hold environment values, and other users of a shared node must not read them.
+    writeFileSync(script, this.render(spec), { mode: 0o700 });
     const jobId = await this.opts.slurm.submit(script, { cwd: spec.dir });
     const record: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId, script };
     this.write(record);

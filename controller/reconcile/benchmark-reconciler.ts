@@ -42,6 +42,10 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
   protected observe(hosted: Hosted<M>, t: Target<BenchmarkResource>): ConditionInput | undefined {
     const ref = serviceNameOf(t.resource);
     if (!ref) return undefined;
+    // An ended run keeps the service condition it ran with: its owned service is stopped on purpose.
+    const state = stateNameOf(hosted.actor.getSnapshot().value);
+    const before = this.deps.lastStatus(t.key)?.conditions?.find((c) => c.type === 'ServiceReady');
+    if ((state === 'succeeded' || state === 'failed') && before) return { type: before.type, status: before.status, reason: before.reason, message: before.message };
     const svc = this.deps.lastStatus(`Service/${ref}`);
     const ready = svc?.phase === 'Ready' && svc.endpoint !== undefined;
     if (stateNameOf(hosted.actor.getSnapshot().value) === 'waitingForService') {

@@ -24,17 +24,36 @@ export interface ServiceCommandOptions {
   credentials?: Credentials;
 }
 
+/** spec.env split into plain values and secrets by reference. */
+function splitEnv(env: ServiceSpec['env']): { plain: Record<string, string>; refs: Record<string, SecretRef> } {
+  const plain: Record<string, string> = {};
+  const refs: Record<string, SecretRef> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (typeof v === 'string') plain[k] = v;
+    else refs[k] = v;
+  }
+  return { plain, refs };
+}
+
 /** Throws an error whose message names the field and the fix. */
 export function serviceLaunch(spec: ServiceSpec, opts: ServiceCommandOptions): ServiceLaunch {
+  const { plain, refs } = splitEnv(spec.env);
   if (spec.command) {
     if (!spec.port) throw new Error('spec.port: set the port the service listens on, so readiness can be checked');
     // The same variables as the type's container takes (VLLM_API_KEY for vllm), so a native server reads them too.
     const { env, secretEnv } = credentialEnvFor(spec.type, opts.credentials);
-    return { command: [...spec.command, ...spec.args], env: { ...env, ...spec.env }, secretEnv, port: spec.port, gpus: gpusFor(spec) };
+    return { command: [...spec.command, ...spec.args], env: { ...env, ...plain }, secretEnv: { ...secretEnv, ...refs }, port: spec.port, gpus: gpusFor(spec) };
   }
-  const container = serviceContainer(spec, { sifCache: opts.sifCache, dataDir: opts.dataDir, credentials: opts.credentials });
+  const container = serviceContainer({ ...spec, env: plain }, { sifCache: opts.sifCache, dataDir: opts.dataDir, credentials: opts.credentials });
   for (const dir of container.writableDirs) mkdirSync(dir, { recursive: true });
-  // Apptainer hands APPTAINERENV_<NAME> to the container as <NAME>: secrets stay off its command line.
-  const secretEnv = Object.fromEntries(Object.entries(container.secretEnv).map(([k, ref]) => [`APPTAINERENV_${k}`, ref]));
-  return { command: runCommand(container), env: {}, secretEnv, port: container.port, gpus: container.gpus };
+  // Apptainer hands APPTAINERENV_<NAME> to the container as <NAME>: nothing of the environment goes on
+  // its command line, where every user of a shared node could read it (ps).
+  const prefixed = <T>(vars: Record<string, T>) => Object.fromEntries(Object.entries(vars).map(([k, v]) => [`APPTAINERENV_${k}`, v]));
+  return {
+    command: runCommand({ ...container, env: {} }),
+    env: prefixed(container.env),
+    secretEnv: prefixed({ ...container.secretEnv, ...refs }),
+    port: container.port,
+    gpus: container.gpus,
+  };
 }

@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { z } from 'zod';
 import { API_VERSION, KINDS, Status, type Kind } from '../api/schemas.js';
 import type { FileError } from '../store/parse.js';
+import { tokenMatches } from './auth.js';
 import { pluralOf, type ResourceSource, type ResourceView } from './view.js';
 
 export interface AppOptions {
@@ -12,6 +13,14 @@ export interface AppOptions {
   problems?: () => FileError[];
   /** Passed to fastify; off by default so tests stay quiet. */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * The bearer token: wanted by every route but /healthz when `reads` is set
+   * (the API is reachable from other hosts), and by any route that is not a
+   * read in every case. `hint` says where a caller finds it (never the token).
+   */
+  auth?: { token: string; reads: boolean; hint: string };
+  /** Serve HTTPS with this key and certificate (PEM). */
+  https?: { key: Buffer; cert: Buffer };
 }
 
 /** Only the canonical plurals are API paths; short names are a CLI convenience. */
@@ -61,7 +70,17 @@ function notFoundKind(plural: string) {
 const byName = (a: ResourceView, b: ResourceView) => a.metadata.name.localeCompare(b.metadata.name);
 
 export function buildApp(opts: AppOptions): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false });
+  const app = (opts.https ? Fastify({ logger: opts.logger ?? false, https: opts.https }) : Fastify({ logger: opts.logger ?? false })) as unknown as FastifyInstance;
+
+  const auth = opts.auth;
+  if (auth) {
+    app.addHook('onRequest', async (req, reply) => {
+      const read = req.method === 'GET' || req.method === 'HEAD';
+      if (read && (!auth.reads || req.url.split('?')[0] === '/healthz')) return;
+      if (tokenMatches(req.headers.authorization, auth.token)) return;
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'Unauthorized', message: auth.hint });
+    });
+  }
 
   // zod schemas in, plain JSON out: request parts are parsed by the same schema that types them.
   app.setValidatorCompiler(({ schema }) => (data) => {

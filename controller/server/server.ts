@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 export interface ServerOptions {
   host?: string;
   port?: number;
+  /** The app serves HTTPS (it was built with a key and certificate). */
+  tls?: boolean;
 }
 
 export interface RunningServer {
@@ -30,7 +32,7 @@ export async function startServer(app: FastifyInstance, opts: ServerOptions = {}
   const address = addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address === '::' ? '::1' : addr.address;
   const shownHost = addr.family === 'IPv6' || address.includes(':') ? `[${address}]` : address;
   return {
-    url: `http://${shownHost}:${addr.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${shownHost}:${addr.port}`,
     close: () => app.close(),
   };
 }

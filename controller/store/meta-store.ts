@@ -135,7 +135,7 @@ export class MetaStore {
     if (this.readOnly) return;
     const path = join(this.dir, metaFileName(meta.key));
     this.events.cancel(path);
-    writeFileAtomic.sync(path, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o644 });
+    writeFileAtomic.sync(path, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o640 });
   }
 
   /** Writes pending event lists now (at shutdown). */

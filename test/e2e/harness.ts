@@ -71,8 +71,8 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   await exited;
 }
 
-export async function api<T = any>(url: string, path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${url}${path}`);
+export async function api<T = any>(url: string, path: string, token?: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: res.status, body: (await res.json()) as T };
 }
 

@@ -1,7 +1,7 @@
 // The README's commands are the product's front door: CI runs the test
 // command, and this runs the quickstart as a new user would, in a fresh folder.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,5 +45,13 @@ describe('README', () => {
     expect(json && existsSync(json)).toBe(true);
     expect(json!.startsWith(join(cwd, 'reports'))).toBe(true);
     expect(readFileSync(join(cwd, 'resources/quickstart.yaml'), 'utf8')).toMatch(/\nstatus:\n {2}phase: Succeeded\n/);
+    // What the run left behind is for the user and their group only; the token is the user's alone.
+    const entries = ['.aifb', 'reports', 'resources'].flatMap((top) =>
+      [join(cwd, top), ...readdirSync(join(cwd, top), { recursive: true }).map((p) => join(cwd, top, String(p)))],
+    );
+    expect(entries.length).toBeGreaterThan(10);
+    const open = entries.filter((p) => (statSync(p).mode & 0o007) !== 0).map((p) => `${p} ${(statSync(p).mode & 0o777).toString(8)}`);
+    expect(open).toEqual([]);
+    expect(statSync(join(cwd, '.aifb', 'api-token')).mode & 0o777).toBe(0o600);
   }, 90_000);
 });

@@ -2,7 +2,7 @@
 // API for aifbctl, and near its time limit (USR1) hands over to a successor job
 // that adopts the running benchmark.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aifbctl, api, ROOT, until, workspace } from '../e2e/harness.js';
@@ -35,12 +35,16 @@ describe('slurm/controller.sbatch', { timeout: 240_000 }, () => {
     const published = () => (existsSync(controllerFile) ? (JSON.parse(readFileSync(controllerFile, 'utf8')) as { url: string; jobId?: string }) : undefined);
     const one = await until('the controller job to publish its API', () => (published()?.jobId === first ? published() : undefined), 90_000);
     expect((await api(one.url, '/healthz')).status).toBe(200);
+    // Bound to 0.0.0.0 on its node: protected by default, the token owner-only in the state folder.
+    expect((await api(one.url, '/api/v1/benchmarks')).status).toBe(401);
+    const token = readFileSync(join(ws.state, 'api-token'), 'utf8').trim();
+    expect(statSync(join(ws.state, 'api-token')).mode & 0o777).toBe(0o600);
 
     writeFileSync(
       join(ws.resources, 'handover.yaml'),
       'apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: handover\nspec:\n  workload: { type: file-storage, basePath: /tmp/aifb-handover }\n  load: { workers: 2, duration: 12s }\n',
     );
-    await until('Running', async () => ((await api(one.url, '/api/v1/benchmarks/handover')).body.status?.phase === 'Running' ? true : undefined), 90_000);
+    await until('Running', async () => ((await api(one.url, '/api/v1/benchmarks/handover', token)).body.status?.phase === 'Running' ? true : undefined), 90_000);
     // aifbctl on a "login node" finds the job's API through the state folder.
     const get = await aifbctl(ws, ['get', 'benchmarks']);
     expect(get.stdout).toMatch(/handover\s+file-storage\s+Running/);
@@ -54,7 +58,7 @@ describe('slurm/controller.sbatch', { timeout: 240_000 }, () => {
     submitted.push(two.jobId!);
     expect(allJobs().find((j) => j.jobId === first)?.state).toMatch(/COMPLETED|COMPLETING/);
     const done = await until('Succeeded under the successor', async () => {
-      const { body } = await api(two.url, '/api/v1/benchmarks/handover');
+      const { body } = await api(two.url, '/api/v1/benchmarks/handover', token);
       if (body.status?.phase === 'Failed') throw new Error(JSON.stringify(body.status));
       return body.status?.phase === 'Succeeded' ? body : undefined;
     }, 120_000);

@@ -123,4 +123,4 @@ export function capture(): Captured {
 }
 
 /** Globals that point nowhere real: tests that use them inject a source. */
-export const NO_GLOBALS = { resourcesDir: '/nonexistent/resources', stateDir: '/nonexistent/.aifb', serverUrl: 'http://127.0.0.1:1' };
+export const NO_GLOBALS = { resourcesDir: '/nonexistent/resources', stateDir: '/nonexistent/.aifb', serverUrl: 'http://127.0.0.1:1', tokenSource: 'no token' };

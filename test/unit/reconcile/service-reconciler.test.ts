@@ -42,6 +42,15 @@ describe('ServiceReconciler', () => {
     expect(world.executor.log).toEqual(['launch service.db.g1.a1.service']);
   });
 
+  it("passes a container's environment off its command line, secrets by reference only", async () => {
+    world = reconcilerWorld();
+    await world.apply(service('web', '  env: { MODE: fast, HF_TOKEN: { file: /home/me/.hf-token } }\n'));
+    const launch = [...world.executor.launches.values()][0];
+    expect(launch.spec.command.join(' ')).not.toMatch(/--env|MODE|HF_TOKEN/);
+    expect(launch.spec.env).toMatchObject({ APPTAINERENV_MODE: 'fast', APPTAINERENV_POSTGRES_USER: 'aifb' });
+    expect(launch.spec.secretEnv).toMatchObject({ APPTAINERENV_HF_TOKEN: { file: '/home/me/.hf-token' } });
+  });
+
   it('stops an attempt that exited before the backoff, then starts the next: never two at once', async () => {
     world = reconcilerWorld();
     await world.apply(service('db'));

@@ -75,6 +75,7 @@ describe('renderJobScript', () => {
         "#SBATCH --reservation='my resv'",
         '',
         'set -euo pipefail',
+        'umask 027',
         'export HF_HOME=/scratch/hf',
         `export TOKEN='a b'\\''c'`,
         '',
