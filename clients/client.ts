@@ -10,6 +10,8 @@ export interface Operation {
   size?: number;
   /** Per-rank sequence number of the arrival (0, 1, 2, ...). */
   seq: number;
+  /** When the engine meant to send it, on the engine's clock (performance.now() in a runner). */
+  scheduled?: number;
 }
 
 export interface OperationResult {

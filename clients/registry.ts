@@ -33,14 +33,17 @@ export function workloadDefinition(type: string): WorkloadDefinition | undefined
 }
 
 /** Why a workload cannot talk to a service type, or undefined when it can. */
-export function serviceMismatch(workloadType: string, serviceType: ServiceType): string | undefined {
-  const def = workloadDefinition(workloadType);
-  if (!def || def.services.includes(serviceType)) return undefined;
-  return `a ${workloadType} workload cannot talk to a Service of type ${serviceType}; types that fit: ${def.services.join(', ')}`;
+export function serviceMismatch(workload: { type: string }, serviceType: ServiceType): string | undefined {
+  const def = workloadDefinition(workload.type);
+  if (!def) return undefined;
+  const fits = def.servicesFor?.(workload as never) ?? def.services;
+  if (fits.includes(serviceType)) return undefined;
+  const settings = def.servicesFor && fits.length < def.services.length ? ' with these settings' : '';
+  return `a ${workload.type} workload${settings} cannot talk to a Service of type ${serviceType}; types that fit: ${fits.join(', ')}`;
 }
 
 /** The client for `spec.workload.type`; throws ConfigError listing every config problem. */
-export async function createClient(spec: RunnerSpec, ctx: { rank: number }): Promise<BenchmarkClient> {
+export async function createClient(spec: RunnerSpec, ctx: { rank: number; outDir?: string }): Promise<BenchmarkClient> {
   const def = workloadDefinition(spec.workload.type);
   if (!def) {
     throw new ConfigError([{ path: 'workload.type', message: `"${spec.workload.type}" has no client in this runner; known types: ${WORKLOADS.map((w) => w.type).join(', ')}` }]);
@@ -52,6 +55,7 @@ export async function createClient(spec: RunnerSpec, ctx: { rank: number }): Pro
     load: spec.load,
     inflight: inflightLimit(spec.load, spec.ranks, ctx.rank),
     service: spec.service,
+    outDir: ctx.outDir,
     credential: (name) => {
       const ref = spec.service?.credentials?.[name];
       if (!ref) return undefined;

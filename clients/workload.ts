@@ -22,6 +22,8 @@ export interface ClientContext {
    * (undefined when the service has none). Throws a ConfigError naming the field.
    */
   credential(name: 'password' | 'token'): string | undefined;
+  /** The rank's output folder: where a client may keep files of its own (raw request records). */
+  outDir?: string;
 }
 
 export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
@@ -31,8 +33,10 @@ export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
   summary: string;
   /** The workload's settings, with their defaults: a strictObject with `type: z.literal(type)`. */
   schema: S;
-  /** Service types it can talk to. */
+  /** Service types it can talk to, whatever its settings. */
   services: readonly ServiceType[];
+  /** Service types it can talk to with these settings (a protocol that only one server speaks), when narrower. */
+  servicesFor?: (workload: z.output<S>) => readonly ServiceType[];
   /** False when it can run without any Service (it measures what the runner's host can reach). */
   needsService: boolean;
   /** What its client measures besides latency. */

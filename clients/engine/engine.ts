@@ -157,6 +157,7 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
 
   const issue = async (op: Operation, intended: number, measured: boolean, openLoop: boolean): Promise<void> => {
     inflight++;
+    op.scheduled = intended;
     const sent = clock.now();
     if (openLoop && measured) {
       const lag = sent - intended;

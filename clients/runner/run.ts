@@ -61,7 +61,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
 
   let client: BenchmarkClient;
   try {
-    client = await createClient(spec, { rank });
+    client = await createClient(spec, { rank, outDir });
   } catch (e) {
     const text = e instanceof ConfigError ? `invalid workload: ${e.message}` : message(e);
     o.warn(text);

@@ -12,7 +12,7 @@ export const RESOURCE_SCHEMAS = resourceSchemas(Workload, (spec, ctx) => {
   const def = workloadDefinition(spec.workload.type);
   if (!def) return;
   if (spec.service) {
-    const mismatch = serviceMismatch(def.type, spec.service.type);
+    const mismatch = serviceMismatch(spec.workload, spec.service.type);
     if (mismatch) ctx.addIssue({ code: 'custom', path: ['service', 'type'], message: mismatch });
   } else if (def.needsService && !spec.serviceRef) {
     ctx.addIssue({

@@ -34,7 +34,7 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
     if (!b.spec.serviceRef) return undefined;
     const doc = this.deps.doc(`Service/${b.spec.serviceRef}`);
     if (!doc?.validation.ok || doc.validation.resource.kind !== 'Service') return undefined;
-    const mismatch = serviceMismatch(b.spec.workload.type, doc.validation.resource.spec.type);
+    const mismatch = serviceMismatch(b.spec.workload, doc.validation.resource.spec.type);
     return mismatch ? `spec.serviceRef: ${mismatch}; point serviceRef at a Service of one of those types` : undefined;
   }
 

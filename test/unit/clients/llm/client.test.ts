@@ -94,14 +94,14 @@ describe('LlmClient against the fake vLLM', () => {
     expect(seen).toEqual(['one', 'two', 'three', 'one', 'two']);
   });
 
-  it('gives up after workload.timeout, streamed or not', async () => {
+  it('gives up on a stream that stalls longer than workload.timeout, and on an answer that does not come', async () => {
     const c = await against({ timeout: '150ms', stream: true }, { ttftMs: 5_000 });
-    await expect(c.execute({ name: 'chat', seq: 0 })).rejects.toThrow('no complete answer within 150 ms (workload.timeout)');
+    await expect(c.execute({ name: 'chat', seq: 0 })).rejects.toThrow('the stream stalled: nothing for 150 ms (workload.timeout)');
     await c.teardown();
     const d = new LlmClient(workload({ timeout: '150ms', stream: false }), { service: endpointOf(fake!.port), connections: 1 });
     client = d;
     await d.setup();
-    await expect(d.execute({ name: 'chat', seq: 0 })).rejects.toThrow('no complete answer within 150 ms (workload.timeout)');
+    await expect(d.execute({ name: 'chat', seq: 0 })).rejects.toThrow('no answer within 150 ms (workload.timeout) from POST /v1/chat/completions');
   });
 
   it('fails setup naming the endpoint when nothing listens there', async () => {

@@ -1,0 +1,153 @@
+// The OpenAI-compatible API (vLLM, TGI, Ollama's /v1, LiteLLM...):
+// /v1/chat/completions and /v1/completions, streamed as server-sent events up
+// to `data: [DONE]`, token counts from `usage` (in every chunk with vLLM's
+// continuous_usage_stats, else in the last one).
+import type { Dispatcher, Pool } from 'undici';
+import { errorText, excerpt } from '../http-common.js';
+import { EventStreamParser } from './event-stream.js';
+import { promptText, type PromptItem } from './prompts.js';
+import { isEventStream, num, readJsonBody, type LlmProtocol, type PreparedRequest } from './protocol.js';
+import type { LlmRecord } from './record.js';
+import type { LlmWorkload } from './schema.js';
+
+/** /v1/models answers at once on a live server; a long wait means something is wrong. */
+const MODELS_TIMEOUT_MS = 30_000;
+
+interface Usage {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  completion_tokens_details?: { reasoning_tokens?: unknown } | null;
+}
+
+interface Chunk {
+  choices?: Array<{ text?: unknown; delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown } }>;
+  usage?: Usage | null;
+  error?: unknown;
+  object?: unknown;
+  message?: unknown;
+}
+
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+
+/** vLLM reports a failure inside an already-started stream as an error object, not a status. */
+function streamError(chunk: Chunk): string | undefined {
+  if (chunk.error !== undefined && chunk.error !== null) {
+    const e = chunk.error as { message?: unknown };
+    return typeof e.message === 'string' ? e.message : JSON.stringify(chunk.error);
+  }
+  if (chunk.object === 'error') return typeof chunk.message === 'string' ? chunk.message : 'unknown error';
+  return undefined;
+}
+
+function takeUsage(usage: Usage | null | undefined, record: LlmRecord): number | undefined {
+  if (!usage) return undefined;
+  const input = num(usage.prompt_tokens);
+  const output = num(usage.completion_tokens);
+  const reasoning = num(usage.completion_tokens_details?.reasoning_tokens);
+  if (input !== undefined) record.inputTokens = input;
+  if (output !== undefined) record.outputTokens = output;
+  if (reasoning !== undefined) record.reasoningTokens = reasoning;
+  return output;
+}
+
+export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): LlmProtocol {
+  const path = api === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+
+  return {
+    /**
+     * GET /v1/models doubles as the reachability check. A named model is not
+     * checked against the list: Ollama serves `llama3` while listing
+     * `llama3:latest`, so a wrong name shows up as the server's own 404 instead.
+     */
+    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<string> {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await pool.request({ path: '/v1/models', method: 'GET', headers, headersTimeout: MODELS_TIMEOUT_MS, bodyTimeout: MODELS_TIMEOUT_MS });
+      } catch (e) {
+        throw new Error(`cannot reach the llm service at ${origin} (GET ${origin}/v1/models): ${errorText(e)}; check that the Service is running and its host and port are right`);
+      }
+      const text = await res.body.text();
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        throw new Error(`GET /v1/models answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}; the server wants an API key: set credentials.token on the Service ({env: NAME} or {file: /path})`);
+      }
+      if (w.model !== undefined) return w.model;
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        throw new Error(`GET /v1/models answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}; set workload.model to the model the server serves`);
+      }
+      let ids: string[] = [];
+      try {
+        const doc = JSON.parse(text) as { data?: Array<{ id?: unknown }> };
+        ids = (doc.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string' && id !== '');
+      } catch {
+        throw new Error(`GET /v1/models did not answer JSON: ${excerpt(text)}; set workload.model to the model the server serves`);
+      }
+      if (ids.length === 0) throw new Error('GET /v1/models lists no model; load a model into the server or set workload.model');
+      return ids[0];
+    },
+
+    request(prompt: PromptItem, model: string | undefined): PreparedRequest {
+      const common = {
+        model,
+        max_tokens: prompt.maxTokens,
+        temperature: w.temperature,
+        stream: w.stream,
+        ...(w.ignoreEos ? { ignore_eos: true } : {}),
+        // Exact token counts in streams (vLLM, Ollama >= 0.5.2); without it chunks are counted.
+        ...(w.stream ? { stream_options: { include_usage: true, ...(w.continuousUsage ? { continuous_usage_stats: true } : {}) } } : {}),
+      };
+      const body = api === 'chat' ? { ...common, messages: prompt.messages } : { ...common, prompt: promptText(prompt) };
+      return { path, body: Buffer.from(JSON.stringify(body)) };
+    },
+
+    async read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void> {
+      // A server may ignore `stream` and answer with one JSON document.
+      if (!w.stream || !isEventStream(res.headers['content-type'])) {
+        const doc = (await readJsonBody(res, `POST ${path}`)) as Chunk;
+        record.done = now();
+        const err = streamError(doc);
+        if (err !== undefined) throw new Error(`server error: ${excerpt(err)}`);
+        takeUsage(doc.usage, record);
+        return;
+      }
+      res.body.setEncoding('utf8');
+      const parser = new EventStreamParser();
+      let finished = false;
+      let counted = 0;
+      for await (const piece of res.body) {
+        if (finished) continue; // drain what follows [DONE] so the connection can be reused
+        for (const ev of parser.push(piece as string)) {
+          if (ev.data === '[DONE]') {
+            finished = true;
+            break;
+          }
+          let chunk: Chunk;
+          try {
+            chunk = JSON.parse(ev.data) as Chunk;
+          } catch {
+            throw new Error(`malformed stream: an event's data is not JSON: ${excerpt(ev.data)}`);
+          }
+          const at = now();
+          const err = streamError(chunk);
+          if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
+          const choice = chunk.choices?.[0];
+          const content = api === 'chat' ? choice?.delta?.content : choice?.text;
+          const reasoning = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
+          // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
+          const total = takeUsage(chunk.usage, record);
+          const carried = total !== undefined ? total - counted : undefined;
+          if (total !== undefined) counted = total;
+          // An empty chunk (a role-only first delta) carries no token.
+          if (!nonEmpty(content) && !nonEmpty(reasoning)) continue;
+          if (nonEmpty(content)) record.firstContent ??= at;
+          if (nonEmpty(reasoning)) record.firstReasoning ??= at;
+          record.chunks.push([at, carried !== undefined && carried > 0 ? carried : 1]);
+        }
+      }
+      record.done = now();
+      if (!finished) {
+        const cut = parser.pending !== '' ? ' in the middle of an event' : '';
+        throw new Error(`the stream ended before "data: [DONE]"${cut}: the server closed the response early`);
+      }
+    },
+  };
+}

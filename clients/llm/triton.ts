@@ -1,0 +1,77 @@
+// Triton's KServe v2 API: readiness at /v2/health/ready and
+// /v2/models/{m}/ready; /v2/models/{m}/infer with the inputs the user gives;
+// and the generate extension, /generate (one JSON answer) and
+// /generate_stream (server-sent events carrying `text_output`; an event with
+// `error` under HTTP 200 is a failed request; the stream ends when the
+// connection does). Triton sends no token counts: each event is one token.
+import type { Dispatcher, Pool } from 'undici';
+import { errorText, excerpt } from '../http-common.js';
+import { EventStreamParser } from './event-stream.js';
+import { promptText, type PromptItem } from './prompts.js';
+import { isEventStream, readJsonBody, type LlmProtocol, type PreparedRequest } from './protocol.js';
+import type { LlmRecord } from './record.js';
+import type { LlmWorkload } from './schema.js';
+
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+
+export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmProtocol {
+  const model = encodeURIComponent(w.model ?? '');
+  const path = api === 'infer' ? `/v2/models/${model}/infer` : `/v2/models/${model}/${w.stream ? 'generate_stream' : 'generate'}`;
+
+  return {
+    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<string | undefined> {
+      for (const [probe, what] of [
+        ['/v2/health/ready', 'Triton is not ready'],
+        [`/v2/models/${model}/ready`, `Triton has no model ${w.model} ready; check the model repository and workload.model`],
+      ] as const) {
+        let status: number;
+        try {
+          const res = await pool.request({ path: probe, method: 'GET', headers });
+          status = res.statusCode;
+          await res.body.dump();
+        } catch (e) {
+          throw new Error(`cannot reach Triton at ${origin} (GET ${probe}): ${errorText(e)}; check that the Service is running and its host and port are right`);
+        }
+        if (status !== 200) throw new Error(`${what} (GET ${probe} answered HTTP ${status})`);
+      }
+      return w.model;
+    },
+
+    request(prompt: PromptItem): PreparedRequest {
+      const body =
+        api === 'infer'
+          ? { inputs: w.inputs }
+          : { text_input: promptText(prompt), parameters: { max_tokens: prompt.maxTokens, temperature: w.temperature, stream: w.stream } };
+      return { path, body: Buffer.from(JSON.stringify(body)) };
+    },
+
+    async read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void> {
+      if (api === 'infer' || !w.stream || !isEventStream(res.headers['content-type'])) {
+        const doc = await readJsonBody(res, `POST ${path}`);
+        record.done = now();
+        if (doc.error !== undefined) throw new Error(`server error: ${excerpt(String(doc.error))}`);
+        if (api === 'infer' && !Array.isArray(doc.outputs)) throw new Error(`POST ${path} answered without outputs: ${excerpt(JSON.stringify(doc))}`);
+        return;
+      }
+      res.body.setEncoding('utf8');
+      const parser = new EventStreamParser();
+      for await (const piece of res.body) {
+        for (const ev of parser.push(piece as string)) {
+          let data: { text_output?: unknown; error?: unknown };
+          try {
+            data = JSON.parse(ev.data) as typeof data;
+          } catch {
+            throw new Error(`malformed stream: an event's data is not JSON: ${excerpt(ev.data)}`);
+          }
+          const at = now();
+          if (data.error !== undefined) throw new Error(`server error in stream: ${excerpt(String(data.error))}`);
+          if (!nonEmpty(data.text_output)) continue;
+          record.firstContent ??= at;
+          record.chunks.push([at, 1]);
+        }
+      }
+      record.done = now();
+      if (parser.pending !== '') throw new Error('the stream ended in the middle of an event: the server closed the response early');
+    },
+  };
+}

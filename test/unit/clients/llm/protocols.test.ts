@@ -1,0 +1,131 @@
+// Each protocol's reader against the exact bytes its server sends, split
+// across reads, with a scripted clock: what lands in the request's record.
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { ollamaProtocol } from '../../../../clients/llm/ollama.js';
+import { openaiProtocol } from '../../../../clients/llm/openai.js';
+import type { LlmRecord } from '../../../../clients/llm/record.js';
+import { LlmWorkload } from '../../../../clients/llm/schema.js';
+import { tritonProtocol } from '../../../../clients/llm/triton.js';
+
+/** A response whose body arrives in these pieces; now() gives 10, 20, 30... once per event read. */
+function answer(contentType: string, pieces: string[]) {
+  // undici's body is a Readable with text() on top.
+  const body = Object.assign(Readable.from(pieces.map((p) => Buffer.from(p))), { text: async () => pieces.join('') });
+  const res = { statusCode: 200, headers: { 'content-type': contentType }, body } as unknown as Dispatcher.ResponseData;
+  let t = 0;
+  return { res, now: () => (t += 10) };
+}
+
+const record = (): LlmRecord => ({ sent: 0, chunks: [], done: 0 });
+const w = (over: Record<string, unknown> = {}) => LlmWorkload.parse({ type: 'llm', ...over });
+const sse = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
+
+describe('OpenAI-compatible streams', () => {
+  const chat = openaiProtocol(w(), 'chat');
+
+  it('skips the empty role-only first chunk, keeps reasoning apart, and takes usage from the last chunk', async () => {
+    const stream = [
+      sse({ choices: [{ delta: { role: 'assistant', content: '' } }] }),
+      sse({ choices: [{ delta: { reasoning_content: 'Let me think' } }] }),
+      sse({ choices: [{ delta: { content: 'Hel' } }] }),
+      sse({ choices: [{ delta: { content: 'lo' } }] }),
+      sse({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, completion_tokens_details: { reasoning_tokens: 1 } } }),
+      'data: [DONE]\n\n',
+    ].join('');
+    const { res, now } = answer('text/event-stream', [stream.slice(0, 33), stream.slice(33, 120), stream.slice(120)]);
+    const r = record();
+    await chat.read(res, r, now);
+    expect(r).toMatchObject({ firstReasoning: 20, firstContent: 30, chunks: [[20, 1], [30, 1], [40, 1]], inputTokens: 12, outputTokens: 3, reasoningTokens: 1 });
+  });
+
+  it('knows how many tokens a chunk carried from continuous usage', async () => {
+    const stream = [
+      sse({ choices: [{ delta: { content: 'a b' } }], usage: { prompt_tokens: 5, completion_tokens: 2 } }),
+      sse({ choices: [{ delta: { content: ' c d e' } }], usage: { prompt_tokens: 5, completion_tokens: 5 } }),
+      sse({ choices: [], usage: { prompt_tokens: 5, completion_tokens: 5 } }),
+      'data: [DONE]\n\n',
+    ];
+    const { res, now } = answer('text/event-stream; charset=utf-8', stream);
+    const r = record();
+    await chat.read(res, r, now);
+    expect(r.chunks).toEqual([[10, 2], [20, 3]]);
+  });
+
+  it('joins a multi-line data field and reads completions text with CRLF line ends', async () => {
+    const completions = openaiProtocol(w({ api: 'completions' }), 'completions');
+    const { res, now } = answer('text/event-stream', ['data: {"choices":\r\n', 'data: [{"text": "x"}]}\r\n\r\n: keep-alive\r\n\r\ndata: [DONE]\r\n\r\n']);
+    const r = record();
+    await completions.read(res, r, now);
+    expect(r.chunks).toEqual([[10, 1]]);
+  });
+
+  it('fails on a stream cut before [DONE], an error event, and a data line that is not JSON', async () => {
+    for (const [stream, why] of [
+      [sse({ choices: [{ delta: { content: 'a' } }] }), /ended before "data: \[DONE\]"/],
+      [sse({ choices: [{ delta: { content: 'a' } }] }) + 'data: {"choi', /ended before "data: \[DONE\]" in the middle of an event/],
+      [sse({ object: 'error', message: 'KV cache is full', code: 500 }), /server error in stream: KV cache is full/],
+      ['data: {oops\n\n', /malformed stream: an event's data is not JSON: \{oops/],
+    ] as const) {
+      const { res, now } = answer('text/event-stream', [stream]);
+      await expect(chat.read(res, record(), now)).rejects.toThrow(why);
+    }
+  });
+
+  it('reads a whole answer when the server does not stream', async () => {
+    const { res, now } = answer('application/json', [JSON.stringify({ choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 4, completion_tokens: 2 } })]);
+    const r = record();
+    await chat.read(res, r, now);
+    expect(r).toMatchObject({ chunks: [], inputTokens: 4, outputTokens: 2 });
+  });
+});
+
+describe("Ollama's NDJSON streams", () => {
+  const line = (obj: unknown) => `${JSON.stringify(obj)}\n`;
+
+  it("records each token and the server's own timings from the final object", async () => {
+    const chat = ollamaProtocol(w({ protocol: 'ollama' }), 'chat');
+    const body = [
+      line({ message: { role: 'assistant', content: '', thinking: 'hmm' }, done: false }),
+      line({ message: { role: 'assistant', content: 'The' }, done: false }),
+      line({ message: { role: 'assistant', content: ' sky' }, done: false }),
+      line({ message: { role: 'assistant', content: '' }, done: true, total_duration: 250e6, load_duration: 900e6, prompt_eval_count: 26, prompt_eval_duration: 30e6, eval_count: 2, eval_duration: 200e6 }),
+    ].join('');
+    const { res, now } = answer('application/x-ndjson', [body.slice(0, 50), body.slice(50)]);
+    const r = record();
+    await chat.read(res, r, now);
+    expect(r).toMatchObject({ firstReasoning: 10, firstContent: 20, chunks: [[10, 1], [20, 1], [30, 1]], inputTokens: 26, outputTokens: 2 });
+    expect(r.server).toEqual({ totalMs: 250, loadMs: 900, promptEvalMs: 30, evalMs: 200, promptEvalCount: 26, evalCount: 2 });
+  });
+
+  it('fails on an error line and on a stream without its final object', async () => {
+    const gen = ollamaProtocol(w({ protocol: 'ollama', api: 'generate' }), 'generate');
+    const bad = answer('application/x-ndjson', [line({ response: 'a', done: false }), line({ error: 'model requires more system memory' })]);
+    await expect(gen.read(bad.res, record(), bad.now)).rejects.toThrow('server error in stream: model requires more system memory');
+    const cut = answer('application/x-ndjson', [line({ response: 'a', done: false })]);
+    await expect(gen.read(cut.res, record(), cut.now)).rejects.toThrow(/ended before its "done": true object/);
+  });
+});
+
+describe("Triton's generate_stream", () => {
+  const gen = tritonProtocol(w({ protocol: 'triton', model: 'llama' }), 'generate');
+
+  it('records text_output events; the stream ends with the connection', async () => {
+    const { res, now } = answer('text/event-stream', [sse({ model_name: 'llama', text_output: '' }), sse({ text_output: 'Hi' }), sse({ text_output: '!' })]);
+    const r = record();
+    await gen.read(res, r, now);
+    expect(r).toMatchObject({ firstContent: 20, chunks: [[20, 1], [30, 1]] });
+  });
+
+  it('fails on an error event under HTTP 200', async () => {
+    const { res, now } = answer('text/event-stream', [sse({ text_output: 'Hi' }), sse({ error: 'Failed to process the request(s) for model llama' })]);
+    await expect(gen.read(res, record(), now)).rejects.toThrow('server error in stream: Failed to process the request(s) for model llama');
+  });
+
+  it('asks the generate extension with text_input and parameters', () => {
+    const req = gen.request({ messages: [{ role: 'user', content: 'Hello' }], maxTokens: 8 }, 'llama');
+    expect(req.path).toBe('/v2/models/llama/generate_stream');
+    expect(JSON.parse(req.body.toString())).toEqual({ text_input: 'Hello', parameters: { max_tokens: 8, temperature: 0, stream: true } });
+  });
+});
