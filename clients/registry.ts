@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { runnerSpec } from '../api/runner-contract.js';
 import type { ServiceType } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
-import { inflightLimit } from './engine/engine.js';
+import { inflightLimit, poolSize } from './engine/engine.js';
 import { resolveSecret } from './secrets.js';
 import { fileStorage } from './file-storage/index.js';
 import { http } from './http/index.js';
@@ -54,6 +54,7 @@ export async function createClient(spec: RunnerSpec, ctx: { rank: number; outDir
     ranks: spec.ranks,
     load: spec.load,
     inflight: inflightLimit(spec.load, spec.ranks, ctx.rank),
+    connections: poolSize(inflightLimit(spec.load, spec.ranks, ctx.rank)),
     service: spec.service,
     outDir: ctx.outDir,
     credential: (name) => {

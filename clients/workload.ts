@@ -13,8 +13,10 @@ export interface ClientContext {
   rank: number;
   ranks: number;
   load: Load;
-  /** Requests this rank can have in flight (closed-loop workers or open-loop cap): size connection pools to it. */
+  /** Requests this rank can have in flight (closed-loop workers or open-loop cap). */
   inflight: number;
+  /** Connections a pool should have for that many requests in flight (see poolSize). */
+  connections: number;
   /** How to reach the service; absent for workloads that need none. Credentials in it are references. */
   service?: Connection;
   /**

@@ -77,6 +77,14 @@ export function rankLoad(load: Load, ranks: number, rank: number) {
   };
 }
 
+/**
+ * Connections for a pool serving `inflight` requests at once: twice as many, so
+ * a worker that sends its next request the moment its last answer ends never
+ * waits for that connection to be released (measured: 64 closed-loop workers
+ * on 64 connections read 14 ms of aifb's own queueing into every TTFT).
+ */
+export const poolSize = (inflight: number): number => Math.max(2, 2 * inflight);
+
 /** Requests this rank can have in flight: its closed-loop workers, or its open-loop concurrency cap. */
 export function inflightLimit(load: Load, ranks: number, rank: number): number {
   const share = rankLoad(load, ranks, rank);

@@ -16,5 +16,5 @@ export const http = defineWorkload({
   ],
   example: 'http.yaml',
   create: async (workload, ctx) =>
-    new (await import('./client.js')).HttpClient(workload, { service: ctx.service, connections: ctx.inflight, token: ctx.credential('token') }),
+    new (await import('./client.js')).HttpClient(workload, { service: ctx.service, connections: ctx.connections, token: ctx.credential('token') }),
 });

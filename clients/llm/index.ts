@@ -20,7 +20,7 @@ export const llm = defineWorkload({
     const { LlmClient } = await import('./client.js');
     return new LlmClient(workload, {
       service: ctx.service,
-      connections: ctx.inflight,
+      connections: ctx.connections,
       token: ctx.credential('token'),
       ...(workload.record && ctx.outDir ? { recordFile: join(ctx.outDir, `rank-${ctx.rank}.requests.jsonl`) } : {}),
     });

@@ -1,7 +1,10 @@
-// A FAKE vLLM for tests: a stand-in because vLLM needs a GPU and model weights.
-// It follows vLLM's OpenAI-compatible HTTP protocol (models, completions, chat, SSE).
+// A FAKE vLLM for tests: a STAND-IN because vLLM needs a GPU and model weights.
+// It follows vLLM's OpenAI-compatible HTTP protocol (models, completions, chat,
+// SSE with include_usage and continuous_usage_stats, error events) and answers
+// on a scripted timeline (llm-timeline.ts) so tests know what a client must measure.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { play, simpleTimeline, type Timeline } from './llm-timeline.js';
 
 export interface FakeVllmOptions {
   port?: number;
@@ -15,6 +18,8 @@ export interface FakeVllmOptions {
   streamUsage?: boolean;
   /** As vLLM's --api-key: /v1 routes answer 401 without `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** Every answer plays this scripted timeline instead of maxTokens tokens ttftMs/tokenDelayMs apart. */
+  timeline?: Timeline;
 }
 
 export interface FakeVllm {
@@ -37,6 +42,7 @@ interface Parsed {
   maxTokens: number;
   stream: boolean;
   includeUsage: boolean;
+  continuousUsage: boolean;
   promptTokens: number;
 }
 
@@ -84,8 +90,16 @@ function parse(api: Api, raw: string): Parsed {
   if (typeof mt !== 'number' || !Number.isInteger(mt) || mt < 1) throw new BadRequest('"max_tokens" must be a positive integer');
   if (body.temperature !== undefined && (typeof body.temperature !== 'number' || body.temperature < 0)) throw new BadRequest('"temperature" must be a number >= 0');
   if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new BadRequest('"stream" must be a boolean');
-  const so = body.stream_options as { include_usage?: unknown } | undefined;
-  return { api, model: body.model, maxTokens: mt, stream: body.stream === true, includeUsage: so?.include_usage === true, promptTokens };
+  const so = body.stream_options as { include_usage?: unknown; continuous_usage_stats?: unknown } | undefined;
+  return {
+    api,
+    model: body.model,
+    maxTokens: mt,
+    stream: body.stream === true,
+    includeUsage: so?.include_usage === true,
+    continuousUsage: so?.continuous_usage_stats === true,
+    promptTokens,
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -103,59 +117,58 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<FakeVllm> {
-  const { port = 0, host = '127.0.0.1', model = 'facebook/opt-125m', tokenDelayMs = 1, ttftMs = 5, streamUsage = true, apiKey } = options;
+  const { port = 0, host = '127.0.0.1', model = 'facebook/opt-125m', tokenDelayMs = 1, ttftMs = 5, streamUsage = true, apiKey, timeline } = options;
   const created = Math.floor(Date.now() / 1000);
   let requests = 0;
   let nextId = 0;
 
-  const wait = (ms: number, res: ServerResponse) =>
-    new Promise<boolean>((resolve) => {
-      if (res.destroyed) return resolve(false);
-      const onClose = () => {
-        clearTimeout(t);
-        resolve(false);
-      };
-      const t = setTimeout(() => {
-        res.off('close', onClose);
-        resolve(!res.destroyed);
-      }, ms);
-      res.once('close', onClose);
-    });
+  const usage = (p: Parsed, tokens: number) => ({ prompt_tokens: p.promptTokens, completion_tokens: tokens, total_tokens: p.promptTokens + tokens });
+  const text = (tokens: number, from: number) => Array.from({ length: tokens }, (_, k) => WORDS[(from + k) % WORDS.length]).join('');
 
-  const usage = (p: Parsed) => ({ prompt_tokens: p.promptTokens, completion_tokens: p.maxTokens, total_tokens: p.promptTokens + p.maxTokens });
-
-  async function complete(p: Parsed, res: ServerResponse): Promise<void> {
+  async function complete(p: Parsed, res: ServerResponse, start: number): Promise<void> {
     const id = `${p.api === 'chat' ? 'chatcmpl' : 'cmpl'}-${nextId++}`;
     const object = p.api === 'chat' ? 'chat.completion' : 'text_completion';
-    // Always generates exactly max_tokens: the fake never emits a stop token.
+    // Without a script it generates exactly max_tokens: the fake never emits a stop token.
+    const t = timeline ?? simpleTimeline(p.maxTokens, ttftMs, tokenDelayMs);
+    const total = t.chunks.reduce((n, c) => n + c.tokens, 0);
     if (!p.stream) {
-      if (!(await wait(ttftMs + tokenDelayMs * (p.maxTokens - 1), res))) return;
-      let text = '';
-      for (let i = 0; i < p.maxTokens; i++) text += WORDS[i % WORDS.length];
+      // The whole answer at the end of the timeline.
+      const done = await play({ ...t, chunks: t.chunks.map((c) => ({ ...c })) }, start, res, { chunk: () => undefined, error: () => undefined });
+      if (!done) return;
       const choice =
         p.api === 'chat'
-          ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'length' }
-          : { index: 0, text, logprobs: null, finish_reason: 'length' };
-      sendJson(res, 200, { id, object, created, model: p.model, choices: [choice], usage: usage(p) });
+          ? { index: 0, message: { role: 'assistant', content: text(total, 0) }, finish_reason: 'length' }
+          : { index: 0, text: text(total, 0), logprobs: null, finish_reason: 'length' };
+      sendJson(res, 200, { id, object, created, model: p.model, choices: [choice], usage: usage(p, total) });
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunkObject = p.api === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
       res.write(`data: ${JSON.stringify({ id, object: chunkObject, created, model: p.model, choices, ...extra })}\n\n`);
+    const running = (sofar: number) => (p.continuousUsage && streamUsage ? { usage: usage(p, sofar) } : {});
     // Like vLLM, chat opens with a role-only delta that carries no token.
-    if (p.api === 'chat') send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
-    for (let i = 0; i < p.maxTokens; i++) {
-      if (!(await wait(i === 0 ? ttftMs : tokenDelayMs, res))) return;
-      const w = WORDS[i % WORDS.length];
-      const last = i === p.maxTokens - 1;
-      send([p.api === 'chat' ? { index: 0, delta: { content: w }, finish_reason: last ? 'length' : null } : { index: 0, text: w, logprobs: null, finish_reason: last ? 'length' : null }]);
+    if (p.api === 'chat' || t.emptyFirst) {
+      send([p.api === 'chat' ? { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null } : { index: 0, text: '', logprobs: null, finish_reason: null }], running(0));
     }
-    if (p.includeUsage && streamUsage) send([], { usage: usage(p) });
+    const done = await play(t, start, res, {
+      chunk: (c, i, sofar) => {
+        const words = text(c.tokens, sofar - c.tokens);
+        const last = i === t.chunks.length - 1;
+        const finish = last ? 'length' : null;
+        const delta = c.reasoning ? { reasoning_content: words } : { content: words };
+        send([p.api === 'chat' ? { index: 0, delta, finish_reason: finish } : { index: 0, text: words, logprobs: null, finish_reason: finish }], running(sofar));
+      },
+      error: () => res.write(`data: ${JSON.stringify({ error: { object: 'error', message: 'KV cache is full', type: 'InternalServerError', code: 500 } })}\n\n`),
+    });
+    if (!done) return;
+    if (p.includeUsage && streamUsage) send([], { usage: usage(p, total) });
     res.end('data: [DONE]\n\n');
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The timeline counts from the request's arrival, as a server's own timings would.
+    const start = performance.now();
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       res.writeHead(200).end();
@@ -188,7 +201,7 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       throw e;
     }
     if (parsed.model !== model) return sendError(res, 404, 'NotFoundError', `The model \`${parsed.model}\` does not exist.`);
-    await complete(parsed, res);
+    await complete(parsed, res, start);
   }
 
   const server = createServer((req, res) => {

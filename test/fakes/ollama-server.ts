@@ -1,0 +1,145 @@
+// A FAKE Ollama for tests: a STAND-IN, because Ollama needs model weights from
+// the internet. It follows Ollama's native HTTP API for what aifb uses:
+// GET /api/tags, POST /api/pull, POST /api/chat and /api/generate streamed as
+// NDJSON (one token per line) with a last object carrying Ollama's own timings
+// in nanoseconds; the first request after a pull pays a model load (loadMs), as
+// a cold Ollama does. Answers play a scripted timeline (llm-timeline.ts).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { play, simpleTimeline, type Timeline } from './llm-timeline.js';
+
+export interface FakeOllamaOptions {
+  port?: number;
+  host?: string;
+  /** Models it has at start ("name:tag"). */
+  models?: string[];
+  /** Models /api/pull can fetch; any name when unset. */
+  pullable?: string[];
+  pullMs?: number;
+  /** The first answer after a model arrives waits this long first (load_duration). */
+  loadMs?: number;
+  timeline?: Timeline;
+}
+
+export interface FakeOllama {
+  url: string;
+  port: number;
+  readonly models: string[];
+  readonly pulls: string[];
+  close(): Promise<void>;
+}
+
+const WORDS = [' The', ' sky', ' is', ' blue', ' because', ' of', ' Rayleigh', ' scattering', '.'];
+const ns = (ms: number) => Math.round(ms * 1e6);
+
+function sendJson(res: ServerResponse, status: number, doc: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(doc));
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parts: Buffer[] = [];
+  for await (const c of req) parts.push(c as Buffer);
+  const v = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as unknown;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeOllama> {
+  const { port = 0, host = '127.0.0.1', pullMs = 20, loadMs = 0, timeline } = options;
+  const models = [...(options.models ?? ['llama3.2:latest'])];
+  const cold = new Set<string>(loadMs > 0 ? models : []);
+  const pulls: string[] = [];
+  const known = (name: string) => models.find((m) => m === name || m === `${name}:latest`);
+
+  async function answer(api: 'chat' | 'generate', body: Record<string, unknown>, res: ServerResponse, start: number): Promise<void> {
+    const model = known(String(body.model ?? ''));
+    if (!model) return sendJson(res, 404, { error: `model "${String(body.model)}" not found, try pulling it first` });
+    const opts = (body.options ?? {}) as { num_predict?: number };
+    const t = timeline ?? simpleTimeline(opts.num_predict ?? 8, 5, 1);
+    const load = cold.delete(model) ? loadMs : 0;
+    const stream = body.stream !== false;
+    const promptTokens = JSON.stringify(body.messages ?? body.prompt ?? '').split(/\s+/).length;
+    const line = (obj: Record<string, unknown>) => res.write(`${JSON.stringify({ model, created_at: new Date().toISOString(), ...obj })}\n`);
+    const piece = (text: string, thinking: boolean) =>
+      api === 'chat' ? { message: { role: 'assistant', content: thinking ? '' : text, ...(thinking ? { thinking: text } : {}) } } : { response: thinking ? '' : text, ...(thinking ? { thinking: text } : {}) };
+    // The load happens before the first token: the whole timeline shifts by it.
+    const shifted: Timeline = load > 0 ? { ...t, chunks: t.chunks.map((c, i) => (i === 0 ? { ...c, afterMs: c.afterMs + load } : c)) } : t;
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    let count = 0;
+    const done = await play(shifted, start, res, {
+      chunk: (c) => {
+        count += c.tokens;
+        if (stream) line({ ...piece(WORDS[count % WORDS.length], c.reasoning === true), done: false });
+      },
+      error: () => line({ error: 'an error was encountered while running the model: CUDA error: out of memory' }),
+    });
+    if (!done) return;
+    const total = performance.now() - start;
+    const promptEval = Math.min(2, total);
+    line({
+      ...piece(stream ? '' : WORDS.slice(0, count).join(''), false),
+      done: true,
+      done_reason: 'length',
+      total_duration: ns(total),
+      load_duration: ns(load),
+      prompt_eval_count: promptTokens,
+      prompt_eval_duration: ns(promptEval),
+      eval_count: count,
+      eval_duration: ns(Math.max(0, total - load - promptEval)),
+    });
+    res.end();
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const start = performance.now();
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/') return void res.writeHead(200).end('Ollama is running');
+    if (req.method === 'GET' && path === '/api/version') return sendJson(res, 200, { version: '0.6.0-stand-in' });
+    if (req.method === 'GET' && path === '/api/tags') {
+      return sendJson(res, 200, { models: models.map((name) => ({ name, model: name, size: 2_019_393_189, details: { family: 'llama' } })) });
+    }
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+    let body: Record<string, unknown>;
+    try {
+      body = await readJson(req);
+    } catch (e) {
+      return sendJson(res, 400, { error: (e as Error).message });
+    }
+    if (path === '/api/pull') {
+      const name = String(body.model ?? body.name ?? '');
+      if (options.pullable && !options.pullable.includes(name)) return sendJson(res, 500, { error: 'pull model manifest: file does not exist' });
+      pulls.push(name);
+      await new Promise((r) => setTimeout(r, pullMs));
+      const full = name.includes(':') ? name : `${name}:latest`;
+      if (!models.includes(full)) models.push(full);
+      if (loadMs > 0) cold.add(full);
+      if (body.stream === false) return sendJson(res, 200, { status: 'success' });
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      for (const status of ['pulling manifest', 'verifying sha256 digest', 'writing manifest', 'success']) res.write(`${JSON.stringify({ status })}\n`);
+      return void res.end();
+    }
+    if (path === '/api/chat') return answer('chat', body, res, start);
+    if (path === '/api/generate') return answer('generate', body, res, start);
+    sendJson(res, 404, { error: '404 page not found' });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    port: actual,
+    models,
+    pulls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
