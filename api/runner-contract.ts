@@ -5,6 +5,7 @@ import { Connection } from './connection.js';
 import { Name } from './fields.js';
 import { MetricDecl } from './metrics.js';
 import { Load } from './schemas.js';
+import { Slo } from './slo.js';
 
 /** Used in folder names on shared file systems: safe characters only. */
 export const RunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be letters, digits, ".", "_" or "-" (it names folders)');
@@ -25,6 +26,8 @@ export function runnerSpec<W extends z.ZodType>(workload: W) {
     service: Connection.optional(),
     /** Total ranks (nodes x tasksPerNode); rank r runs 1/ranks of rate, workers and maxRequests. */
     ranks: z.number().int().positive(),
+    /** The benchmark's SLO: the runner judges each request against its per-request limits (goodput, early stopping). */
+    slo: Slo.optional(),
   });
 }
 
@@ -47,6 +50,8 @@ export const OperationTotals = z.object({
   errorsByReason: z.record(z.string(), Count),
   /** Declared metric name -> totals, for the metrics this operation reported. */
   metrics: z.record(z.string(), MetricTotals),
+  /** With per-request SLO limits: successful requests within all of them (goodput). */
+  good: Count.optional(),
 });
 export type OperationTotals = z.output<typeof OperationTotals>;
 
@@ -66,7 +71,10 @@ export const RankSummary = z.object({
   totals: OperationTotals.omit({ metrics: true }).extend({ dropped: Count }),
   /** Largest lag between intended and actual send time, ms. */
   maxSendLagMs: Count,
-  stopReason: z.enum(['duration', 'maxRequests', 'signal', 'error']),
+  /** `settled`: every per-request SLO verdict was settled before the duration (slo.earlyStop). */
+  stopReason: z.enum(['duration', 'maxRequests', 'settled', 'signal', 'error']),
+  /** With slo.earlyStop: each per-request limit's verdict at the end (met, missed, or still open). */
+  verdicts: z.record(z.string(), z.enum(['met', 'missed', 'open'])).optional(),
 });
 export type RankSummary = z.output<typeof RankSummary>;
 

@@ -5,8 +5,10 @@
 import { z } from 'zod';
 import { Connection, Credentials, SCHEMES, SecretRef } from './connection.js';
 import { Duration, Metadata, Name } from './fields.js';
+import { Slo } from './slo.js';
 
 export { Duration, Metadata, Name, Size, Weights } from './fields.js';
+export { Slo } from './slo.js';
 
 export const API_VERSION = 'aifb.io/v1alpha1';
 export const KINDS = ['Service', 'Benchmark', 'MonitoringStack'] as const;
@@ -135,14 +137,6 @@ export const Load = z
     path: ['duration'],
   });
 
-export const Slo = z.strictObject({
-  p50: Duration.optional(),
-  p95: Duration.optional(),
-  p99: Duration.optional(),
-  errorRate: z.number().min(0).max(1).optional(),
-  minThroughput: z.number().nonnegative().optional(),
-});
-
 export const Runner = z.strictObject({
   nodes: z.number().int().positive().default(1),
   tasksPerNode: z.number().int().positive().default(1),
@@ -176,6 +170,10 @@ export function benchmarkSpec<W extends z.ZodType>(workload: W, check?: (spec: B
   return z
     .strictObject({ ...benchmarkFields, workload })
     .refine((s) => !(s.serviceRef && s.service), { message: 'set serviceRef or service, not both', path: ['serviceRef'] })
+    .refine((s) => !s.slo?.earlyStop || s.runner.nodes * s.runner.tasksPerNode === 1, {
+      message: 'early stopping judges the requests of one runner: set runner.nodes and runner.tasksPerNode to 1, or drop slo.earlyStop',
+      path: ['slo', 'earlyStop'],
+    })
     .superRefine((s, ctx) => check?.(s as BenchmarkSpecShape<W>, ctx));
 }
 
@@ -212,9 +210,12 @@ export const MetricSummary = z.object({
   mean: z.number(),
   p50: z.number(),
   p99: z.number(),
-  /** Counts only: the total over the measured window, and per second. */
+  /** Counts only: the total over the measured window, per second, and in the busiest second. */
   sum: z.number().optional(),
   perSecond: z.number().optional(),
+  peakPerSecond: z.number().optional(),
+  /** Timings only: p99 with each failed request counted as infinitely slow; null when failures fill it. */
+  p99WithFailures: z.number().nullable().optional(),
 });
 
 export const ResultsSummary = z.object({
@@ -223,6 +224,7 @@ export const ResultsSummary = z.object({
   errorRate: z.number(),
   durationS: z.number(),
   throughput: z.number(),
+  meanMs: z.number().optional(),
   p50Ms: z.number(),
   p90Ms: z.number(),
   p95Ms: z.number(),
@@ -232,6 +234,16 @@ export const ResultsSummary = z.object({
   sloPassed: z.boolean().optional(),
   /** The workload's declared metrics over all operations, in their own units (ms for timings). */
   metrics: z.record(z.string(), MetricSummary).optional(),
+  /** p99 latency with each failed request counted as infinitely slow; null when failures fill it. */
+  p99MsWithFailures: z.number().nullable().optional(),
+  /** With per-request SLO limits: good requests per second. */
+  goodput: z.number().optional(),
+  /** Why the run ended: duration, maxRequests, settled (slo.earlyStop), signal or error. */
+  endedBy: z.string().optional(),
+  /** The most frequent error reasons and their counts (at most five). */
+  errorReasons: z.record(z.string(), z.number()).optional(),
+  /** Open loop: p99 of the lag between intended and actual send time, ms. */
+  sendLagP99Ms: z.number().optional(),
 });
 
 /** Written only by the controller; read loosely so an old status never blocks a file. */
@@ -285,7 +297,6 @@ export type ServiceType = (typeof SERVICE_TYPES)[number];
 export type ServiceSpec = z.output<typeof ServiceSpec>;
 export type MonitoringStackSpec = z.output<typeof MonitoringStackSpec>;
 export type Load = z.output<typeof Load>;
-export type Slo = z.output<typeof Slo>;
 export type Condition = z.output<typeof Condition>;
 export type Status = z.output<typeof Status>;
 export type MetricSummary = z.output<typeof MetricSummary>;

@@ -2,12 +2,15 @@
 // (scheduled arrivals, concurrency cap), measuring from the intended send time.
 import type { MetricDecl, MetricSample } from '../../api/metrics.js';
 import type { Load } from '../../api/schemas.js';
+import { requestLimits, type Slo } from '../../api/slo.js';
 import type { BenchmarkClient, Operation } from '../client.js';
 import type { OperationTotals, RunnerLine } from '../../api/runner-contract.js';
 import { createArrivals } from './arrivals.js';
 import type { Clock } from './clock.js';
+import { EarlyStopper, type Verdict } from './early-stop.js';
 import { RankHistogramSet } from './histogram.js';
 import { operationMix, sizeDistribution, type WeightedChoice } from './mix.js';
+import { RequestJudge, type WorstOf } from './request-judge.js';
 import { createRng, deriveSeed } from './rng.js';
 import { rankShare, stopReason, type StopLimits, type StopReason } from './stop.js';
 import { TimeSeries, type RowSink } from './timeseries.js';
@@ -19,6 +22,8 @@ export interface RunLoadOptions {
   /** What the client declares it measures besides latency (its workload definition's metrics). */
   metrics?: readonly MetricDecl[];
   load: Load;
+  /** Per-request limits count good requests (goodput); with earlyStop the run may end once their verdicts are settled. */
+  slo?: Slo;
   ranks: number;
   rank: number;
   clock: Clock;
@@ -46,6 +51,8 @@ export interface LoadResults {
   warmupMs: number;
   /** Requests still in flight when the drain timeout passed; not counted anywhere. */
   abandoned: number;
+  /** With slo.earlyStop: each per-request limit's verdict at the end. */
+  verdicts?: Partial<Record<string, Verdict>>;
 }
 
 const MAX_REASONS = 20;
@@ -106,8 +113,12 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
   const countMetrics = new Set(decls.filter((m) => m.kind === 'count').map((m) => m.name));
   const shifted = new Set(decls.filter((m) => m.kind === 'timing' && m.sinceSend).map((m) => m.name));
   const histograms = new RankHistogramSet(client.operations, decls);
+  const sloLimits = opts.slo ? requestLimits(opts.slo) : {};
+  const judge = Object.keys(sloLimits).length > 0 ? new RequestJudge(sloLimits) : undefined;
+  const stopper = judge && opts.slo?.earlyStop ? new EarlyStopper(judge.names, opts.slo.percentile, opts.slo.earlyStop) : undefined;
+  const newTotals = (): OperationTotals => (judge ? { ...emptyTotals(), good: 0 } : emptyTotals());
   const operations: Record<string, OperationTotals> = {};
-  for (const op of client.operations) operations[op] = emptyTotals();
+  for (const op of client.operations) operations[op] = newTotals();
   const series = new TimeSeries(opts.onRow ?? (() => {}), warmupMs);
 
   let dropped = 0;
@@ -147,7 +158,6 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
 
   const draw = (): Operation => ({ name: ops.draw(), size: sizes?.draw(), seq: seq++ });
 
-  /** Sends one request intended at absolute clock time `intended` and records it. */
   /** Adds one request's declared metrics to op's histograms and totals; `shiftMs` moves sinceSend timings to the intended send time. */
   const recordMetrics = (t: OperationTotals, name: string, sample: MetricSample, shiftMs: number): void => {
     for (const key in sample) {
@@ -163,6 +173,16 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
     }
   };
 
+  /** The request's worst (largest) value of a metric, shifted as it is recorded. */
+  const worstOf = (sample: MetricSample | undefined, shiftMs: number): WorstOf => (name) => {
+    const v = sample?.[name];
+    if (v === undefined) return undefined;
+    let worst = typeof v === 'number' ? v : -Infinity;
+    if (typeof v !== 'number') for (const x of v) if (x > worst) worst = x;
+    return worst === -Infinity ? undefined : worst + (shifted.has(name) ? shiftMs : 0);
+  };
+
+  /** Sends one request intended at absolute clock time `intended` and records it. */
   const issue = async (op: Operation, intended: number, measured: boolean, openLoop: boolean): Promise<void> => {
     inflight++;
     op.scheduled = intended;
@@ -192,14 +212,20 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
     p.requests++;
     if (error !== undefined) p.errors++;
     if (measured) {
-      const t = (operations[name] ??= emptyTotals());
+      const t = (operations[name] ??= newTotals());
       t.requests++;
       if (error !== undefined) {
         t.errors++;
         countReason(t.errorsByReason, error);
+        stopper?.record('failed');
       } else {
         histograms.record(name, latency);
         if (sample) recordMetrics(t, name, sample, sent - intended);
+        if (judge) {
+          const worst = worstOf(sample, sent - intended);
+          if (judge.isGood(latency, worst)) t.good = (t.good ?? 0) + 1;
+          stopper?.record((limit) => judge.isOver(limit, latency, worst));
+        }
       }
     }
     if (inflight === 0 && onIdle) {
@@ -261,6 +287,8 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
       series.advance(e);
       // Also the watchdog: a closed-loop worker stuck in a slow request cannot check the clock.
       check(e);
+      // Once a second, not per request: a verdict costs a binomial sum.
+      if (stopper?.settled()) setStop('settled');
       const row = series.lastRow();
       const inWarmup = e < warmupMs;
       const counts = inWarmup ? phase.warmup : phase.measured;
@@ -300,10 +328,11 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
   const endMs = elapsed();
   series.finish(endMs);
 
-  const totals = { requests: 0, errors: 0, errorsByReason: {} as Record<string, number>, dropped };
+  const totals = { requests: 0, errors: 0, errorsByReason: {} as Record<string, number>, dropped, ...(judge ? { good: 0 } : {}) };
   for (const t of Object.values(operations)) {
     totals.requests += t.requests;
     totals.errors += t.errors;
+    if (totals.good !== undefined) totals.good += t.good ?? 0;
     for (const [reason, n] of Object.entries(t.errorsByReason)) countReason(totals.errorsByReason, reason, n);
   }
 
@@ -318,5 +347,6 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
     measuredMs: Math.max(0, endMs - warmupMs),
     warmupMs: Math.min(warmupMs, endMs),
     abandoned,
+    ...(stopper ? { verdicts: stopper.verdicts() } : {}),
   };
 }

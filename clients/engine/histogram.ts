@@ -47,6 +47,19 @@ export function decodeHistogram(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded);
 }
 
+/**
+ * The `percentile` (0..100) when `failures` more requests count as infinitely
+ * slow (MLPerf's rule), in the histogram's units; null where the failures fill
+ * the percentile or nothing was recorded.
+ */
+export function percentileWithFailures(h: Histogram, failures: number, percentile: number): number | null {
+  const n = h.totalCount + failures;
+  const rank = Math.max(1, Math.ceil((percentile / 100) * n));
+  if (n === 0 || rank > h.totalCount) return null;
+  // Half a rank below, so HDR's own ceil lands on `rank` whatever the float rounding.
+  return h.getValueAtPercentile(((rank - 0.5) / h.totalCount) * 100);
+}
+
 export const ALL = 'all';
 
 /** A declared metric's histogram and exact totals for one operation. */
@@ -120,6 +133,21 @@ export class RankHistogramSet {
 
   operations(): string[] {
     return [...this.byOp.keys()];
+  }
+
+  /** Each declared metric over every operation: its histogram and exact totals. */
+  metricsAcrossOps(): Map<string, { decl: MetricDecl; histogram: Histogram; count: number; sum: number }> {
+    const out = new Map<string, { decl: MetricDecl; histogram: Histogram; count: number; sum: number }>();
+    for (const recorders of this.metricsByOp.values()) {
+      for (const [name, r] of recorders) {
+        let m = out.get(name);
+        if (!m) out.set(name, (m = { decl: r.decl, histogram: newHistogram(), count: 0, sum: 0 }));
+        m.histogram.add(r.histogram);
+        m.count += r.count;
+        m.sum += r.sum;
+      }
+    }
+    return out;
   }
 
   /** The contract's `rank-N.histograms.json` content. */

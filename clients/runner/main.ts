@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     signal: ctl.signal,
     emit,
     warn: (m) => process.stderr.write(`aifb-runner: ${m}\n`),
+    report: (text) => process.stderr.write(text),
   });
   // Exit explicitly: a request abandoned after the drain timeout may still hold the loop open.
   process.exit(code);

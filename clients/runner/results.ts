@@ -28,6 +28,7 @@ export function buildSummary(r: LoadResults, meta: { rank: number; runId: string
     totals: r.totals,
     maxSendLagMs: Math.round(r.maxSendLagMs * 1000) / 1000,
     stopReason: r.stopReason,
+    ...(r.verdicts ? { verdicts: r.verdicts as Record<string, 'met' | 'missed' | 'open'> } : {}),
   };
 }
 

@@ -8,7 +8,9 @@ import { runLoad, type LoadResults } from '../engine/engine.js';
 import { createClient, workloadDefinition } from '../registry.js';
 import { RUNNER_EXIT, rankFile, type RunnerLine } from '../../api/runner-contract.js';
 import { buildSummary, doneRecord, jsonlToJsonArray, JsonlRows, writeJsonAtomic } from './results.js';
+import { PeakCounts, rankResultsSummary } from './rank-results.js';
 import { readSpec } from './spec.js';
+import { summaryText } from './summary-text.js';
 
 export interface RunnerOptions {
   specPath: string;
@@ -20,6 +22,8 @@ export interface RunnerOptions {
   emit: (line: RunnerLine) => void;
   /** Human-readable diagnostics (stderr). */
   warn: (message: string) => void;
+  /** The end-of-run summary for people (stderr, after the result files are written). */
+  report?: (text: string) => void;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -83,6 +87,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
   const jsonl = join(outDir, `rank-${rank}.timeseries.jsonl`);
   let rows: JsonlRows | undefined;
   let results: LoadResults;
+  const peaks = new PeakCounts();
   const startedAtEpochMs = Date.now();
   try {
     rows = new JsonlRows(jsonl);
@@ -91,11 +96,15 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
       client,
       metrics,
       load: spec.load,
+      slo: spec.slo,
       ranks: spec.ranks,
       rank,
       clock: o.clock,
       signal: o.signal,
-      onRow: (row) => sink.write(row),
+      onRow: (row) => {
+        sink.write(row);
+        peaks.add(row);
+      },
       onProgress: (p) => o.emit({ event: 'progress', rank, ...p }),
     });
   } catch (e) {
@@ -118,6 +127,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     return finish(RUNNER_EXIT.crashed, text);
   }
 
+  o.report?.(summaryText(rankResultsSummary(results, peaks.peaks), `${spec.workload.type} result, rank ${rank}`));
   if (results.abandoned > 0) o.warn(`${results.abandoned} request(s) still in flight after the drain timeout were not counted`);
   if (results.stopReason === 'signal') return finish(RUNNER_EXIT.interrupted, 'stopped by signal before the end; results are partial');
   return finish(RUNNER_EXIT.ok);

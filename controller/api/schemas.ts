@@ -3,6 +3,7 @@
 // need to know a workload's type (an inline service it cannot talk to).
 import type { z } from 'zod';
 import { resourceSchemas, type Kind } from '../../api/schemas.js';
+import { REQUEST_LIMITS, requestLimits } from '../../api/slo.js';
 import { serviceMismatch, Workload, workloadDefinition } from '../../clients/registry.js';
 
 export * from '../../api/schemas.js';
@@ -11,6 +12,19 @@ export { Workload } from '../../clients/registry.js';
 export const RESOURCE_SCHEMAS = resourceSchemas(Workload, (spec, ctx) => {
   const def = workloadDefinition(spec.workload.type);
   if (!def) return;
+  if (spec.slo) {
+    // e2e is every workload's latency; the others must be metrics this workload measures.
+    const limits = requestLimits(spec.slo);
+    const timings = def.metrics.filter((m) => m.kind === 'timing').map((m) => m.name);
+    for (const name of REQUEST_LIMITS) {
+      if (name === 'e2e' || limits[name] === undefined || timings.includes(name)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['slo', spec.slo[name] === undefined ? 'preset' : name],
+        message: `a ${def.type} workload does not measure ${name}${timings.length > 0 ? ` (it measures ${timings.join(', ')})` : ''}; limit e2e, or drop it`,
+      });
+    }
+  }
   if (spec.service) {
     const mismatch = serviceMismatch(spec.workload, spec.service.type);
     if (mismatch) ctx.addIssue({ code: 'custom', path: ['service', 'type'], message: mismatch });

@@ -5,6 +5,7 @@ import type { ResourceView } from '../server/view.js';
 import { benchmarkService, componentEndpoint, endpointText } from './columns.js';
 import { errorMessage, type Globals, type IO } from './context.js';
 import { NONE, formatAge, formatCount, formatLatency, formatPercent, formatRate, formatSeconds, orNone, renderTable } from './format.js';
+import { summaryText } from '../../clients/runner/summary-text.js';
 import { kindFromArg, unknownKindMessage } from './kinds.js';
 import { openSource, type OpenedSource } from './source.js';
 
@@ -107,16 +108,6 @@ function resultsPairs(r: ResultsSummary): [string, string][] {
   ];
 }
 
-/** One line per declared metric: percentiles for timings and values, the total and rate for counts. */
-function metricPairs(metrics: NonNullable<ResultsSummary['metrics']>): [string, string][] {
-  return Object.entries(metrics).map(([name, m]) => {
-    const v = (x: number) => (m.unit === 'ms' ? formatLatency(x) : Number.isInteger(x) ? String(x) : x.toFixed(2));
-    const per = m.unit === 'ms' ? '' : ` ${m.unit}`;
-    const spread = `mean ${v(m.mean)}${per}  p50 ${v(m.p50)}${per}  p99 ${v(m.p99)}${per}`;
-    return [name, m.sum !== undefined ? `${formatCount(m.sum)} ${m.unit} (${formatRate(m.perSecond ?? 0)}/s)  per request: ${spread}` : spread];
-  });
-}
-
 /** Renders the describe text for one view; exported for tests. */
 export function describeView(view: ResourceView, now: number): string {
   const st = view.status ?? {};
@@ -158,8 +149,8 @@ export function describeView(view: ResourceView, now: number): string {
 
   if (view.kind === 'Benchmark') {
     out += 'Results:\n' + (st.results ? fields(resultsPairs(st.results), 2) : `  ${NONE}\n`);
-    const metrics = st.results?.metrics;
-    if (metrics && Object.keys(metrics).length > 0) out += 'Metrics:\n' + fields(metricPairs(metrics), 2);
+    // Laid out as vLLM's serving benchmark prints its result, so the two can be set side by side.
+    if (st.results) out += 'Summary:\n' + indentBlock(summaryText(st.results, `${raw(obj(obj(view.spec).workload).type)} result`));
     const reports = Object.entries(st.reports ?? {});
     out += 'Reports:\n' + (reports.length ? fields(reports, 2) : `  ${NONE}\n`);
   }

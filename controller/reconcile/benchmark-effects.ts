@@ -70,6 +70,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         load: t.resource.spec.load,
         service: serviceConnectionOf(deps, t),
         ranks,
+        ...(t.resource.spec.slo ? { slo: t.resource.spec.slo } : {}),
       };
       // Encoded by the same schema the runner decodes it with: durations travel as "1500ms".
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(encodeSpec(spec), null, 2));

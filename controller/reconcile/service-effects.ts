@@ -1,6 +1,7 @@
 // The effects of the Service machine: launch the service (its own command or
 // its container) with the executor, learn where it landed, wait until it
-// answers, watch it, stop it. Every effect is safe to run again after a restart.
+// answers (an Ollama: and has its model), watch it, stop it. Every effect is
+// safe to run again after a restart.
 import { join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import type { AttemptOf, StartInput } from '../../machines/lifecycle-machine.js';
@@ -8,6 +9,7 @@ import { ActorFailure, type StopInput } from '../../machines/lifecycle.js';
 import type { ServiceEndpoint } from '../../machines/service.js';
 import type { ServiceResource } from '../api/schemas.js';
 import { ProgramNotFound, type LaunchRef, type Launched } from '../executor/types.js';
+import { ensureOllamaModel } from '../health/ollama-model.js';
 import { probeFor, waitUntilReady } from '../health/readiness.js';
 import { poll } from '../runtime/poll.js';
 import { cleanupLaunches, stopLaunch } from './common.js';
@@ -77,17 +79,44 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
     }),
 
     waitReady: fromPromise<void, AttemptOf<ServiceEndpoint>>(async ({ input, signal }) => {
+      // One deadline for the whole check: the server answering, then (Ollama) its model arriving.
+      const deadline = deps.clock.now() + spec.readiness.timeout;
       const launched = spec.endpoint ? undefined : await deps.executor.find(serviceRef(t, input.attempt));
+      const throwIfExited = async () => {
+        if (!launched) return;
+        const state = await deps.executor.state(launched);
+        if (state.state === 'exited') throw launchEnded(launched, state, `${what} exited while starting`, 'ServiceExited');
+      };
       await waitUntilReady(
         async () => {
-          if (launched) {
-            const state = await deps.executor.state(launched);
-            if (state.state === 'exited') throw launchEnded(launched, state, `${what} exited while starting`, 'ServiceExited');
-          }
+          await throwIfExited();
           return probe(input.started);
         },
         { intervalMs: spec.readiness.interval, timeoutMs: spec.readiness.timeout, signal, what: at(input.started), clock: deps.clock },
       );
+      // An Ollama that lacks spec.model pulls it before the Service is Ready, so no benchmark starts
+      // against a server without its model. This holds for a server the controller started and for
+      // one at spec.endpoint alike: naming the model asks for it to be served, wherever the server runs.
+      if (spec.type === 'ollama' && spec.model) {
+        try {
+          await ensureOllamaModel(input.started, spec.model, {
+            clock: deps.clock,
+            deadline,
+            timeoutMs: spec.readiness.timeout,
+            intervalMs: spec.readiness.interval,
+            signal,
+            what: at(input.started),
+            event: (reason, message) => deps.recordEvent(t.key, 'Normal', reason, message),
+          });
+        } catch (e) {
+          // A pull whose connection broke because the server died is the server's exit, with its log;
+          // a scheduler that does not answer just now must not hide the pull's own error.
+          await throwIfExited().catch((exit: unknown) => {
+            if (exit instanceof ActorFailure) throw exit;
+          });
+          throw e;
+        }
+      }
     }),
 
     /** Exit from the one batched sweep of launches; reachability by a probe on the slow watchInterval cadence. */

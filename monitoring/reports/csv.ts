@@ -104,10 +104,10 @@ export function renderTimeseriesCsv(r: RunResult): string {
   return `${rows.join('\n')}\n`;
 }
 
-export const METRICS_HEADER = ['run_id', 'benchmark', 'operation', 'metric', 'kind', 'unit', 'count', 'sum', 'per_second', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'max', 'stddev'];
+export const METRICS_HEADER = ['run_id', 'benchmark', 'operation', 'metric', 'kind', 'unit', 'count', 'sum', 'per_second', 'peak_per_second', 'mean', 'min', 'p50', 'p90', 'p95', 'p99', 'p999', 'max', 'stddev'];
 
 function metricLine(r: RunResult, op: string, name: string, m: MetricStats): string {
-  return line([r.runId, r.benchmark, op, name, m.kind, m.unit, m.count, m.sum, m.perSecond, m.mean, m.min, m.p50, m.p90, m.p95, m.p99, m.p999, m.max, m.stddev]);
+  return line([r.runId, r.benchmark, op, name, m.kind, m.unit, m.count, m.sum, m.perSecond, m.peakPerSecond ?? '', m.mean, m.min, m.p50, m.p90, m.p95, m.p99, m.p999, m.max, m.stddev]);
 }
 
 /** One row per operation and declared metric (time to first token, tokens, bytes...), plus operation "all". */

@@ -1,6 +1,7 @@
 // A self-contained HTML report: one file with inline CSS and an inline SVG
 // chart, no scripts and no external URLs, so it opens offline on a login node.
 import type { MetricStats, RunResult, TimeSeriesPoint } from '../results/model.js';
+import { checkLabel } from '../results/slo.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -68,6 +69,16 @@ function metricsTable(r: RunResult): string {
   return `<h2>Metrics</h2>${table(['operation', 'metric', 'unit', 'values', 'sum', 'sum/s', 'mean', 'p50', 'p90', 'p99', 'max'], rows)}`;
 }
 
+/** MLPerf-style percentiles, failures as infinitely slow, beside the failed share: only worth a table when something failed. */
+function withFailuresTable(r: RunResult): string {
+  const w = r.withFailures;
+  if (w.failedShare === 0) return '';
+  const v = (x: number | null) => (x === null ? 'inf' : x);
+  const rows = [['latency', ...[w.latencyMs.p50, w.latencyMs.p90, w.latencyMs.p95, w.latencyMs.p99, w.latencyMs.p999].map(v)]];
+  for (const [name, p] of Object.entries(w.metrics)) rows.push([name, ...[p.p50, p.p90, p.p95, p.p99, p.p999].map(v)]);
+  return `<h2>Failures counted as infinitely slow (${(w.failedShare * 100).toFixed(2)}% failed), ms</h2>${table(['timing', 'p50', 'p90', 'p95', 'p99', 'p99.9'], rows)}`;
+}
+
 export function renderHtml(r: RunResult): string {
   const s = r.summary;
   const l = r.latencyMs;
@@ -76,7 +87,7 @@ export function renderHtml(r: RunResult): string {
   const slo = r.slo
     ? `<h2>SLO: <span class="${r.slo.passed ? 'ok' : 'bad'}">${r.slo.passed ? 'passed' : 'failed'}</span></h2>${table(
         ['check', 'target', 'actual', 'unit', 'result'],
-        r.slo.checks.map((c) => [c.name, c.target, c.actual, c.unit, c.passed ? 'pass' : 'FAIL']),
+        r.slo.checks.map((c) => [checkLabel(c).name, c.target, checkLabel(c).actual, c.unit, c.passed ? 'pass' : 'FAIL']),
       )}`
     : '';
   const title = `${r.benchmark} — ${r.runId}`;
@@ -92,8 +103,10 @@ ${table(
   ['requests', 'successful', 'failed', 'dropped', 'success %', 'duration s', 'throughput req/s'],
   [[s.total_requests, s.successful_requests, s.failed_requests, s.dropped_requests, s.success_rate, s.total_duration, s.throughput]],
 )}
+<p>Ended by: ${escapeHtml(r.endedBy)}${r.verdicts ? ` (verdicts: ${escapeHtml(Object.entries(r.verdicts).map(([k, v]) => `${k} ${v}`).join(', '))})` : ''}${r.goodput ? `; goodput ${r.goodput.perSecond.toFixed(3)} req/s (${r.goodput.good} good requests)` : ''}</p>
 <h2>Latency (ms)</h2>
 ${table(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'stddev'], [[l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max, r.timing.stddev * 1000]])}
+${withFailuresTable(r)}
 ${slo}
 <h2>Per second</h2>
 ${chartSvg(r.timeseries)}

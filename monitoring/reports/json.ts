@@ -23,6 +23,10 @@ export const JsonReport = z.object({
   latencyMs: LatencyMs,
   sendLag: RunResult.shape.sendLag,
   slo: SloResult.optional(),
+  withFailures: RunResult.shape.withFailures,
+  goodput: RunResult.shape.goodput,
+  endedBy: z.string(),
+  verdicts: RunResult.shape.verdicts,
   timeseries: z.array(TimeSeriesPoint),
   warnings: z.array(z.string()),
 });
@@ -47,6 +51,10 @@ export function toJsonReport(r: RunResult): JsonReport {
     latencyMs: r.latencyMs,
     sendLag: r.sendLag,
     ...(r.slo ? { slo: r.slo } : {}),
+    withFailures: r.withFailures,
+    ...(r.goodput ? { goodput: r.goodput } : {}),
+    endedBy: r.endedBy,
+    ...(r.verdicts ? { verdicts: r.verdicts } : {}),
     timeseries: r.timeseries,
     warnings: r.warnings,
   };

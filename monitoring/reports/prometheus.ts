@@ -100,6 +100,10 @@ export function renderPrometheus(r: RunResult): string {
     ['', { ...run, quantile: '1' }, r.sendLag.maxMs / 1000],
   ]);
   if (r.slo) x.family('benchmark_slo_passed', 'gauge', '1 when every SLO check passed, else 0.', [['', run, r.slo.passed ? 1 : 0]]);
+  if (r.goodput) x.family('benchmark_goodput_requests_per_second', 'gauge', 'Successful requests within every per-request SLO limit, per second.', [['', run, r.goodput.perSecond]]);
+  x.family('benchmark_failed_share', 'gauge', 'Failed requests as a fraction of requests sent (MLPerf-style percentiles count them as infinitely slow).', [
+    ['', run, r.withFailures.failedShare],
+  ]);
   workloadMetrics(x, r);
   return x.text();
 }
@@ -137,6 +141,8 @@ function workloadMetrics(x: Exposition, r: RunResult): void {
       x.family(`${base}_quantile_seconds`, 'gauge', `Exact quantiles of ${name} from the merged HDR histogram, seconds.`, quantiles(1 / 1000));
     } else if (kind === 'count') {
       x.family(`${base}_total`, 'counter', `${help} (${unit}), summed over the measured window.`, series.map(([labels, m]): [string, Labels, number] => ['', labels, m.sum]));
+      const peaks = series.filter(([, m]) => m.peakPerSecond !== undefined);
+      if (peaks.length > 0) x.family(`${base}_peak_per_second`, 'gauge', `${help} (${unit}) in the busiest second of the measured window.`, peaks.map(([labels, m]): [string, Labels, number] => ['', labels, m.peakPerSecond!]));
     } else {
       x.family(base, 'gauge', `${help} (${unit}): quantiles over the requests.`, quantiles(1));
     }

@@ -6,8 +6,8 @@ import { metricScale, type MetricDecl } from '../../api/metrics.js';
 import { rankFile, type MetricTotals, type OperationTotals } from '../../api/runner-contract.js';
 import type { MetricSummary, ResultsSummary, Slo } from '../../api/schemas.js';
 import { ResultsError } from './errors.js';
-import { bucketsOf, decodeHistogram, emptyHistogram, latencyMsOf, percentilesOf, timingOf } from './histograms.js';
-import type { MetricStats, OperationResult, RunResult } from './model.js';
+import { bucketsOf, decodeHistogram, emptyHistogram, latencyMsOf, percentilesOf, percentilesWithFailures, timingOf } from './histograms.js';
+import type { MetricStats, OperationResult, PercentilesWithFailures, RunResult, TimeSeriesPoint } from './model.js';
 import { listRanks, readDone, readRank, type RankFiles } from './rank-files.js';
 import { evaluateSlo } from './slo.js';
 import { mergeTimeSeries } from './timeseries.js';
@@ -33,6 +33,7 @@ const emptyTotals = (): Totals => ({ requests: 0, errors: 0, errorsByReason: {} 
 function addTotals(into: Totals, from: Totals): void {
   into.requests += from.requests;
   into.errors += from.errors;
+  if (from.good !== undefined) into.good = (into.good ?? 0) + from.good;
   for (const [reason, n] of Object.entries(from.errorsByReason)) into.errorsByReason[reason] = (into.errorsByReason[reason] ?? 0) + n;
 }
 
@@ -54,9 +55,19 @@ class MetricSet {
     return a;
   }
 
-  stats(durationS: number): Record<string, MetricStats> {
+  stats(durationS: number, peaks?: Record<string, number>): Record<string, MetricStats> {
     const out: Record<string, MetricStats> = {};
-    for (const [name, a] of [...this.byName].sort(([x], [y]) => x.localeCompare(y))) out[name] = metricStats(a, durationS);
+    for (const [name, a] of [...this.byName].sort(([x], [y]) => x.localeCompare(y))) {
+      out[name] = metricStats(a, durationS);
+      if (a.decl.kind === 'count' && peaks) out[name].peakPerSecond = peaks[name] ?? 0;
+    }
+    return out;
+  }
+
+  /** Each timing's percentiles with `failures` requests counted as infinitely slow. */
+  withFailures(failures: number): Record<string, PercentilesWithFailures> {
+    const out: Record<string, PercentilesWithFailures> = {};
+    for (const [name, a] of this.byName) if (a.decl.kind === 'timing') out[name] = percentilesWithFailures(a.histogram, failures, metricScale('timing'));
     return out;
   }
 }
@@ -108,8 +119,24 @@ function operationResult(totals: Totals, h: hdr.Histogram, metrics: MetricSet | 
     latencyMs: latencyMsOf(h),
     buckets: bucketsOf(h),
     errors: totals.errorsByReason,
+    ...(totals.good !== undefined ? { good: totals.good, goodput: perSecond(totals.good, durationS) } : {}),
     metrics: metrics?.stats(durationS) ?? {},
   };
+}
+
+/** The largest per-second sum of each count metric over the measured seconds. */
+function peaksOf(rows: TimeSeriesPoint[]): Record<string, number> {
+  const peaks: Record<string, number> = {};
+  for (const row of rows) {
+    if (row.warmup) continue;
+    for (const [name, n] of Object.entries(row.counts)) peaks[name] = Math.max(peaks[name] ?? 0, n);
+  }
+  return peaks;
+}
+
+/** One phrase for why the ranks ended: their reasons, each once. */
+function endedByOf(ranks: RankFiles[]): string {
+  return [...new Set(ranks.map((r) => r.summary.stopReason))].sort().join(', ');
 }
 
 /** Adds every latency histogram of one rank into the merged ones; "all" is rebuilt from ops when a rank lacks it. */
@@ -218,6 +245,7 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
   const successful = totals.requests - totals.errors;
   const latencyMs = latencyMsOf(allHist);
   const timing = timingOf(allHist);
+  const timeseries = mergeTimeSeries(ranks.map((r) => ({ startedAtMs: Date.parse(r.summary.startedAt), rows: r.timeseries })));
   const throughput = perSecond(successful, durationS);
   const successRate = percent(successful, totals.requests);
   const result: RunResult = {
@@ -243,7 +271,7 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
     latencyMs,
     buckets: bucketsOf(allHist),
     operations,
-    metrics: allMetrics.stats(durationS),
+    metrics: allMetrics.stats(durationS, peaksOf(timeseries)),
     services: {
       [meta.service ?? meta.benchmark]: { total_requests: totals.requests, success_rate: successRate, throughput, timing },
     },
@@ -253,11 +281,23 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
       // The summary's max is exact; the histogram's is rounded to its precision.
       maxMs: Math.max(maxSendLagMs, lagHist.maxValue / 1000),
     },
-    timeseries: mergeTimeSeries(ranks.map((r) => ({ startedAtMs: Date.parse(r.summary.startedAt), rows: r.timeseries }))),
+    timeseries,
+    withFailures: {
+      failedShare: totals.requests > 0 ? totals.errors / totals.requests : 0,
+      latencyMs: percentilesWithFailures(allHist, totals.errors, 1000),
+      metrics: allMetrics.withFailures(totals.errors),
+    },
+    ...(totals.good !== undefined ? { goodput: { good: totals.good, perSecond: perSecond(totals.good, durationS) } } : {}),
+    endedBy: endedByOf(ranks),
+    ...(ranks.length === 1 && ranks[0].summary.verdicts ? { verdicts: ranks[0].summary.verdicts } : {}),
     warnings,
   };
   if (meta.slo) {
-    result.slo = evaluateSlo(meta.slo, { latencyMs, errorRate: errorRateOf(result), throughput }, totals.requests);
+    result.slo = evaluateSlo(
+      meta.slo,
+      { latencyMs, errorRate: errorRateOf(result), throughput, withFailures: result.withFailures, goodput: result.goodput?.perSecond },
+      totals.requests,
+    );
   }
   return result;
 }
@@ -271,13 +311,15 @@ export function errorRateOf(result: RunResult): number {
 /** The short form for a Benchmark's status.results. */
 export function summarize(result: RunResult): ResultsSummary {
   const l = result.latencyMs;
+  const reasons = topReasons(result);
   return {
     requests: result.summary.total_requests,
     errors: result.summary.failed_requests,
     errorRate: errorRateOf(result),
     durationS: result.durationS,
     // Status is for people: three decimals say all a throughput needs to.
-    throughput: Math.round(result.summary.throughput * 1000) / 1000,
+    throughput: round3(result.summary.throughput),
+    meanMs: round3(l.mean),
     p50Ms: l.p50,
     p90Ms: l.p90,
     p95Ms: l.p95,
@@ -285,21 +327,39 @@ export function summarize(result: RunResult): ResultsSummary {
     p999Ms: l.p999,
     maxMs: l.max,
     ...(result.slo ? { sloPassed: result.slo.passed } : {}),
-    ...(Object.keys(result.metrics).length > 0 ? { metrics: metricSummaries(result.metrics) } : {}),
+    ...(Object.keys(result.metrics).length > 0 ? { metrics: metricSummaries(result.metrics, result.withFailures.metrics) } : {}),
+    p99MsWithFailures: result.withFailures.latencyMs.p99,
+    ...(result.goodput ? { goodput: round3(result.goodput.perSecond) } : {}),
+    endedBy: result.endedBy,
+    ...(Object.keys(reasons).length > 0 ? { errorReasons: reasons } : {}),
+    ...(result.sendLag.p99Ms > 0 ? { sendLagP99Ms: round3(result.sendLag.p99Ms) } : {}),
   };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-function metricSummaries(metrics: Record<string, MetricStats>): Record<string, MetricSummary> {
+/** The five most frequent error reasons over every operation. */
+function topReasons(result: RunResult): Record<string, number> {
+  const all: Record<string, number> = {};
+  for (const op of Object.values(result.operations)) for (const [reason, n] of Object.entries(op.errors)) all[reason] = (all[reason] ?? 0) + n;
+  return Object.fromEntries(
+    Object.entries(all)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 5),
+  );
+}
+
+function metricSummaries(metrics: Record<string, MetricStats>, withFailures: Record<string, PercentilesWithFailures>): Record<string, MetricSummary> {
   const out: Record<string, MetricSummary> = {};
   for (const [name, m] of Object.entries(metrics)) {
+    const p99f = withFailures[name]?.p99;
     out[name] = {
       unit: m.unit,
       mean: round3(m.mean),
       p50: round3(m.p50),
       p99: round3(m.p99),
-      ...(m.kind === 'count' ? { sum: m.sum, perSecond: round3(m.perSecond) } : {}),
+      ...(m.kind === 'count' ? { sum: m.sum, perSecond: round3(m.perSecond), peakPerSecond: m.peakPerSecond ?? 0 } : {}),
+      ...(m.kind === 'timing' && p99f !== undefined ? { p99WithFailures: p99f === null ? null : round3(p99f) } : {}),
     };
   }
   return out;

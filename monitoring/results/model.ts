@@ -21,6 +21,15 @@ export const Percentiles = z.object({
   p999: z.number(),
 });
 
+/** Percentiles with failed requests counted as infinitely slow; null where failures fill the percentile. */
+export const PercentilesWithFailures = z.object({
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p95: z.number().nullable(),
+  p99: z.number().nullable(),
+  p999: z.number().nullable(),
+});
+
 /** The same latencies in milliseconds, plus min/mean/max, for people and the status block. */
 export const LatencyMs = Percentiles.extend({
   min: z.number(),
@@ -54,6 +63,8 @@ export const MetricStats = z.object({
   sum: z.number(),
   /** Sum per second of the measured window: tokens/s, bytes/s (most useful for counts). */
   perSecond: z.number(),
+  /** Counts only: the largest sum in one second of the measured window (peak tokens/s). */
+  peakPerSecond: z.number().optional(),
   mean: z.number(),
   min: z.number(),
   p50: z.number(),
@@ -82,6 +93,9 @@ export const OperationResult = z.object({
   buckets: Buckets,
   /** Error message -> count, summed across ranks. */
   errors: z.record(z.string(), z.number()),
+  /** With per-request SLO limits: successful requests within all of them, and those per second. */
+  good: z.number().optional(),
+  goodput: z.number().optional(),
   /** Declared metric name -> its statistics for this operation. */
   metrics: z.record(z.string(), MetricStats),
 });
@@ -120,9 +134,12 @@ export const TimeSeriesPoint = z.object({
 });
 
 export const SloCheck = z.object({
-  name: z.enum(['p50', 'p95', 'p99', 'errorRate', 'minThroughput']),
+  name: z.enum(['p50', 'p95', 'p99', 'errorRate', 'minThroughput', 'ttft', 'tpot', 'itl', 'e2e', 'minGoodput']),
+  /** ttft, tpot, itl, e2e: the percentile judged, failures counted as infinitely slow. */
+  percentile: z.number().optional(),
   target: z.number(),
-  actual: z.number(),
+  /** Null: failed requests fill the percentile (infinitely slow). */
+  actual: z.number().nullable(),
   unit: z.enum(['ms', 'ratio', 'req/s']),
   passed: z.boolean(),
 });
@@ -168,12 +185,29 @@ export const RunResult = z.object({
   sendLag: z.object({ p50Ms: z.number(), p99Ms: z.number(), maxMs: z.number() }),
   timeseries: z.array(TimeSeriesPoint),
   slo: SloResult.optional(),
+  /**
+   * MLPerf-style percentiles: every failed request counted as infinitely slow,
+   * beside the failed share, so a server that rejects requests cannot look
+   * faster. Latency and each timing metric, in ms.
+   */
+  withFailures: z.object({
+    failedShare: z.number(),
+    latencyMs: PercentilesWithFailures,
+    metrics: z.record(z.string(), PercentilesWithFailures),
+  }),
+  /** With per-request SLO limits: successful requests within all of them, and those per second. */
+  goodput: z.object({ good: z.number(), perSecond: z.number() }).optional(),
+  /** Why the run ended (every rank's reason): duration, maxRequests, settled (slo.earlyStop), signal or error. */
+  endedBy: z.string(),
+  /** With slo.earlyStop: each per-request limit's verdict when the run ended. */
+  verdicts: z.record(z.string(), z.enum(['met', 'missed', 'open'])).optional(),
   /** Things the user should know that did not stop the merge (e.g. a rank that left no summary). */
   warnings: z.array(z.string()),
 });
 
 export type Timing = z.output<typeof Timing>;
 export type Percentiles = z.output<typeof Percentiles>;
+export type PercentilesWithFailures = z.output<typeof PercentilesWithFailures>;
 export type LatencyMs = z.output<typeof LatencyMs>;
 export type Buckets = z.output<typeof Buckets>;
 export type MetricStats = z.output<typeof MetricStats>;

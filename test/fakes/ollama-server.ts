@@ -4,6 +4,10 @@
 // NDJSON (one token per line) with a last object carrying Ollama's own timings
 // in nanoseconds; the first request after a pull pays a model load (loadMs), as
 // a cold Ollama does. Answers play a scripted timeline (llm-timeline.ts).
+// A pull streams progress as Ollama does (per layer: digest, total, completed),
+// refuses an unknown model with HTTP 500, and stops (adding nothing) when the
+// client goes away.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { play, simpleTimeline, type Timeline } from './llm-timeline.js';
@@ -15,7 +19,16 @@ export interface FakeOllamaOptions {
   models?: string[];
   /** Models /api/pull can fetch; any name when unset. */
   pullable?: string[];
+  /** Models /api/pull answers as Ollama does for a name its library lacks: HTTP 500, "file does not exist". */
+  unpullable?: string[];
+  /** Models whose pull streams half its progress, then an `{"error"}` object (a registry connection that broke). */
+  brokenPull?: string[];
+  /** How long a pull takes in all, spread over its progress lines. */
   pullMs?: number;
+  /** Size of the model's weights layer in a pull's progress (default 1.3 GB, as llama3.2:1b). */
+  pullBytes?: number;
+  /** Progress objects for the weights layer (Ollama sends one every 60 ms, so thousands for a big model). */
+  pullSteps?: number;
   /** The first answer after a model arrives waits this long first (load_duration). */
   loadMs?: number;
   timeline?: Timeline;
@@ -36,6 +49,26 @@ function sendJson(res: ServerResponse, status: number, doc: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(doc));
 }
 
+interface Progress {
+  status: string;
+  digest?: string;
+  total?: number;
+  completed?: number;
+}
+
+const layerDigest = (model: string, layer: string) => `sha256:${createHash('sha256').update(`${model}/${layer}`).digest('hex')}`;
+
+/** A pull's progress before its success, as Ollama streams it: the manifest, each layer (weights, then small ones), the checks. */
+function pullProgress(model: string, weightBytes: number, steps: number): Progress[] {
+  const layer = (d: string, total: number, completed: number): Progress => ({ status: `pulling ${d.slice(7, 19)}`, digest: d, total, completed });
+  const weights = layerDigest(model, 'weights');
+  const out: Progress[] = [{ status: 'pulling manifest' }];
+  for (let i = 0; i <= steps; i++) out.push(layer(weights, weightBytes, Math.round((weightBytes * i) / steps)));
+  for (const [what, size] of [['template', 1_429], ['license', 7_711], ['params', 96]] as const) out.push(layer(layerDigest(model, what), size, size));
+  out.push({ status: 'verifying sha256 digest' }, { status: 'writing manifest' });
+  return out;
+}
+
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const parts: Buffer[] = [];
   for await (const c of req) parts.push(c as Buffer);
@@ -45,7 +78,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeOllama> {
-  const { port = 0, host = '127.0.0.1', pullMs = 20, loadMs = 0, timeline } = options;
+  const { port = 0, host = '127.0.0.1', pullMs = 20, pullBytes = 1_321_098_329, pullSteps = 5, loadMs = 0, timeline } = options;
   const models = [...(options.models ?? ['llama3.2:latest'])];
   const cold = new Set<string>(loadMs > 0 ? models : []);
   const pulls: string[] = [];
@@ -107,15 +140,40 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     }
     if (path === '/api/pull') {
       const name = String(body.model ?? body.name ?? '');
-      if (options.pullable && !options.pullable.includes(name)) return sendJson(res, 500, { error: 'pull model manifest: file does not exist' });
+      const refused = (options.pullable && !options.pullable.includes(name)) || options.unpullable?.includes(name);
+      if (refused) return sendJson(res, 500, { error: 'pull model manifest: file does not exist' });
       pulls.push(name);
-      await new Promise((r) => setTimeout(r, pullMs));
       const full = name.includes(':') ? name : `${name}:latest`;
-      if (!models.includes(full)) models.push(full);
-      if (loadMs > 0) cold.add(full);
-      if (body.stream === false) return sendJson(res, 200, { status: 'success' });
+      const arrive = () => {
+        if (!models.includes(full)) models.push(full);
+        if (loadMs > 0) cold.add(full);
+      };
+      if (body.stream === false) {
+        await new Promise((r) => setTimeout(r, pullMs));
+        arrive();
+        return sendJson(res, 200, { status: 'success' });
+      }
+      let gone = false;
+      res.once('close', () => (gone = true));
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      for (const status of ['pulling manifest', 'verifying sha256 digest', 'writing manifest', 'success']) res.write(`${JSON.stringify({ status })}\n`);
+      const weights = layerDigest(full, 'weights');
+      for (const progress of pullProgress(full, pullBytes, pullSteps)) {
+        // A client that went away cancels the pull, as Ollama's does: nothing arrives.
+        if (gone) return;
+        if (progress.digest !== weights) {
+          res.write(`${JSON.stringify(progress)}\n`);
+          continue;
+        }
+        await new Promise((r) => setTimeout(r, pullMs / (pullSteps + 1)));
+        if (options.brokenPull?.includes(name) && progress.completed! >= pullBytes / 2) {
+          res.write(`${JSON.stringify({ error: 'max retries exceeded: read tcp 10.0.0.7:51234->104.21.75.227:443: read: connection reset by peer' })}\n`);
+          return void res.end();
+        }
+        res.write(`${JSON.stringify(progress)}\n`);
+      }
+      if (gone) return;
+      arrive();
+      res.write(`${JSON.stringify({ status: 'success' })}\n`);
       return void res.end();
     }
     if (path === '/api/chat') return answer('chat', body, res, start);

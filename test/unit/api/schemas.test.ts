@@ -107,6 +107,22 @@ describe('Benchmark schema', () => {
     expect(r).toMatchObject({ ok: false, problems: [{ path: 'spec.serviceRef', message: expect.stringMatching(/needs a service: set spec.serviceRef to a Service of type vllm/) }] });
   });
 
+  it('refuses per-request SLO limits on metrics the workload does not measure, and early stopping across runners', () => {
+    const http = { workload: { type: 'http' }, service: { type: 'http' }, load: { duration: '1s' } };
+    expect(validateResource(bench({ ...http, slo: { ttft: '1s' } }))).toMatchObject({
+      ok: false,
+      problems: [{ path: 'spec.slo.ttft', message: 'a http workload does not measure ttft (it measures ttfb); limit e2e, or drop it' }],
+    });
+    expect(validateResource(bench({ ...http, slo: { preset: 'llama2-70b' } }))).toMatchObject({ ok: false, problems: [{ path: 'spec.slo.preset' }, { path: 'spec.slo.preset' }] });
+    expect(validateResource(bench({ ...http, slo: { e2e: '1s', earlyStop: {} } })).ok).toBe(true);
+    expect(validateResource(bench({ ...http, slo: { e2e: '1s', earlyStop: {} }, runner: { nodes: 2 } }))).toMatchObject({
+      ok: false,
+      problems: [{ path: 'spec.slo.earlyStop', message: expect.stringMatching(/judges the requests of one runner/) }],
+    });
+    const llm = { workload: { type: 'llm' }, service: { type: 'vllm' }, load: { duration: '1s' } };
+    expect(validateResource(bench({ ...llm, slo: { preset: 'llama3.1-8b-interactive', itl: '50ms', minGoodput: 1 } })).ok).toBe(true);
+  });
+
   it('checks file-storage operations', () => {
     const r = validateResource(bench({ workload: { type: 'file-storage', operationMix: { write: 1, rename: 1 } } }));
     expect(r).toMatchObject({ ok: false, problems: [{ path: 'spec.workload.operationMix' }] });

@@ -29,8 +29,15 @@ describe('aifbctl describe', () => {
       /^ {2}Latency:\s+p50 4\.2ms {2}p90 8\.5ms {2}p95 10\.3ms {2}p99 12\.3ms {2}p99\.9 40\.0ms$/m,
       /^ {2}Max:\s+1\.20s$/m,
       /^ {2}SLO:\s+Passed$/m,
-      /^Metrics:\n {2}ttft:\s+mean 80\.5ms {2}p50 75\.3ms {2}p99 210\.0ms$/m,
-      /^ {2}outputTokens:\s+192000 tokens \(6400\.0\/s\) {2}per request: mean 128 tokens {2}p50 128 tokens {2}p99 128 tokens$/m,
+      // The summary as vLLM's serving benchmark lays it out.
+      /^Summary:\n {2}=+ file-storage result =+$/m,
+      /^ {2}Successful requests:\s+1497$/m,
+      /^ {2}Failed requests:\s+3$/m,
+      /^ {2}Total generated tokens:\s+192000$/m,
+      /^ {2}Request throughput \(req\/s\):\s+49\.96$/m,
+      /^ {2}Output token throughput \(tok\/s\):\s+6400\.00$/m,
+      /^ {2}-+ Time to First Token -+\n {2}Mean TTFT \(ms\):\s+80\.50\n {2}Median TTFT \(ms\):\s+75\.25\n {2}P99 TTFT \(ms\):\s+210\.00$/m,
+      /^ {2}P99 E2EL \(ms\):\s+12\.34$/m,
       /^Reports:\n {2}json:\s+\/reports\/vllm-load\/report\.json\n {2}csv:\s+\/reports\/vllm-load\/report\.csv$/m,
       /^Events:\n {2}LAST SEEN\s+TYPE\s+REASON\s+MESSAGE$/m,
       /^ {2}3m\s+Normal\s+Submitted\s+Started runner pid=123$/m,
@@ -39,7 +46,7 @@ describe('aifbctl describe', () => {
       expect(out).toMatch(line);
     }
     // Sections come in kubectl's order.
-    const order = ['Name:', 'Spec:', 'Conditions:', 'Results:', 'Metrics:', 'Reports:', 'Events:'].map((s) => out.indexOf(`\n${s}`) + (s === 'Name:' ? 1 : 0));
+    const order = ['Name:', 'Spec:', 'Conditions:', 'Results:', 'Summary:', 'Reports:', 'Events:'].map((s) => out.indexOf(`\n${s}`) + (s === 'Name:' ? 1 : 0));
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 

@@ -76,7 +76,10 @@ describe('runner process', () => {
   it('runs a file-storage load and leaves consistent result files', async () => {
     const { dir, specPath, out } = await writeSpec('ok');
     const r = await runner(['--spec', specPath, '--out', out], { env: { SLURM_PROCID: '0' } });
-    expect(r.stderr).toBe('');
+    // No diagnostics: the log holds only the end-of-run summary, laid out as vLLM's.
+    expect(r.stderr).not.toContain('aifb-runner:');
+    expect(r.stderr).toMatch(/^=+ file-storage result, rank 0 =+\nSuccessful requests:\s+\d+\nFailed requests:\s+0\n/);
+    expect(r.stderr).toMatch(/^Ended by:\s+duration$/m);
     expect(r.code).toBe(RUNNER_EXIT.ok);
     expect(r.lines[0]).toMatchObject({ event: 'started', rank: 0, runId: 'ok' });
     expect(r.lines.at(-1)).toEqual({ event: 'done', rank: 0, exitCode: 0 });

@@ -252,12 +252,17 @@ describe('summarize', () => {
       errorRate: 0.25,
       durationS: 2,
       throughput: 1.5,
+      meanMs: 1.25,
       p50Ms: 1,
       p90Ms: 2,
       p95Ms: 2,
       p99Ms: 2,
       p999Ms: 2,
       maxMs: 2,
+      // The fourth request failed: counted as infinitely slow, it is the p99.
+      p99MsWithFailures: null,
+      endedBy: 'duration',
+      sendLagP99Ms: 0.15,
     });
   });
 

@@ -55,6 +55,10 @@ export interface RankFixture {
   timeseries?: TimeSeriesRow[] | null;
   /** Leave out the "all" histogram, as an older runner might. */
   omitAll?: boolean;
+  /** op -> requests within the SLO's per-request limits. */
+  good?: Record<string, number>;
+  stopReason?: RankSummary['stopReason'];
+  verdicts?: RankSummary['verdicts'];
 }
 
 export async function writeRank(dir: string, f: RankFixture): Promise<void> {
@@ -62,17 +66,18 @@ export async function writeRank(dir: string, f: RankFixture): Promise<void> {
   const startedAt = f.startedAt ?? '2025-01-04T12:00:00.000Z';
   const measuredMs = f.measuredMs ?? 10_000;
   const operations: Record<string, OperationTotals> = {};
-  const totals = { requests: 0, errors: 0, errorsByReason: {} as Record<string, number>, dropped: f.dropped ?? 0 };
+  const totals: RankSummary['totals'] = { requests: 0, errors: 0, errorsByReason: {}, dropped: f.dropped ?? 0 };
   const histograms: RankHistograms = { latency: {}, sendLag: '', metrics: {} };
   const decls = f.decls ?? FIXTURE_DECLS;
   const used = new Set<string>();
   const all = newHistogram();
   for (const [op, values] of Object.entries(f.ops)) {
     const reasons = f.errorsByReason?.[op] ?? {};
-    const t: OperationTotals = { requests: values.length, errors: f.errors?.[op] ?? 0, errorsByReason: reasons, metrics: {} };
+    const t: OperationTotals = { requests: values.length, errors: f.errors?.[op] ?? 0, errorsByReason: reasons, metrics: {}, ...(f.good ? { good: f.good[op] ?? 0 } : {}) };
     operations[op] = t;
     totals.requests += t.requests;
     totals.errors += t.errors;
+    if (t.good !== undefined) totals.good = (totals.good ?? 0) + t.good;
     const samples: Record<string, number[]> = { ...(f.bytes?.[op] !== undefined ? { bytes: [f.bytes[op]] } : {}), ...f.metrics?.[op] };
     for (const [name, vs] of Object.entries(samples)) {
       const decl = decls.find((d) => d.name === name);
@@ -102,7 +107,8 @@ export async function writeRank(dir: string, f: RankFixture): Promise<void> {
     operations,
     totals,
     maxSendLagMs: f.maxSendLagMs ?? 0.15,
-    stopReason: 'duration',
+    stopReason: f.stopReason ?? 'duration',
+    ...(f.verdicts ? { verdicts: f.verdicts } : {}),
   };
   await writeFile(join(dir, rankFile(f.rank, 'summary')), JSON.stringify(summary));
   await writeFile(join(dir, rankFile(f.rank, 'histograms')), JSON.stringify(histograms));
