@@ -116,7 +116,31 @@ export const RankDone = z.object({
 });
 export type RankDone = z.output<typeof RankDone>;
 
-export const rankFile = (rank: number, what: 'summary' | 'histograms' | 'timeseries' | 'done') => `rank-${rank}.${what}.json`;
+/** One point of a sweep: where its rank files are and how it went. */
+export const SweepPoint = z.object({
+  index: z.number().int().nonnegative(),
+  /** Relative to the run folder: `points/<index>`, holding the point's rank files. */
+  dir: z.string(),
+  /** Open loop: the offered rate, req/s. */
+  rate: z.number().optional(),
+  /** Closed loop: the workers. */
+  workers: z.number().optional(),
+  /** With spec.slo: whether this point met it, judged on this runner's requests. */
+  sloPassed: z.boolean().optional(),
+  /** Open loop: whether requests completed at 90% or more of the offered rate, with under 1% dropped. */
+  keptUp: z.boolean().optional(),
+});
+export type SweepPoint = z.output<typeof SweepPoint>;
+
+/** `<outDir>/rank-<N>.sweep.json`: a sweep's points in order, and why it ended. */
+export const RankSweep = z.object({
+  points: z.array(SweepPoint),
+  /** Why the sweep ended: every point ran, the SLO broke, the server stopped keeping up, or a signal. */
+  ended: z.string(),
+});
+export type RankSweep = z.output<typeof RankSweep>;
+
+export const rankFile = (rank: number, what: 'summary' | 'histograms' | 'timeseries' | 'done' | 'sweep') => `rank-${rank}.${what}.json`;
 
 /** Exit codes that mean something to the controller. */
 export const RUNNER_EXIT = {

@@ -114,6 +114,32 @@ export const ServiceSpec = z.strictObject({
   region: z.string().min(1).optional(),
 });
 
+/**
+ * A sweep runs the load once per point, each for the load's warmup and
+ * duration, and reports one row per point: the throughput/latency curve.
+ */
+export const Sweep = z
+  .strictObject({
+    /** Open loop: one point per rate (requests per second). */
+    rates: z.array(z.number().positive()).min(1).optional(),
+    /** Closed loop: one point per number of workers. */
+    concurrencies: z.array(z.number().int().positive()).min(1).optional(),
+    /** Open loop: start at `from` req/s and multiply by `factor` until the server stops keeping up or the SLO breaks. */
+    knee: z
+      .strictObject({
+        from: z.number().positive(),
+        factor: z.number().gt(1).default(2),
+        maxPoints: z.number().int().min(2).max(50).default(10),
+      })
+      .optional(),
+    /** End the sweep at the first point that breaks spec.slo. */
+    stopOnSloBreak: z.boolean().default(true),
+  })
+  .refine((s) => [s.rates, s.concurrencies, s.knee].filter((x) => x !== undefined).length === 1, {
+    message: 'set one of rates (open loop), concurrencies (closed loop) or knee (open loop)',
+  });
+export type Sweep = z.output<typeof Sweep>;
+
 export const Load = z
   .strictObject({
     mode: z.enum(['closed', 'open']).default('closed'),
@@ -130,8 +156,17 @@ export const Load = z
     warmup: Duration.default(0),
     maxRequests: z.number().int().positive().optional(),
     seed: z.number().int().default(1),
+    /** Run the load at several rates or concurrencies, one result row per point. */
+    sweep: Sweep.optional(),
   })
-  .refine((l) => l.mode !== 'open' || l.rate !== undefined, { message: 'open loop needs a rate (requests per second)', path: ['rate'] })
+  .refine((l) => l.mode !== 'open' || l.rate !== undefined || l.sweep?.rates !== undefined || l.sweep?.knee !== undefined, {
+    message: 'open loop needs a rate (requests per second), or a sweep of rates',
+    path: ['rate'],
+  })
+  .refine((l) => !l.sweep || (l.mode === 'open' ? l.sweep.concurrencies === undefined : l.sweep.concurrencies !== undefined), {
+    message: 'a closed-loop sweep lists concurrencies (workers per point); an open-loop sweep lists rates or finds the knee',
+    path: ['sweep'],
+  })
   .refine((l) => l.duration !== undefined || l.maxRequests !== undefined, {
     message: 'set duration (e.g. 30s) or maxRequests, or both, so the run ends',
     path: ['duration'],
@@ -170,6 +205,10 @@ export function benchmarkSpec<W extends z.ZodType>(workload: W, check?: (spec: B
   return z
     .strictObject({ ...benchmarkFields, workload })
     .refine((s) => !(s.serviceRef && s.service), { message: 'set serviceRef or service, not both', path: ['serviceRef'] })
+    .refine((s) => !s.load.sweep || s.runner.nodes * s.runner.tasksPerNode === 1, {
+      message: 'a sweep judges each point on the requests of one runner: set runner.nodes and runner.tasksPerNode to 1',
+      path: ['load', 'sweep'],
+    })
     .refine((s) => !s.slo?.earlyStop || s.runner.nodes * s.runner.tasksPerNode === 1, {
       message: 'early stopping judges the requests of one runner: set runner.nodes and runner.tasksPerNode to 1, or drop slo.earlyStop',
       path: ['slo', 'earlyStop'],
@@ -244,6 +283,8 @@ export const ResultsSummary = z.object({
   errorReasons: z.record(z.string(), z.number()).optional(),
   /** Open loop: p99 of the lag between intended and actual send time, ms. */
   sendLagP99Ms: z.number().optional(),
+  /** A sweep: how many points ran, why it ended, and which point (its rate or workers) the rest describes. */
+  sweep: z.object({ points: z.number(), ended: z.string(), primary: z.number(), at: z.string() }).optional(),
 });
 
 /** Written only by the controller; read loosely so an old status never blocks a file. */

@@ -80,3 +80,83 @@ export function requestLimits(slo: Pick<Slo, RequestLimitName | 'preset'>): Requ
   for (const k of REQUEST_LIMITS) if (slo[k] !== undefined) out[k] = slo[k];
   return out;
 }
+
+/** Percentiles with failed requests counted as infinitely slow; null where failures fill the percentile. */
+export const PercentilesWithFailures = z.object({
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p95: z.number().nullable(),
+  p99: z.number().nullable(),
+  p999: z.number().nullable(),
+});
+export type PercentilesWithFailures = z.output<typeof PercentilesWithFailures>;
+
+export const SloCheck = z.object({
+  name: z.enum(['p50', 'p95', 'p99', 'errorRate', 'minThroughput', 'ttft', 'tpot', 'itl', 'e2e', 'minGoodput']),
+  /** ttft, tpot, itl, e2e: the percentile judged, failures counted as infinitely slow. */
+  percentile: z.number().optional(),
+  target: z.number(),
+  /** Null: failed requests fill the percentile (infinitely slow). */
+  actual: z.number().nullable(),
+  unit: z.enum(['ms', 'ratio', 'req/s']),
+  passed: z.boolean(),
+});
+export type SloCheck = z.output<typeof SloCheck>;
+
+export const SloResult = z.object({
+  passed: z.boolean(),
+  checks: z.array(SloCheck),
+});
+export type SloResult = z.output<typeof SloResult>;
+
+/** What a run measured that an SLO can judge: the merged run's, or one runner's sweep point. */
+export interface SloInputs {
+  /** Latency percentiles over successful requests, ms. */
+  latencyMs: { p50: number; p95: number; p99: number };
+  /** Failed / total, 0..1. */
+  errorRate: number;
+  /** Successful requests per second. */
+  throughput: number;
+  /** Percentiles with failures as infinitely slow: latency and each timing metric, ms. */
+  withFailures?: { latencyMs: PercentilesWithFailures; metrics: Record<string, PercentilesWithFailures> };
+  /** Good requests per second, when the SLO has per-request limits. */
+  goodput?: number;
+}
+
+/** One of SLO_PERCENTILES (the schema allows no other) read from a percentile block. */
+function atPercentile(p: PercentilesWithFailures, percentile: number): number | null {
+  const key = ({ 50: 'p50', 90: 'p90', 95: 'p95', 99: 'p99', 99.9: 'p999' } as const)[percentile as 50];
+  return p[key];
+}
+
+/**
+ * Judges a run against the SLO: latency percentiles, error rate, a floor on
+ * throughput, each per-request limit at its percentile with failures counted
+ * as infinitely slow (as MLPerf judges them), a floor on goodput. A run with no
+ * requests fails every latency and error check: an empty run meets no SLO.
+ */
+export function evaluateSlo(slo: Slo, actual: SloInputs, requests: number): SloResult {
+  const checks: SloCheck[] = [];
+  const atMost = (name: 'p50' | 'p95' | 'p99' | 'errorRate', target: number, value: number, unit: 'ms' | 'ratio') =>
+    checks.push({ name, target, actual: value, unit, passed: requests > 0 && value <= target });
+  if (slo.p50 !== undefined) atMost('p50', slo.p50, actual.latencyMs.p50, 'ms');
+  if (slo.p95 !== undefined) atMost('p95', slo.p95, actual.latencyMs.p95, 'ms');
+  if (slo.p99 !== undefined) atMost('p99', slo.p99, actual.latencyMs.p99, 'ms');
+  if (slo.errorRate !== undefined) atMost('errorRate', slo.errorRate, actual.errorRate, 'ratio');
+  if (slo.minThroughput !== undefined)
+    checks.push({ name: 'minThroughput', target: slo.minThroughput, actual: actual.throughput, unit: 'req/s', passed: actual.throughput >= slo.minThroughput });
+  const limits = requestLimits(slo);
+  for (const name of REQUEST_LIMITS) {
+    const target = limits[name];
+    if (target === undefined) continue;
+    const block = name === 'e2e' ? actual.withFailures?.latencyMs : actual.withFailures?.metrics[name];
+    // A metric no request reported (TPOT when every answer was one token) has nothing to judge: it cannot pass.
+    const value = block ? atPercentile(block, slo.percentile) : null;
+    checks.push({ name, percentile: slo.percentile, target, actual: value, unit: 'ms', passed: requests > 0 && value !== null && value <= target });
+  }
+  if (slo.minGoodput !== undefined) {
+    const goodput = actual.goodput ?? 0;
+    checks.push({ name: 'minGoodput', target: slo.minGoodput, actual: goodput, unit: 'req/s', passed: goodput >= slo.minGoodput });
+  }
+  return { passed: checks.every((c) => c.passed), checks };
+}

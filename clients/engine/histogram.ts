@@ -3,6 +3,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { metricScale, type MetricDecl } from '../../api/metrics.js';
 import type { RankHistograms } from '../../api/runner-contract.js';
+import type { PercentilesWithFailures } from '../../api/slo.js';
 
 export type Histogram = hdr.Histogram;
 
@@ -58,6 +59,16 @@ export function percentileWithFailures(h: Histogram, failures: number, percentil
   if (n === 0 || rank > h.totalCount) return null;
   // Half a rank below, so HDR's own ceil lands on `rank` whatever the float rounding.
   return h.getValueAtPercentile(((rank - 0.5) / h.totalCount) * 100);
+}
+
+
+/** The reports' five percentiles with `failures` counted as infinitely slow, in units of `scale` HDR units. */
+export function withFailuresOf(h: Histogram, failures: number, scale: number): PercentilesWithFailures {
+  const at = (p: number) => {
+    const v = percentileWithFailures(h, failures, p);
+    return v === null ? null : v / scale;
+  };
+  return { p50: at(50), p90: at(90), p95: at(95), p99: at(99), p999: at(99.9) };
 }
 
 export const ALL = 'all';

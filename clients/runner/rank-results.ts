@@ -3,10 +3,13 @@
 import type { ResultsSummary, MetricSummary } from '../../api/schemas.js';
 import { metricScale } from '../../api/metrics.js';
 import type { TimeSeriesRow } from '../../api/runner-contract.js';
+import type { PercentilesWithFailures, SloInputs } from '../../api/slo.js';
 import type { LoadResults } from '../engine/engine.js';
-import { maxMs, meanMs, percentileMs, percentileWithFailures, type Histogram } from '../engine/histogram.js';
+import { maxMs, meanMs, percentileMs, withFailuresOf, type Histogram } from '../engine/histogram.js';
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+
 
 /** The largest per-second sum of each count metric over the measured seconds, fed row by row. */
 export class PeakCounts {
@@ -24,8 +27,8 @@ export function rankResultsSummary(r: LoadResults, peaks: Record<string, number>
   const per = (n: number) => (seconds > 0 ? n / seconds : 0);
   const all = r.histograms.all;
   const p99f = (h: Histogram, scale: number) => {
-    const v = percentileWithFailures(h, errors, 99);
-    return v === null ? null : round3(v / scale);
+    const v = withFailuresOf(h, errors, scale).p99;
+    return v === null ? null : round3(v);
   };
   const metrics: Record<string, MetricSummary> = {};
   for (const [name, m] of r.histograms.metricsAcrossOps()) {
@@ -62,5 +65,23 @@ export function rankResultsSummary(r: LoadResults, peaks: Record<string, number>
       ? { errorReasons: Object.fromEntries(Object.entries(r.totals.errorsByReason).sort(([, a], [, b]) => b - a).slice(0, 5)) }
       : {}),
     ...(lagP99 > 0 ? { sendLagP99Ms: round3(lagP99) } : {}),
+  };
+}
+
+/** What an SLO can judge of this rank's run (a sweep point judged before the next one starts). */
+export function sloInputsOf(r: LoadResults): SloInputs {
+  const { requests, errors } = r.totals;
+  const all = r.histograms.all;
+  const seconds = r.measuredMs / 1000;
+  const per = (n: number) => (seconds > 0 ? n / seconds : 0);
+  const withFailures = (h: Histogram, scale: number) => withFailuresOf(h, errors, scale);
+  const metrics: Record<string, PercentilesWithFailures> = {};
+  for (const [name, m] of r.histograms.metricsAcrossOps()) if (m.decl.kind === 'timing') metrics[name] = withFailures(m.histogram, metricScale('timing'));
+  return {
+    latencyMs: { p50: percentileMs(all, 50), p95: percentileMs(all, 95), p99: percentileMs(all, 99) },
+    errorRate: requests > 0 ? errors / requests : 0,
+    throughput: per(requests - errors),
+    withFailures: { latencyMs: withFailures(all, 1000), metrics },
+    ...(r.totals.good !== undefined ? { goodput: per(r.totals.good) } : {}),
   };
 }

@@ -4,13 +4,15 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, type BenchmarkClient } from '../client.js';
 import type { Clock } from '../engine/clock.js';
-import { runLoad, type LoadResults } from '../engine/engine.js';
+import type { LoadResults } from '../engine/engine.js';
 import { createClient, workloadDefinition } from '../registry.js';
 import { RUNNER_EXIT, rankFile, type RunnerLine } from '../../api/runner-contract.js';
-import { buildSummary, doneRecord, jsonlToJsonArray, JsonlRows, writeJsonAtomic } from './results.js';
-import { PeakCounts, rankResultsSummary } from './rank-results.js';
+import { runPoint, type PointContext } from './point.js';
+import { rankResultsSummary } from './rank-results.js';
+import { doneRecord, writeJsonAtomic } from './results.js';
 import { readSpec } from './spec.js';
 import { summaryText } from './summary-text.js';
+import { label, runSweep } from './sweep.js';
 
 export interface RunnerOptions {
   specPath: string;
@@ -83,53 +85,56 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     return finish(RUNNER_EXIT.setup, text);
   }
 
-  const metrics = workloadDefinition(spec.workload.type)?.metrics ?? [];
-  const jsonl = join(outDir, `rank-${rank}.timeseries.jsonl`);
-  let rows: JsonlRows | undefined;
-  let results: LoadResults;
-  const peaks = new PeakCounts();
-  const startedAtEpochMs = Date.now();
+  const ctx: PointContext = {
+    client,
+    metrics: workloadDefinition(spec.workload.type)?.metrics ?? [],
+    slo: spec.slo,
+    ranks: spec.ranks,
+    rank,
+    runId: spec.runId,
+    clock: o.clock,
+    signal: o.signal,
+    onProgress: (p) => o.emit({ event: 'progress', rank, ...p }),
+  };
+  const title = `${spec.workload.type} result, rank ${rank}`;
+  let last: LoadResults | undefined;
   try {
-    rows = new JsonlRows(jsonl);
-    const sink = rows;
-    results = await runLoad({
-      client,
-      metrics,
-      load: spec.load,
-      slo: spec.slo,
-      ranks: spec.ranks,
-      rank,
-      clock: o.clock,
-      signal: o.signal,
-      onRow: (row) => {
-        sink.write(row);
-        peaks.add(row);
-      },
-      onProgress: (p) => o.emit({ event: 'progress', rank, ...p }),
-    });
+    const { sweep } = spec.load;
+    if (sweep) {
+      const record = await runSweep({
+        load: { ...spec.load, sweep },
+        slo: spec.slo,
+        signal: o.signal,
+        run: async (load, dir) => {
+          const outcome = await runPoint(ctx, load, join(outDir, dir));
+          last = outcome.results;
+          return outcome;
+        },
+        onPoint: (point, { results, peaks }) =>
+          o.report?.(
+            `sweep point ${point.index} (${label(point)})${point.sloPassed === undefined ? '' : point.sloPassed ? ': SLO met' : ': SLO broken'}${point.keptUp === false ? ', not keeping up' : ''}\n` +
+              summaryText(rankResultsSummary(results, peaks), `${title}, point ${point.index}`),
+          ),
+      });
+      await writeJsonAtomic(join(outDir, rankFile(rank, 'sweep')), record);
+      o.report?.(`sweep ended: ${record.ended}\n`);
+    } else {
+      const point = await runPoint(ctx, spec.load, outDir);
+      last = point.results;
+      o.report?.(summaryText(rankResultsSummary(point.results, point.peaks), title));
+    }
   } catch (e) {
-    rows?.close();
-    const text = `load engine failed: ${message(e)}`;
+    const text = message(e);
     o.warn(text);
     await teardown(client, o.warn);
     return finish(RUNNER_EXIT.crashed, text);
   }
-  rows.close();
   await teardown(client, o.warn);
 
-  try {
-    await writeJsonAtomic(join(outDir, rankFile(rank, 'summary')), buildSummary(results, { rank, runId: spec.runId, startedAtEpochMs, metrics }));
-    await writeJsonAtomic(join(outDir, rankFile(rank, 'histograms')), results.histograms.encode());
-    await jsonlToJsonArray(jsonl, join(outDir, rankFile(rank, 'timeseries')));
-  } catch (e) {
-    const text = `could not write results in ${outDir}: ${message(e)}`;
-    o.warn(text);
-    return finish(RUNNER_EXIT.crashed, text);
-  }
-
-  o.report?.(summaryText(rankResultsSummary(results, peaks.peaks), `${spec.workload.type} result, rank ${rank}`));
-  if (results.abandoned > 0) o.warn(`${results.abandoned} request(s) still in flight after the drain timeout were not counted`);
-  if (results.stopReason === 'signal') return finish(RUNNER_EXIT.interrupted, 'stopped by signal before the end; results are partial');
+  // A sweep stopped before its first point has nothing to say; otherwise the last point speaks for the end.
+  if (!last) return finish(RUNNER_EXIT.interrupted, 'stopped by signal before the first sweep point; no results');
+  if (last.abandoned > 0) o.warn(`${last.abandoned} request(s) still in flight after the drain timeout were not counted`);
+  if (last.stopReason === 'signal') return finish(RUNNER_EXIT.interrupted, 'stopped by signal before the end; results are partial');
   return finish(RUNNER_EXIT.ok);
 }
 

@@ -63,6 +63,7 @@ function loadSummary(load: Obj): string {
   if (load.duration !== undefined) parts.push(`duration ${raw(load.duration)}`);
   if (load.warmup !== undefined) parts.push(`warmup ${raw(load.warmup)}`);
   if (load.maxRequests !== undefined) parts.push(`max ${raw(load.maxRequests)} requests`);
+  if (load.sweep !== undefined) parts.push(`sweep ${raw(load.sweep)}`);
   return parts.join(', ');
 }
 

@@ -6,7 +6,8 @@ import { fromCallback, fromPromise } from 'xstate';
 import { Connection } from '../../api/connection.js';
 import type { RunnerSpec } from '../../clients/registry.js';
 import { encodeSpec } from '../../clients/runner/spec.js';
-import { collectRun, summarize } from '../../monitoring/results/merge.js';
+import { summarize } from '../../monitoring/results/merge.js';
+import { collectResults } from '../../monitoring/results/sweep.js';
 import { writeReports } from '../../monitoring/reports/index.js';
 import { pushRun, pushUrl } from '../../monitoring/push.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
@@ -113,7 +114,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
     collectResults: fromPromise<{ results: unknown; reports: Record<string, string>; completedAt: number }, { runId: string; attempt: number }>(
       async ({ input }) => {
         const dir = runDirOf(deps, name, input.runId);
-        const result = await collectRun(dir, {
+        const result = await collectResults(dir, {
           runId: input.runId,
           benchmark: name,
           generation: t.generation,

@@ -117,3 +117,30 @@ export function renderMetricsCsv(r: RunResult): string {
   for (const [name, m] of Object.entries(r.metrics)) rows.push(metricLine(r, 'all', name, m));
   return `${rows.join('\n')}\n`;
 }
+
+/**
+ * A sweep's curve: one row per point. Timing columns are `<metric>_p50_ms` and
+ * `<metric>_p99_ms`, count columns `<metric>_per_second`, for every metric any point reported.
+ */
+export function renderSweepCsv(r: RunResult): string {
+  const points = r.sweep?.points ?? [];
+  const timings = [...new Set(points.flatMap((p) => Object.keys(p.timings)))].sort();
+  const counts = [...new Set(points.flatMap((p) => Object.keys(p.perSecond)))].sort();
+  const head = [
+    'run_id', 'benchmark', 'point', 'rate', 'workers', 'requests', 'failed', 'dropped', 'duration_s', 'throughput', 'goodput',
+    'p50_ms', 'p99_ms', 'p99_ms_failures_as_inf',
+    ...timings.flatMap((t) => [`${t}_p50_ms`, `${t}_p99_ms`]),
+    ...counts.map((c) => `${c}_per_second`),
+    'slo_passed', 'kept_up', 'ended_by', 'primary',
+  ];
+  const rows = points.map((p) =>
+    line([
+      r.runId, r.benchmark, p.index, p.rate ?? '', p.workers ?? '', p.requests, p.failed, p.dropped, p.durationS, p.throughput, p.goodput ?? '',
+      p.latencyP50Ms, p.latencyP99Ms, p.latencyP99MsWithFailures ?? 'inf',
+      ...timings.flatMap((t) => [p.timings[t]?.p50 ?? '', p.timings[t]?.p99 ?? '']),
+      ...counts.map((c) => p.perSecond[c] ?? ''),
+      p.sloPassed ?? '', p.keptUp ?? '', p.endedBy, p.index === r.sweep?.primary,
+    ]),
+  );
+  return [line(head), ...rows].join('\r\n') + '\r\n';
+}

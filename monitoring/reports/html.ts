@@ -79,6 +79,32 @@ function withFailuresTable(r: RunResult): string {
   return `<h2>Failures counted as infinitely slow (${(w.failedShare * 100).toFixed(2)}% failed), ms</h2>${table(['timing', 'p50', 'p90', 'p95', 'p99', 'p99.9'], rows)}`;
 }
 
+/** A sweep's curve as a table, one row per point, the described point marked. */
+function sweepTable(r: RunResult): string {
+  if (!r.sweep) return '';
+  const timings = [...new Set(r.sweep.points.flatMap((p) => Object.keys(p.timings)))].sort();
+  const counts = [...new Set(r.sweep.points.flatMap((p) => Object.keys(p.perSecond)))].sort();
+  const rows = r.sweep.points.map((p) => [
+    `${p.index}${p.index === r.sweep!.primary ? ' *' : ''}`,
+    p.rate ?? p.workers ?? '',
+    p.throughput,
+    p.goodput ?? '',
+    p.failed,
+    p.dropped,
+    p.latencyP50Ms,
+    p.latencyP99Ms,
+    ...timings.map((t) => p.timings[t]?.p99 ?? ''),
+    ...counts.map((c) => p.perSecond[c] ?? ''),
+    p.sloPassed === undefined ? '' : p.sloPassed ? 'pass' : 'FAIL',
+    p.keptUp === undefined ? '' : p.keptUp ? 'yes' : 'no',
+  ]);
+  const offered = r.sweep.points.some((p) => p.rate !== undefined) ? 'rate req/s' : 'workers';
+  return `<h2>Sweep</h2><p>${escapeHtml(r.sweep.ended)}; * marks the point this report describes.</p>${table(
+    ['point', offered, 'req/s', 'goodput', 'failed', 'dropped', 'p50 ms', 'p99 ms', ...timings.map((t) => `${t} p99 ms`), ...counts.map((c) => `${c}/s`), 'SLO', 'kept up'],
+    rows,
+  )}`;
+}
+
 export function renderHtml(r: RunResult): string {
   const s = r.summary;
   const l = r.latencyMs;
@@ -98,6 +124,7 @@ export function renderHtml(r: RunResult): string {
 <h1>${escapeHtml(title)}</h1>
 <p class="muted">generation ${r.generation}, attempt ${r.attempt}, ${r.ranks} rank(s), ${escapeHtml(r.startedAt)} to ${escapeHtml(r.completedAt)}</p>
 ${r.warnings.length ? `<ul class="bad">${r.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : ''}
+${sweepTable(r)}
 <h2>Summary</h2>
 ${table(
   ['requests', 'successful', 'failed', 'dropped', 'success %', 'duration s', 'throughput req/s'],

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import type { RunResult } from '../results/model.js';
 import writeFileAtomic from 'write-file-atomic';
-import { renderMetricsCsv, renderOperationsCsv, renderTimeseriesCsv } from './csv.js';
+import { renderMetricsCsv, renderOperationsCsv, renderSweepCsv, renderTimeseriesCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderPrometheus } from './prometheus.js';
@@ -19,7 +19,7 @@ export function reportStem(runId: string): string {
 /**
  * Writes each format into dir (created if missing), each file atomically.
  * Returns format -> absolute path; csv gives "csv" (operations),
- * "csvTimeseries" and, when the workload declares metrics, "csvMetrics".
+ * "csvTimeseries", when the workload declares metrics "csvMetrics", and for a sweep "csvSweep".
  */
 export async function writeReports(result: RunResult, dir: string, formats: readonly ReportFormat[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -40,6 +40,10 @@ export async function writeReports(result: RunResult, dir: string, formats: read
         if (Object.keys(result.metrics).length > 0) {
           out.csvMetrics = at(`${stem}-metrics.csv`);
           await writeFileAtomic(out.csvMetrics, renderMetricsCsv(result));
+        }
+        if (result.sweep) {
+          out.csvSweep = at(`${stem}-sweep.csv`);
+          await writeFileAtomic(out.csvSweep, renderSweepCsv(result));
         }
         break;
       case 'html':

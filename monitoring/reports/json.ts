@@ -27,6 +27,7 @@ export const JsonReport = z.object({
   goodput: RunResult.shape.goodput,
   endedBy: z.string(),
   verdicts: RunResult.shape.verdicts,
+  sweep: RunResult.shape.sweep,
   timeseries: z.array(TimeSeriesPoint),
   warnings: z.array(z.string()),
 });
@@ -55,6 +56,7 @@ export function toJsonReport(r: RunResult): JsonReport {
     ...(r.goodput ? { goodput: r.goodput } : {}),
     endedBy: r.endedBy,
     ...(r.verdicts ? { verdicts: r.verdicts } : {}),
+    ...(r.sweep ? { sweep: r.sweep } : {}),
     timeseries: r.timeseries,
     warnings: r.warnings,
   };

@@ -3,7 +3,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Buckets, LatencyMs, Percentiles, PercentilesWithFailures, Timing } from './model.js';
 import { ResultsError } from './errors.js';
-import { percentileWithFailures } from '../../clients/engine/histogram.js';
+import { withFailuresOf } from '../../clients/engine/histogram.js';
 
 /** Same range as the runner's histograms: 1 us .. 1 hour, 3 significant digits. */
 const HIST = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
@@ -68,13 +68,7 @@ export const percentilesOf = (h: hdr.Histogram): Percentiles => percentilesIn(h,
  * failures fill the percentile, and for a run with nothing in it. `scale` is
  * HDR units per output unit.
  */
-export function percentilesWithFailures(h: hdr.Histogram, failures: number, scale: number): PercentilesWithFailures {
-  const at = (p: number): number | null => {
-    const v = percentileWithFailures(h, failures, p);
-    return v === null ? null : v / scale;
-  };
-  return { p50: at(50), p90: at(90), p95: at(95), p99: at(99), p999: at(99.9) };
-}
+export const percentilesWithFailures = withFailuresOf;
 
 export function latencyMsOf(h: hdr.Histogram): LatencyMs {
   return { ...percentilesIn(h, US_PER_MS), min: minOf(h) / US_PER_MS, mean: h.mean / US_PER_MS, max: h.maxValue / US_PER_MS };

@@ -333,7 +333,14 @@ export function summarize(result: RunResult): ResultsSummary {
     endedBy: result.endedBy,
     ...(Object.keys(reasons).length > 0 ? { errorReasons: reasons } : {}),
     ...(result.sendLag.p99Ms > 0 ? { sendLagP99Ms: round3(result.sendLag.p99Ms) } : {}),
+    ...(result.sweep ? { sweep: sweepSummary(result.sweep) } : {}),
   };
+}
+
+function sweepSummary(sweep: NonNullable<RunResult['sweep']>): NonNullable<ResultsSummary['sweep']> {
+  const p = sweep.points.find((x) => x.index === sweep.primary);
+  const at = p?.rate !== undefined ? `${p.rate} req/s` : p?.workers !== undefined ? `${p.workers} workers` : '';
+  return { points: sweep.points.length, ended: sweep.ended, primary: sweep.primary, at };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -2,6 +2,9 @@
 // Every output (status, SQLite, JSON/CSV/HTML/Prometheus reports) reads only this.
 import { z } from 'zod';
 import { METRIC_KINDS } from '../../api/metrics.js';
+import { PercentilesWithFailures, SloResult } from '../../api/slo.js';
+
+export { PercentilesWithFailures, SloCheck, SloResult } from '../../api/slo.js';
 
 /** The guide's timing block; all values in SECONDS. */
 export const Timing = z.object({
@@ -21,14 +24,6 @@ export const Percentiles = z.object({
   p999: z.number(),
 });
 
-/** Percentiles with failed requests counted as infinitely slow; null where failures fill the percentile. */
-export const PercentilesWithFailures = z.object({
-  p50: z.number().nullable(),
-  p90: z.number().nullable(),
-  p95: z.number().nullable(),
-  p99: z.number().nullable(),
-  p999: z.number().nullable(),
-});
 
 /** The same latencies in milliseconds, plus min/mean/max, for people and the status block. */
 export const LatencyMs = Percentiles.extend({
@@ -133,20 +128,30 @@ export const TimeSeriesPoint = z.object({
   counts: z.record(z.string(), z.number()),
 });
 
-export const SloCheck = z.object({
-  name: z.enum(['p50', 'p95', 'p99', 'errorRate', 'minThroughput', 'ttft', 'tpot', 'itl', 'e2e', 'minGoodput']),
-  /** ttft, tpot, itl, e2e: the percentile judged, failures counted as infinitely slow. */
-  percentile: z.number().optional(),
-  target: z.number(),
-  /** Null: failed requests fill the percentile (infinitely slow). */
-  actual: z.number().nullable(),
-  unit: z.enum(['ms', 'ratio', 'req/s']),
-  passed: z.boolean(),
-});
-
-export const SloResult = z.object({
-  passed: z.boolean(),
-  checks: z.array(SloCheck),
+/** One point of a sweep: the load it ran at and what it measured. */
+export const SweepRow = z.object({
+  index: z.number(),
+  /** Open loop: offered rate, req/s. Closed loop: workers. */
+  rate: z.number().optional(),
+  workers: z.number().optional(),
+  requests: z.number(),
+  failed: z.number(),
+  dropped: z.number(),
+  durationS: z.number(),
+  /** Successful requests per second. */
+  throughput: z.number(),
+  goodput: z.number().optional(),
+  latencyP50Ms: z.number(),
+  latencyP99Ms: z.number(),
+  /** p99 latency with failures as infinitely slow; null when they fill it. */
+  latencyP99MsWithFailures: z.number().nullable(),
+  /** Timing metrics: p50 and p99, ms. */
+  timings: z.record(z.string(), z.object({ p50: z.number(), p99: z.number() })),
+  /** Count metrics: sum per second (tokens/s, bytes/s). */
+  perSecond: z.record(z.string(), z.number()),
+  sloPassed: z.boolean().optional(),
+  keptUp: z.boolean().optional(),
+  endedBy: z.string(),
 });
 
 export const RunResult = z.object({
@@ -201,19 +206,23 @@ export const RunResult = z.object({
   endedBy: z.string(),
   /** With slo.earlyStop: each per-request limit's verdict when the run ended. */
   verdicts: z.record(z.string(), z.enum(['met', 'missed', 'open'])).optional(),
+  /**
+   * A sweep: one row per point, why it ended, and which point the rest of this
+   * result describes (the highest load that met the SLO; without an SLO, the
+   * knee or the highest throughput).
+   */
+  sweep: z.object({ ended: z.string(), primary: z.number(), points: z.array(SweepRow) }).optional(),
   /** Things the user should know that did not stop the merge (e.g. a rank that left no summary). */
   warnings: z.array(z.string()),
 });
 
 export type Timing = z.output<typeof Timing>;
 export type Percentiles = z.output<typeof Percentiles>;
-export type PercentilesWithFailures = z.output<typeof PercentilesWithFailures>;
 export type LatencyMs = z.output<typeof LatencyMs>;
 export type Buckets = z.output<typeof Buckets>;
 export type MetricStats = z.output<typeof MetricStats>;
 export type OperationResult = z.output<typeof OperationResult>;
 export type ServiceResult = z.output<typeof ServiceResult>;
 export type TimeSeriesPoint = z.output<typeof TimeSeriesPoint>;
-export type SloCheck = z.output<typeof SloCheck>;
-export type SloResult = z.output<typeof SloResult>;
 export type RunResult = z.output<typeof RunResult>;
+export type SweepRow = z.output<typeof SweepRow>;

@@ -3,7 +3,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { RankDone, RankHistograms, RankSummary, rankFile, TimeSeriesRow } from '../../api/runner-contract.js';
+import { RankDone, RankHistograms, RankSummary, RankSweep, rankFile, TimeSeriesRow } from '../../api/runner-contract.js';
 import { ResultsError } from './errors.js';
 
 export interface RankFiles {
@@ -91,4 +91,9 @@ export async function readRank(runDir: string, rank: number): Promise<RankFiles>
 /** The done file of a rank that left no summary, to explain why in a warning. */
 export async function readDone(runDir: string, rank: number): Promise<RankDone | undefined> {
   return readJson(join(runDir, rankFile(rank, 'done')), RankDone, true);
+}
+
+/** A sweep's record (rank 0 runs every sweep), or undefined for a run that was not a sweep. */
+export async function readSweep(runDir: string): Promise<RankSweep | undefined> {
+  return readJson(join(runDir, rankFile(0, 'sweep')), RankSweep, true);
 }

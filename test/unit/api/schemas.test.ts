@@ -65,7 +65,7 @@ describe('Benchmark schema', () => {
   it('needs a rate for open loop and an end for every run', () => {
     const open = validateResource(bench({ load: { mode: 'open', duration: '1s' } }));
     expect(open.ok).toBe(false);
-    if (!open.ok) expect(open.problems).toContainEqual({ path: 'spec.load.rate', message: 'open loop needs a rate (requests per second)' });
+    if (!open.ok) expect(open.problems).toContainEqual({ path: 'spec.load.rate', message: 'open loop needs a rate (requests per second), or a sweep of rates' });
     const endless = validateResource(bench({ load: {} }));
     expect(endless.ok).toBe(false);
     if (!endless.ok) expect(endless.problems[0].path).toBe('spec.load.duration');

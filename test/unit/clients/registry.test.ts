@@ -106,6 +106,6 @@ describe('the runner spec: written and read by the same schemas', () => {
     const doc = JSON.parse(JSON.stringify(encodeSpec(spec({ type: 'file-storage' }))));
     doc.load.mode = 'open';
     const r = checkSpec(doc);
-    expect(!r.ok && r.problems).toEqual([{ path: 'load.rate', message: 'open loop needs a rate (requests per second)' }]);
+    expect(!r.ok && r.problems).toEqual([{ path: 'load.rate', message: 'open loop needs a rate (requests per second), or a sweep of rates' }]);
   });
 });

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../../clients/engine/histogram.js';
+import { writeReports } from '../../../monitoring/reports/index.js';
+import { summarize } from '../../../monitoring/results/merge.js';
+import { collectResults } from '../../../monitoring/results/sweep.js';
 import { RUNNER_EXIT, type RankDone, type RankHistograms, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../api/runner-contract.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -115,6 +118,35 @@ describe('runner process', () => {
     expect(await readJson<RankDone>(join(out, 'rank-0.done.json'))).toMatchObject({ rank: 0, exitCode: 0 });
     // The client cleaned up its own folder.
     expect(await readdir(join(dir, 'data'))).toEqual([]);
+  });
+
+  it('runs a sweep point by point, each in its own folder, merged into one row per point and a CSV curve', async () => {
+    const { out } = await writeSpec('sweep', { load: { duration: '400ms', warmup: '0ms', sweep: { concurrencies: [1, 3] } } });
+    const r = await runner(['--spec', out.replace(/out$/, 'spec.json'), '--out', out], { env: { SLURM_PROCID: '0' } });
+    expect(r.code).toBe(RUNNER_EXIT.ok);
+    expect(r.stderr).toMatch(/^sweep point 0 \(1 workers\)\n=+ file-storage result, rank 0, point 0 =+$/m);
+    expect(r.stderr).toMatch(/^sweep ended: every point ran$/m);
+    expect(await readJson(join(out, 'rank-0.sweep.json'))).toEqual({
+      points: [
+        { index: 0, dir: 'points/0', workers: 1 },
+        { index: 1, dir: 'points/1', workers: 3 },
+      ],
+      ended: 'every point ran',
+    });
+    const result = await collectResults(out, { runId: 'sweep', benchmark: 'fs-test', generation: 1, attempt: 1 });
+    const rows = result.sweep!.points;
+    expect(rows.map((p) => p.workers)).toEqual([1, 3]);
+    expect(rows.every((p) => p.requests > 0 && p.perSecond.bytes > 0)).toBe(true);
+    // Without an SLO, the result describes the point with the highest throughput.
+    const best = rows.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+    expect(result.sweep!.primary).toBe(best.index);
+    expect(result.summary.throughput).toBe(best.throughput);
+    expect(summarize(result).sweep).toEqual({ points: 2, ended: 'every point ran', primary: best.index, at: `${best.workers} workers` });
+    const reports = await writeReports(result, join(out, 'reports'), ['csv']);
+    const csv = (await readFile(reports.csvSweep!, 'utf8')).trim().split('\r\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[0]).toMatch(/^run_id,benchmark,point,rate,workers,requests,failed,dropped,duration_s,throughput,goodput,p50_ms,p99_ms,p99_ms_failures_as_inf,bytes_per_second,slo_passed,kept_up,ended_by,primary$/);
+    expect(csv[1]).toMatch(/^sweep,fs-test,0,,1,\d+,0,0,/);
   });
 
   it('stops on SIGTERM with partial results and exit code 4', async () => {
