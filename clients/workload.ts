@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Connection } from '../api/connection.js';
 import type { MetricDecl } from '../api/metrics.js';
 import type { Load, ServiceType } from '../api/schemas.js';
-import type { BenchmarkClient } from './client.js';
+import type { BenchmarkClient, ConfigProblem } from './client.js';
 
 /** What a client is told about the run it is part of. */
 export interface ClientContext {
@@ -45,6 +45,12 @@ export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
   metrics: readonly MetricDecl[];
   /** Its ready example in examples/. */
   example: string;
+  /**
+   * Checks that need this host, not just the spec (a file the workload reads),
+   * made at validation so a problem shows before anything starts. Paths start at
+   * `workload.`; keep it cheap: it runs at every change of the resource's file.
+   */
+  preflight?(workload: z.output<S>): ConfigProblem[];
   /** Builds the client; imported lazily so the controller never loads client code. Throws ConfigError. */
   create(workload: z.output<S>, ctx: ClientContext): Promise<BenchmarkClient>;
 }

@@ -3,10 +3,11 @@
 // record from which every metric is computed (record.ts), and the records kept
 // in the run folder when asked.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { errors, Pool } from 'undici';
+import { Pool } from 'undici';
 import type { Connection } from '../../api/connection.js';
 import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult } from '../client.js';
-import { bodyExcerpt, errorText, originOf } from '../http-common.js';
+import { originOf } from '../http-common.js';
+import { AnswerError, httpFailure, readSmall, transportFailure } from './failure.js';
 import { ollamaProtocol } from './ollama.js';
 import { openaiProtocol } from './openai.js';
 import { promptsOf, type PromptItem } from './prompts.js';
@@ -48,6 +49,8 @@ export class LlmClient implements BenchmarkClient {
   private readonly prompts: PromptItem[];
   private readonly headers: Record<string, string>;
   private resolvedModel: string | undefined;
+  /** The models the server listed at setup, named when a request asks for one it lacks. */
+  private served: string[] | undefined;
   private pool: Pool | undefined;
   /** One complete, serialised request per prompt: nothing is built per request. */
   private requests: PreparedRequest[] = [];
@@ -82,7 +85,9 @@ export class LlmClient implements BenchmarkClient {
       headersTimeout: this.config.timeout,
       bodyTimeout: this.config.timeout,
     });
-    this.resolvedModel = await this.protocol.prepare(this.pool, this.headers, this.origin);
+    const prepared = await this.protocol.prepare(this.pool, this.headers, this.origin);
+    this.resolvedModel = prepared.model;
+    this.served = prepared.served;
     this.requests = this.prompts.map((p) => this.protocol.request(p, this.resolvedModel));
     if (this.options.recordFile) this.records = createWriteStream(this.options.recordFile, { flags: 'a' });
   }
@@ -92,16 +97,20 @@ export class LlmClient implements BenchmarkClient {
     if (!pool) throw new Error('llm client used before setup()');
     const req = this.requests[op.seq % this.requests.length];
     const record: LlmRecord = { scheduled: op.scheduled, sent: performance.now(), chunks: [], done: 0 };
+    let answered = false;
     try {
       const res = await pool.request({ path: req.path, method: 'POST', headers: this.headers, body: req.body });
-      if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from POST ${req.path}: ${await bodyExcerpt(res.body)}`);
+      answered = true;
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        throw httpFailure(res.statusCode, await readSmall(res.body), { path: req.path, protocol: this.config.protocol, model: this.resolvedModel, served: this.served });
+      }
       await this.protocol.read(res, record, () => performance.now());
       this.keep(record);
       return { metrics: metricsOf(record) };
     } catch (e) {
       record.done = performance.now();
-      const reason = this.reason(e, req.path);
-      this.keep(record, reason);
+      const reason = e instanceof AnswerError ? e.message : transportFailure(e, answered, req.path, this.config.timeout);
+      this.keep(record, reason, e instanceof AnswerError ? e.detail : undefined);
       throw new Error(reason);
     }
   }
@@ -117,16 +126,10 @@ export class LlmClient implements BenchmarkClient {
     if (pool) await pool.destroy();
   }
 
-  private keep(record: LlmRecord, error?: string): void {
-    this.records?.write(`${JSON.stringify(error ? { ...record, error } : record)}\n`);
-  }
-
-  /** A stable reason per kind of failure, so reports count them by class. */
-  private reason(e: unknown, path: string): string {
-    const t = this.config.timeout;
-    if (e instanceof errors.HeadersTimeoutError) return `no answer within ${t} ms (workload.timeout) from POST ${path}`;
-    if (e instanceof errors.BodyTimeoutError) return `the stream stalled: nothing for ${t} ms (workload.timeout)`;
-    if (e instanceof errors.SocketError) return `the connection dropped mid-answer (${errorText(e)})`;
-    return errorText(e);
+  /** One JSON line per request; a failed one carries its reason and, when something did not parse, what came. */
+  private keep(record: LlmRecord, error?: string, detail?: string): void {
+    if (!this.records) return;
+    const line = error === undefined ? record : { ...record, error, ...(detail !== undefined ? { detail } : {}) };
+    this.records.write(`${JSON.stringify(line)}\n`);
   }
 }

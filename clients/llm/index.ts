@@ -2,8 +2,9 @@
 // native API and Triton's KServe v2 API. Per request: time to first token,
 // inter-token latency, time per output token (both definitions), tokens, and
 // Ollama's own timings; every one computed from a raw record (record.ts).
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { defineWorkload } from '../workload.js';
+import { promptFileProblems } from './prompt-file.js';
 import { LLM_METRICS } from './record.js';
 import { LlmWorkload } from './schema.js';
 
@@ -16,6 +17,8 @@ export const llm = defineWorkload({
   needsService: true,
   metrics: LLM_METRICS,
   example: 'vllm.yaml',
+  // The file is read where the runner runs; on a cluster that is a shared file system the controller sees too.
+  preflight: (w) => (w.promptFile && isAbsolute(w.promptFile) ? promptFileProblems(w.promptFile).map((message) => ({ path: 'workload.promptFile', message })) : []),
   create: async (workload, ctx) => {
     const { LlmClient } = await import('./client.js');
     return new LlmClient(workload, {

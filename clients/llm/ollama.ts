@@ -5,8 +5,9 @@
 // share and the network-plus-queue share, and flags cold model loads.
 import type { Dispatcher, Pool } from 'undici';
 import { errorText, excerpt } from '../http-common.js';
+import { notJson } from './failure.js';
 import { promptText, type PromptItem } from './prompts.js';
-import { num, readJsonBody, type LlmProtocol, type PreparedRequest } from './protocol.js';
+import { num, readJsonBody, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
 import type { LlmWorkload } from './schema.js';
 
@@ -50,7 +51,7 @@ export function ollamaProtocol(w: LlmWorkload, api: 'chat' | 'generate'): LlmPro
   const path = api === 'chat' ? '/api/chat' : '/api/generate';
 
   return {
-    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<string> {
+    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<Prepared> {
       let res: Dispatcher.ResponseData;
       try {
         res = await pool.request({ path: '/api/tags', method: 'GET', headers });
@@ -63,11 +64,15 @@ export function ollamaProtocol(w: LlmWorkload, api: 'chat' | 'generate'): LlmPro
       if (w.model !== undefined) {
         // `llama3` is listed as `llama3:latest`.
         const known = names.some((n) => n === w.model || n === `${w.model}:latest`);
-        if (!known) throw new Error(`Ollama does not have model ${w.model} (it has: ${names.join(', ') || 'none'}); set the Service's model so it is pulled at start, or pull it`);
-        return w.model;
+        if (!known) {
+          throw new Error(
+            `Ollama does not have model ${w.model} (it has: ${names.join(', ') || 'none'}); set workload.model to one it has, or name ${w.model} as the Service's model so it is pulled at start`,
+          );
+        }
+        return { model: w.model, served: names };
       }
       if (names.length === 0) throw new Error('Ollama has no model; set the Service\'s model (pulled at start) or workload.model');
-      return names[0];
+      return { model: names[0], served: names };
     },
 
     request(prompt: PromptItem, model: string | undefined): PreparedRequest {
@@ -86,10 +91,10 @@ export function ollamaProtocol(w: LlmWorkload, api: 'chat' | 'generate'): LlmPro
         try {
           obj = JSON.parse(text) as Line;
         } catch {
-          throw new Error(`malformed stream: a line is not JSON: ${excerpt(text)}`);
+          throw notJson(`malformed ${w.stream ? 'stream: a line' : 'answer: a line'}`, text);
         }
         const at = now();
-        if (obj.error !== undefined) throw new Error(`server error in stream: ${excerpt(String(obj.error))}`);
+        if (obj.error !== undefined) throw new Error(`server error${w.stream ? ' in stream' : ''}: ${excerpt(String(obj.error))}`);
         const content = api === 'chat' ? obj.message?.content : obj.response;
         const thinking = api === 'chat' ? obj.message?.thinking : obj.thinking;
         if (nonEmpty(content) || nonEmpty(thinking)) {

@@ -5,8 +5,9 @@
 import type { Dispatcher, Pool } from 'undici';
 import { errorText, excerpt } from '../http-common.js';
 import { EventStreamParser } from './event-stream.js';
+import { notJson } from './failure.js';
 import { promptText, type PromptItem } from './prompts.js';
-import { isEventStream, num, readJsonBody, type LlmProtocol, type PreparedRequest } from './protocol.js';
+import { isEventStream, num, readAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
 import type { LlmWorkload } from './schema.js';
 
@@ -57,9 +58,10 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
     /**
      * GET /v1/models doubles as the reachability check. A named model is not
      * checked against the list: Ollama serves `llama3` while listing
-     * `llama3:latest`, so a wrong name shows up as the server's own 404 instead.
+     * `llama3:latest`, and a proxy may route names it does not list, so a
+     * wrong name shows up as the server's own 404, whose reason names the list.
      */
-    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<string> {
+    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<Prepared> {
       let res: Dispatcher.ResponseData;
       try {
         res = await pool.request({ path: '/v1/models', method: 'GET', headers, headersTimeout: MODELS_TIMEOUT_MS, bodyTimeout: MODELS_TIMEOUT_MS });
@@ -70,19 +72,19 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
       if (res.statusCode === 401 || res.statusCode === 403) {
         throw new Error(`GET /v1/models answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}; the server wants an API key: set credentials.token on the Service ({env: NAME} or {file: /path})`);
       }
-      if (w.model !== undefined) return w.model;
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        throw new Error(`GET /v1/models answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}; set workload.model to the model the server serves`);
-      }
-      let ids: string[] = [];
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      let ids: string[] | undefined;
       try {
         const doc = JSON.parse(text) as { data?: Array<{ id?: unknown }> };
         ids = (doc.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string' && id !== '');
       } catch {
-        throw new Error(`GET /v1/models did not answer JSON: ${excerpt(text)}; set workload.model to the model the server serves`);
+        /* a server without the list: fine when workload.model names the model */
       }
+      if (w.model !== undefined) return { model: w.model, ...(ok && ids ? { served: ids } : {}) };
+      if (!ok) throw new Error(`GET /v1/models answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}; set workload.model to the model the server serves`);
+      if (!ids) throw new Error(`GET /v1/models did not answer JSON: ${excerpt(text)}; set workload.model to the model the server serves`);
       if (ids.length === 0) throw new Error('GET /v1/models lists no model; load a model into the server or set workload.model');
-      return ids[0];
+      return { model: ids[0], served: ids };
     },
 
     request(prompt: PromptItem, model: string | undefined): PreparedRequest {
@@ -102,7 +104,7 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
     async read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void> {
       // A server may ignore `stream` and answer with one JSON document.
       if (!w.stream || !isEventStream(res.headers['content-type'])) {
-        const doc = (await readJsonBody(res, `POST ${path}`)) as Chunk;
+        const doc = (await readAnswer(res, path)) as Chunk;
         record.done = now();
         const err = streamError(doc);
         if (err !== undefined) throw new Error(`server error: ${excerpt(err)}`);
@@ -124,7 +126,8 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
           try {
             chunk = JSON.parse(ev.data) as Chunk;
           } catch {
-            throw new Error(`malformed stream: an event's data is not JSON: ${excerpt(ev.data)}`);
+            // Fails the request rather than skipping the event: how many tokens it carried is unknown.
+            throw notJson("malformed stream: an event's data", ev.data);
           }
           const at = now();
           const err = streamError(chunk);

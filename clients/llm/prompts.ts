@@ -3,21 +3,12 @@
 // of a given length from a seeded generator, or multi-turn conversations that
 // share a prefix (to measure prefix caching). Every source yields the same
 // shape: the chat messages of one request, and how many tokens to ask for.
-import { readFileSync } from 'node:fs';
-import { ConfigError, type ConfigProblem } from '../client.js';
 import { createRng } from '../engine/rng.js';
+import { readPromptFile } from './prompt-file.js';
+import type { ChatMessage, PromptItem } from './prompt-item.js';
 import type { LlmWorkload } from './schema.js';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-
-export interface PromptItem {
-  messages: ChatMessage[];
-  /** Tokens to ask for (max_tokens / num_predict). */
-  maxTokens: number;
-}
+export type { ChatMessage, PromptItem } from './prompt-item.js';
 
 /** The messages as one text, for the completion-style APIs. */
 export const promptText = (p: PromptItem): string => p.messages.map((m) => m.content).join('\n\n');
@@ -39,64 +30,6 @@ function syntheticText(rng: { next(): number }, tokens: number): string {
   const out: string[] = [];
   for (let i = 0; i < tokens; i++) out.push(WORDS[Math.floor(rng.next() * WORDS.length)]);
   return out.join(' ');
-}
-
-/** One JSONL line as a request: "text", {"prompt"}, {"messages"}, or ShareGPT's {"conversations"} up to the first model turn. */
-function fromJsonLine(value: unknown, maxTokens: number): PromptItem | string {
-  if (typeof value === 'string') return value.trim() ? { messages: [{ role: 'user', content: value }], maxTokens } : 'is an empty prompt';
-  if (value === null || typeof value !== 'object') return 'is neither a string nor an object';
-  const o = value as Record<string, unknown>;
-  const tokens = typeof o.max_tokens === 'number' && o.max_tokens > 0 ? Math.floor(o.max_tokens) : maxTokens;
-  if (typeof o.prompt === 'string') return o.prompt.trim() ? { messages: [{ role: 'user', content: o.prompt }], maxTokens: tokens } : 'has an empty "prompt"';
-  if (Array.isArray(o.messages)) {
-    const messages: ChatMessage[] = [];
-    for (const m of o.messages as Array<Record<string, unknown>>) {
-      if (!m || typeof m.content !== 'string' || !['system', 'user', 'assistant'].includes(String(m.role))) {
-        return 'has a message without role (system, user or assistant) and content';
-      }
-      messages.push({ role: m.role as ChatMessage['role'], content: m.content });
-    }
-    return messages.length > 0 ? { messages, maxTokens: tokens } : 'has no messages';
-  }
-  if (Array.isArray(o.conversations)) {
-    const messages: ChatMessage[] = [];
-    for (const turn of o.conversations as Array<Record<string, unknown>>) {
-      const from = String(turn?.from ?? turn?.role ?? '');
-      const text = turn?.value ?? turn?.content;
-      if (typeof text !== 'string') return 'has a conversation turn without "value"';
-      if (from === 'gpt' || from === 'assistant') break;
-      messages.push({ role: from === 'system' ? 'system' : 'user', content: text });
-    }
-    return messages.length > 0 ? { messages, maxTokens: tokens } : 'has no human turn before the first model turn';
-  }
-  return 'has none of "prompt", "messages" or "conversations"';
-}
-
-export function readPromptFile(file: string, maxTokens: number): PromptItem[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError([{ path: 'workload.promptFile', message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a JSONL file the runner can read` }]);
-  }
-  const problems: ConfigProblem[] = [];
-  const items: PromptItem[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '' || problems.length >= 5) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e) {
-      problems.push({ path: 'workload.promptFile', message: `${file} line ${i + 1} is not JSON (${(e as Error).message}); each line must be one JSON value` });
-      return;
-    }
-    const item = fromJsonLine(value, maxTokens);
-    if (typeof item === 'string') problems.push({ path: 'workload.promptFile', message: `${file} line ${i + 1} ${item}` });
-    else items.push(item);
-  });
-  if (problems.length === 0 && items.length === 0) problems.push({ path: 'workload.promptFile', message: `${file} holds no prompts; write one JSON value per line` });
-  if (problems.length > 0) throw new ConfigError(problems);
-  return items;
 }
 
 /** The workload's prompts, built once in setup; requests take them round-robin by sequence number. */

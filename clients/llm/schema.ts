@@ -1,6 +1,7 @@
 // The llm workload's settings: which protocol (OpenAI-compatible, Ollama's
 // native API, Triton's KServe v2 API), which call, which prompts, how long the
 // answers, and what counts as too slow.
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { Duration } from '../../api/fields.js';
 
@@ -35,8 +36,13 @@ export const LlmWorkload = z
     model: z.string().min(1).optional(),
     /** Prompts sent round-robin; or promptFile, synthetic or conversations instead. */
     prompts: z.array(z.string().min(1)).min(1).default(['Explain in one paragraph what a GPU does.']),
-    /** A JSONL file on the runner's host: one "text", {"prompt"}, {"messages"} or ShareGPT {"conversations"} per line. */
-    promptFile: z.string().min(1).optional(),
+    /** An absolute path to a JSONL file the runner can read where it runs: one "text", {"prompt"}, {"messages"} or ShareGPT {"conversations"} per line. */
+    promptFile: z
+      .string()
+      .min(1)
+      // The runner works in its own run folder (.aifb/runs/...), on its own node: a relative path would be looked for there.
+      .refine((p) => isAbsolute(p), { message: 'must be an absolute path (/...): the runner reads it on its node, from its own run folder' })
+      .optional(),
     /** Seeded prompts of about inputTokens tokens each (one common word per token), outputTokens long answers. */
     synthetic: z
       .strictObject({

@@ -7,8 +7,9 @@
 import type { Dispatcher, Pool } from 'undici';
 import { errorText, excerpt } from '../http-common.js';
 import { EventStreamParser } from './event-stream.js';
+import { notJson, readSmall, serverMessage } from './failure.js';
 import { promptText, type PromptItem } from './prompts.js';
-import { isEventStream, readJsonBody, type LlmProtocol, type PreparedRequest } from './protocol.js';
+import { isEventStream, readAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
 import type { LlmWorkload } from './schema.js';
 
@@ -19,22 +20,28 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
   const path = api === 'infer' ? `/v2/models/${model}/infer` : `/v2/models/${model}/${w.stream ? 'generate_stream' : 'generate'}`;
 
   return {
-    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<string | undefined> {
-      for (const [probe, what] of [
-        ['/v2/health/ready', 'Triton is not ready'],
-        [`/v2/models/${model}/ready`, `Triton has no model ${w.model} ready; check the model repository and workload.model`],
-      ] as const) {
-        let status: number;
+    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<Prepared> {
+      const get = async (probe: string): Promise<{ status: number; text: string }> => {
         try {
           const res = await pool.request({ path: probe, method: 'GET', headers });
-          status = res.statusCode;
-          await res.body.dump();
+          return { status: res.statusCode, text: await readSmall(res.body) };
         } catch (e) {
           throw new Error(`cannot reach Triton at ${origin} (GET ${probe}): ${errorText(e)}; check that the Service is running and its host and port are right`);
         }
-        if (status !== 200) throw new Error(`${what} (GET ${probe} answered HTTP ${status})`);
+      };
+      const health = await get('/v2/health/ready');
+      if (health.status !== 200) throw new Error(`Triton is not ready (GET /v2/health/ready answered HTTP ${health.status})`);
+      const ready = await get(`/v2/models/${model}/ready`);
+      if (ready.status !== 200) {
+        // Triton answers 400 both ways: "Request for unknown model" (a name it does not have), "Model version not ready" (loading, or failed to).
+        const said = ready.text.trim() === '' ? '' : `: ${serverMessage(ready.text)}`;
+        const has = await repositoryIndex(pool, headers);
+        throw new Error(
+          `Triton has no model ${w.model} ready (GET /v2/models/${model}/ready answered HTTP ${ready.status}${said})` +
+            `${has ? `; its repository holds ${has}` : ''}; set workload.model to the model's folder name in the repository, or see the server's log for why it did not load`,
+        );
       }
-      return w.model;
+      return { model: w.model };
     },
 
     request(prompt: PromptItem): PreparedRequest {
@@ -47,7 +54,7 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
 
     async read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void> {
       if (api === 'infer' || !w.stream || !isEventStream(res.headers['content-type'])) {
-        const doc = await readJsonBody(res, `POST ${path}`);
+        const doc = await readAnswer(res, path);
         record.done = now();
         if (doc.error !== undefined) throw new Error(`server error: ${excerpt(String(doc.error))}`);
         if (api === 'infer' && !Array.isArray(doc.outputs)) throw new Error(`POST ${path} answered without outputs: ${excerpt(JSON.stringify(doc))}`);
@@ -61,7 +68,7 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
           try {
             data = JSON.parse(ev.data) as typeof data;
           } catch {
-            throw new Error(`malformed stream: an event's data is not JSON: ${excerpt(ev.data)}`);
+            throw notJson("malformed stream: an event's data", ev.data);
           }
           const at = now();
           if (data.error !== undefined) throw new Error(`server error in stream: ${excerpt(String(data.error))}`);
@@ -74,4 +81,19 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
       if (parser.pending !== '') throw new Error('the stream ended in the middle of an event: the server closed the response early');
     },
   };
+}
+
+/** What the repository holds, as "name (STATE), ..." from the repository extension; undefined when the server does not say. */
+async function repositoryIndex(pool: Pool, headers: Record<string, string>): Promise<string | undefined> {
+  try {
+    const res = await pool.request({ path: '/v2/repository/index', method: 'POST', headers, body: '{}' });
+    const text = await readSmall(res.body, 64 * 1024);
+    if (res.statusCode !== 200) return undefined;
+    const models = JSON.parse(text) as Array<{ name?: unknown; state?: unknown }>;
+    if (!Array.isArray(models)) return undefined;
+    const names = models.filter((m) => typeof m?.name === 'string').map((m) => `${m.name as string}${typeof m.state === 'string' && m.state !== '' ? ` (${m.state})` : ''}`);
+    return names.length > 0 ? names.join(', ') : 'no model';
+  } catch {
+    return undefined;
+  }
 }

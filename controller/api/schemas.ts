@@ -12,6 +12,7 @@ export { Workload } from '../../clients/registry.js';
 export const RESOURCE_SCHEMAS = resourceSchemas(Workload, (spec, ctx) => {
   const def = workloadDefinition(spec.workload.type);
   if (!def) return;
+  for (const p of def.preflight?.(spec.workload as never) ?? []) ctx.addIssue({ code: 'custom', path: p.path.split('.'), message: p.message });
   if (spec.slo) {
     // e2e is every workload's latency; the others must be metrics this workload measures.
     const limits = requestLimits(spec.slo);

@@ -1,12 +1,31 @@
 // `npm run bench`: benchmarks that print numbers and ratios against a peer
-// measured in the same run. Needs the SLURM test cluster (scripts/slurm-up.sh).
+// measured in the same run. `npm run bench -- llm` or `-- slurm` runs one.
+//   llm:   the llm client's cost against the http workload on the same LLM stand-in, and its send lag (about 45 s).
+//   slurm: SLURM commands per poll at 20 and 200 resources; needs the SLURM test cluster (scripts/slurm-up.sh).
+import { main as llm } from './llm.js';
 import { measure } from './slurm-scale.js';
 
-const small = await measure(20);
-const large = await measure(200);
-const row = (r: Awaited<ReturnType<typeof measure>>) =>
-  `${String(r.resources).padStart(9)}  ${r.commandsPerInterval.toFixed(2).padStart(16)}  ${r.squeuePerInterval.toFixed(2).padStart(14)}  ${String(r.medianCpToSbatchMs).padStart(14)}  ${String(r.p95CpToSbatchMs).padStart(11)}`;
-console.log('RESOURCES  SLURM_CMDS/POLL  SQUEUE/POLL  CP->SBATCH_P50  P95 (ms)');
-console.log(row(small));
-console.log(row(large));
-console.log(`ratio 200/20: SLURM commands per poll interval x${(large.commandsPerInterval / small.commandsPerInterval).toFixed(2)} (1.00 = constant)`);
+async function slurm(): Promise<void> {
+  const small = await measure(20);
+  const large = await measure(200);
+  const row = (r: Awaited<ReturnType<typeof measure>>) =>
+    `${String(r.resources).padStart(9)}  ${r.commandsPerInterval.toFixed(2).padStart(16)}  ${r.squeuePerInterval.toFixed(2).padStart(14)}  ${String(r.medianCpToSbatchMs).padStart(14)}  ${String(r.p95CpToSbatchMs).padStart(11)}`;
+  console.log('RESOURCES  SLURM_CMDS/POLL  SQUEUE/POLL  CP->SBATCH_P50  P95 (ms)');
+  console.log(row(small));
+  console.log(row(large));
+  console.log(`ratio 200/20: SLURM commands per poll interval x${(large.commandsPerInterval / small.commandsPerInterval).toFixed(2)} (1.00 = constant)`);
+}
+
+const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm };
+
+const asked = process.argv.slice(2);
+const unknown = asked.filter((name) => !(name in BENCHES));
+if (unknown.length > 0) {
+  console.error(`no benchmark named ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+// The llm benchmark first: it needs nothing but this machine.
+for (const name of asked.length > 0 ? asked : Object.keys(BENCHES)) {
+  if (asked.length === 0 && name !== Object.keys(BENCHES)[0]) console.log('');
+  await BENCHES[name]();
+}

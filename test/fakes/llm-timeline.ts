@@ -14,12 +14,36 @@ export interface TimelineChunk {
   reasoning?: boolean;
 }
 
+/**
+ * What goes wrong in an answer:
+ * - `error`: the protocol's error event under HTTP 200, then the answer ends;
+ * - `drop`: the connection closes, without the end of the answer;
+ * - `stall`: nothing more is written and the answer never ends (the client's timeout must notice);
+ * - `malformed`: a `data:` line that is not JSON, then the answer goes on as
+ *   scripted (a client that skipped it would count a good answer);
+ * - `status`: an HTTP error status with the server's error body instead of an
+ *   answer; only for a stand-in that starts its answer through Player.begin.
+ */
+export type FaultKind = 'error' | 'drop' | 'stall' | 'malformed' | 'status';
+
+export interface TimelineFault {
+  kind: FaultKind;
+  /** After this many chunks (0: before the first). `status` answers before any. */
+  after?: number;
+  /**
+   * Only every N-th answer faults (the N-th, 2N-th, ... this server plays from
+   * this timeline); the others play clean. Default 1: every answer.
+   */
+  every?: number;
+  /** `status`: which one (default 500). */
+  status?: number;
+}
+
 export interface Timeline {
   chunks: TimelineChunk[];
   /** Send a chunk without text first, as vLLM's role-only first delta: it is not a first token. */
   emptyFirst?: boolean;
-  /** After this many chunks: an error event under HTTP 200, a dropped connection, or silence (a stall). */
-  fault?: { after: number; kind: 'error' | 'drop' | 'stall' };
+  fault?: TimelineFault;
 }
 
 /** One token per chunk, ttftMs then tokenDelayMs apart: the stand-ins' plain default. */
@@ -57,38 +81,77 @@ function until(start: number, at: number, res: ServerResponse): Promise<boolean>
 }
 
 export interface Player {
+  /** Starts the answer (status line, headers, any opening event); called once, unless a `status` fault answers instead. */
+  begin?(): void;
   /** Writes chunk i (its tokens, and the running total of tokens so far). */
   chunk(c: TimelineChunk, index: number, tokensSoFar: number): void;
   /** Writes the protocol's mid-stream error. */
   error(): void;
+  /** Writes what stands for a line that is not JSON; by default a cut-off `data:` line. */
+  malformed?(): void;
+  /** Answers with this HTTP status and the server's own error body. */
+  status?(code: number): void;
+}
+
+/** Answers played per fault, so `every` can spare the others; keyed by the fault so a copied timeline counts on. */
+const played = new WeakMap<TimelineFault, number>();
+
+/** The fault this answer plays, if any. */
+function faultOf(t: Timeline): TimelineFault | undefined {
+  const f = t.fault;
+  if (!f) return undefined;
+  const n = (played.get(f) ?? 0) + 1;
+  played.set(f, n);
+  return n % Math.max(1, f.every ?? 1) === 0 ? f : undefined;
 }
 
 /**
- * Plays the timeline from `start`: each chunk at its offset, then the fault if
- * any. Returns true when every chunk was written (the caller ends the answer),
- * false when the client left or a fault took over (drop and stall never end it).
+ * Plays the timeline from `start`: each chunk at its offset, and the fault if
+ * this answer has one. Returns true when every chunk was written (the caller
+ * ends the answer), false when the client left or a fault took over (drop and
+ * stall never end it).
  */
 export async function play(t: Timeline, start: number, res: ServerResponse, p: Player): Promise<boolean> {
+  const fault = faultOf(t);
+  if (fault?.kind === 'status') {
+    if (!p.status) throw new Error('this stand-in starts its answer before playing the timeline, so it cannot answer a status fault');
+    p.status(fault.status ?? 500);
+    return false;
+  }
+  p.begin?.();
+  const after = fault?.after ?? 0;
   let at = 0;
   let sofar = 0;
   for (let i = 0; i < t.chunks.length; i++) {
-    if (t.fault && t.fault.after === i) return fault(t.fault.kind, res, p);
+    if (fault && after === i) {
+      if (fault.kind !== 'malformed') return stop(fault.kind, res, p);
+      malformed(res, p);
+    }
     const c = t.chunks[i];
     at += c.afterMs;
     if (!(await until(start, at, res))) return false;
     sofar += c.tokens;
     p.chunk(c, i, sofar);
   }
-  if (t.fault && t.fault.after >= t.chunks.length) return fault(t.fault.kind, res, p);
+  if (fault && after >= t.chunks.length) {
+    if (fault.kind !== 'malformed') return stop(fault.kind, res, p);
+    malformed(res, p);
+  }
   return true;
 }
 
-function fault(kind: 'error' | 'drop' | 'stall', res: ServerResponse, p: Player): false {
+function malformed(res: ServerResponse, p: Player): void {
+  if (p.malformed) p.malformed();
+  else res.write('data: {"cut off in the middle of an object\n\n');
+}
+
+function stop(kind: 'error' | 'drop' | 'stall', res: ServerResponse, p: Player): false {
   if (kind === 'error') {
     p.error();
     res.end();
   } else if (kind === 'drop') {
-    res.socket?.destroy();
+    // Once what was written has left (destroy alone can discard it): a drop after N chunks delivers N chunks.
+    res.socket?.destroySoon();
   }
   // A stall writes nothing more and never ends: the client's timeout must notice.
   return false;

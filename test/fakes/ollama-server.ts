@@ -8,9 +8,9 @@
 // refuses an unknown model with HTTP 500, and stops (adding nothing) when the
 // client goes away.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { play, simpleTimeline, type Timeline } from './llm-timeline.js';
+import { serveStandIn } from './stand-in-http.js';
 
 export interface FakeOllamaOptions {
   port?: number;
@@ -181,23 +181,6 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
     sendJson(res, 404, { error: '404 page not found' });
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  const actual = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    port: actual,
-    models,
-    pulls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const server = await serveStandIn(handle, (res, message) => sendJson(res, 500, { error: message }), port, host);
+  return { ...server, models, pulls };
 }

@@ -1,10 +1,12 @@
 // A FAKE vLLM for tests: a STAND-IN because vLLM needs a GPU and model weights.
 // It follows vLLM's OpenAI-compatible HTTP protocol (models, completions, chat,
 // SSE with include_usage and continuous_usage_stats, error events) and answers
-// on a scripted timeline (llm-timeline.ts) so tests know what a client must measure.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// on a scripted timeline (llm-timeline.ts) so tests know what a client must
+// measure, and which faults (error statuses in vLLM's error shape, error
+// events, cut-off chunks, drops, stalls) it must count.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { play, simpleTimeline, type Timeline } from './llm-timeline.js';
+import { serveStandIn } from './stand-in-http.js';
 
 export interface FakeVllmOptions {
   port?: number;
@@ -131,35 +133,58 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     // Without a script it generates exactly max_tokens: the fake never emits a stop token.
     const t = timeline ?? simpleTimeline(p.maxTokens, ttftMs, tokenDelayMs);
     const total = t.chunks.reduce((n, c) => n + c.tokens, 0);
+    const status = (code: number) =>
+      code < 500
+        ? sendError(res, code, 'BadRequestError', `This model's maximum context length is 2048 tokens. However, you requested ${p.promptTokens + 2048} tokens (${p.promptTokens} in the messages, 2048 in the completion). Please reduce the length of the messages or completion.`)
+        : sendError(res, code, 'InternalServerError', 'EngineCore encountered an issue. See stack trace (above) for the root cause.');
     if (!p.stream) {
-      // The whole answer at the end of the timeline.
-      const done = await play({ ...t, chunks: t.chunks.map((c) => ({ ...c })) }, start, res, { chunk: () => undefined, error: () => undefined });
+      // The whole answer at the end of the timeline; a failure before it is a status, as nothing was sent yet.
+      let cut = false;
+      const done = await play(t, start, res, {
+        chunk: () => undefined,
+        error: () => status(500),
+        malformed: () => void (cut = true),
+        status,
+      });
       if (!done) return;
       const choice =
         p.api === 'chat'
           ? { index: 0, message: { role: 'assistant', content: text(total, 0) }, finish_reason: 'length' }
           : { index: 0, text: text(total, 0), logprobs: null, finish_reason: 'length' };
-      sendJson(res, 200, { id, object, created, model: p.model, choices: [choice], usage: usage(p, total) });
+      const doc = { id, object, created, model: p.model, choices: [choice], usage: usage(p, total) };
+      if (!cut) return sendJson(res, 200, doc);
+      // Malformed: the document cut off halfway, as a proxy that lost the rest would pass it on.
+      const body = JSON.stringify(doc);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body.slice(0, body.length >> 1));
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const chunkObject = p.api === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-    const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: chunkObject, created, model: p.model, choices, ...extra })}\n\n`);
+    const chunkJson = (choices: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ id, object: chunkObject, created, model: p.model, choices, ...extra });
+    const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${chunkJson(choices, extra)}\n\n`);
     const running = (sofar: number) => (p.continuousUsage && streamUsage ? { usage: usage(p, sofar) } : {});
-    // Like vLLM, chat opens with a role-only delta that carries no token.
-    if (p.api === 'chat' || t.emptyFirst) {
-      send([p.api === 'chat' ? { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null } : { index: 0, text: '', logprobs: null, finish_reason: null }], running(0));
-    }
+    const choiceOf = (words: string, finish: string | null, reasoning = false) =>
+      p.api === 'chat'
+        ? { index: 0, delta: reasoning ? { reasoning_content: words } : { content: words }, finish_reason: finish }
+        : { index: 0, text: words, logprobs: null, finish_reason: finish };
     const done = await play(t, start, res, {
+      begin: () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        // Like vLLM, chat opens with a role-only delta that carries no token.
+        if (p.api === 'chat' || t.emptyFirst) {
+          send([p.api === 'chat' ? { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null } : { index: 0, text: '', logprobs: null, finish_reason: null }], running(0));
+        }
+      },
       chunk: (c, i, sofar) => {
-        const words = text(c.tokens, sofar - c.tokens);
         const last = i === t.chunks.length - 1;
-        const finish = last ? 'length' : null;
-        const delta = c.reasoning ? { reasoning_content: words } : { content: words };
-        send([p.api === 'chat' ? { index: 0, delta, finish_reason: finish } : { index: 0, text: words, logprobs: null, finish_reason: finish }], running(sofar));
+        send([choiceOf(text(c.tokens, sofar - c.tokens), last ? 'length' : null, c.reasoning)], running(sofar));
       },
       error: () => res.write(`data: ${JSON.stringify({ error: { object: 'error', message: 'KV cache is full', type: 'InternalServerError', code: 500 } })}\n\n`),
+      // A chunk cut off halfway: what a broken proxy or a crashed writer leaves.
+      malformed: () => {
+        const json = chunkJson([choiceOf(text(1, 0), null)]);
+        res.write(`data: ${json.slice(0, json.length >> 1)}\n\n`);
+      },
+      status,
     });
     if (!done) return;
     if (p.includeUsage && streamUsage) send([], { usage: usage(p, total) });
@@ -204,32 +229,11 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
     await complete(parsed, res, start);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) sendError(res, 500, 'InternalServerError', e instanceof Error ? e.message : String(e));
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actual = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const server = await serveStandIn(handle, (res, message) => sendError(res, 500, 'InternalServerError', message), port, host);
   return {
-    url: `http://${urlHost}:${actual}`,
-    port: actual,
+    ...server,
     get requests() {
       return requests;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Streams in progress would otherwise keep close() waiting.
-        server.closeAllConnections();
-      }),
   };
 }

@@ -42,12 +42,13 @@ describe('LlmClient against the fake vLLM', () => {
         if (stream) {
           // The fake waits ttftMs before the first token, then tokenDelayMs between tokens.
           expect(r.metrics?.ttft).toBeGreaterThanOrEqual(19);
-          // Six gaps between seven tokens, spanning the fake's 6 x 10 ms.
+          // Six gaps between seven tokens. The last token is due 20 + 6 x 10 ms after the request and never
+          // comes earlier: TTFT plus the gaps reach it. (How close they come is test/timing's business,
+          // not a unit test's on a busy machine.)
           const itl = r.metrics?.itl as number[];
           expect(itl).toHaveLength(6);
-          const span = itl.reduce((a, b) => a + b, 0);
-          expect(span).toBeGreaterThanOrEqual(50);
-          expect(span).toBeLessThanOrEqual(75);
+          expect(itl.every((gap) => gap >= 0)).toBe(true);
+          expect((r.metrics?.ttft as number) + itl.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(79);
         } else {
           expect(r.metrics?.ttft).toBeUndefined();
           expect(r.metrics?.itl).toBeUndefined();
