@@ -8,7 +8,7 @@ import type { MetricSummary, ResultsSummary } from '../../api/schemas.js';
 const TIMING_TITLES: Record<string, [title: string, short: string]> = {
   ttft: ['Time to First Token', 'TTFT'],
   tpot: ['Time per Output Token (excl. 1st token)', 'TPOT'],
-  tpotAll: ['Time per Output Token (incl. 1st token, as guidellm)', 'TPOT incl. 1st'],
+  tpotAll: ['Time per Output Token (incl. 1st, guidellm)', 'TPOT incl. 1st'],
   itl: ['Inter-token Latency', 'ITL'],
   ttfr: ['Time to First Reasoning Token', 'TTFR'],
   ttfb: ['Time to First Byte', 'TTFB'],
@@ -40,7 +40,7 @@ function timingBlock(name: string, m: Pick<MetricSummary, 'mean' | 'p50' | 'p99'
   out += line(`Median ${short} (ms)`, fixed(m.p50));
   out += line(`P99 ${short} (ms)`, fixed(m.p99));
   // MLPerf's reading beside it: a failed request is infinitely slow.
-  if (failed && m.p99WithFailures !== undefined) out += line(`P99 ${short}, failures as inf (ms)`, orInf(m.p99WithFailures));
+  if (failed && m.p99WithFailures !== undefined) out += line(`P99 ${short}, failed=inf (ms)`, orInf(m.p99WithFailures));
   return out;
 }
 
@@ -90,7 +90,7 @@ export function summaryText(r: ResultsSummary, title = 'Benchmark Result'): stri
   if (r.meanMs !== undefined) out += line('Mean E2EL (ms)', fixed(r.meanMs));
   out += line('Median E2EL (ms)', fixed(r.p50Ms));
   out += line('P99 E2EL (ms)', fixed(r.p99Ms));
-  if (failed && r.p99MsWithFailures !== undefined) out += line('P99 E2EL, failures as inf (ms)', orInf(r.p99MsWithFailures));
+  if (failed && r.p99MsWithFailures !== undefined) out += line('P99 E2EL, failed=inf (ms)', orInf(r.p99MsWithFailures));
   if (r.sloPassed !== undefined) out += line('SLO', r.sloPassed ? 'passed' : 'FAILED');
   out += '='.repeat(WIDTH) + '\n';
   return out;
