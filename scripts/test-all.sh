@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Debian packages the build and the tests need; installed only when missing:
 # build tools for native modules, SLURM and munge for the test cluster,
 # PostgreSQL, which the stand-in apptainer runs where a container would be,
-# and Prometheus and Pushgateway for the local MonitoringStack.
-PACKAGES=(python3 make g++ procps slurm-wlm munge postgresql prometheus prometheus-pushgateway)
+# Prometheus and Pushgateway for the local MonitoringStack, and Faiss, which
+# faiss-node is built against (scripts/build-faiss-node.sh).
+PACKAGES=(python3 make g++ procps slurm-wlm munge postgresql prometheus prometheus-pushgateway libfaiss-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,7 +24,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+# faiss-node's own install step downloads from GitHub: give it a local build instead.
+bash scripts/build-faiss-node.sh
+export npm_config_faiss_node_local_prebuilds="$PWD/.cache/prebuilds"
 npm ci --no-audit --no-fund
+node -e "require('faiss-node')" || { echo "test-all: faiss-node did not install from the local prebuild; see DEVELOPERS.md" >&2; exit 1; }
 # A real single-node SLURM for the integration tests (idempotent).
 bash scripts/slurm-up.sh
 npm test
