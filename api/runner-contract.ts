@@ -71,8 +71,8 @@ export const RankSummary = z.object({
   totals: OperationTotals.omit({ metrics: true }).extend({ dropped: Count }),
   /** Largest lag between intended and actual send time, ms. */
   maxSendLagMs: Count,
-  /** `settled`: every per-request SLO verdict was settled before the duration (slo.earlyStop). */
-  stopReason: z.enum(['duration', 'maxRequests', 'settled', 'signal', 'error']),
+  /** `settled`: every per-request SLO verdict was settled before the duration (slo.earlyStop); `stonewall`: another rank finished first (load.stonewall). */
+  stopReason: z.enum(['duration', 'maxRequests', 'settled', 'stonewall', 'signal', 'error']),
   /** With slo.earlyStop: each per-request limit's verdict at the end (met, missed, or still open). */
   verdicts: z.record(z.string(), z.enum(['met', 'missed', 'open'])).optional(),
 });

@@ -158,6 +158,8 @@ export const Load = z
     seed: z.number().int().default(1),
     /** Run the load at several rates or concurrencies, one result row per point. */
     sweep: Sweep.optional(),
+    /** Several ranks: end every rank when the first one finishes its share (IO500's stonewall), so all measure the same window. */
+    stonewall: z.boolean().default(false),
   })
   .refine((l) => l.mode !== 'open' || l.rate !== undefined || l.sweep?.rates !== undefined || l.sweep?.knee !== undefined, {
     message: 'open loop needs a rate (requests per second), or a sweep of rates',
@@ -283,6 +285,8 @@ export const ResultsSummary = z.object({
   errorReasons: z.record(z.string(), z.number()).optional(),
   /** Open loop: p99 of the lag between intended and actual send time, ms. */
   sendLagP99Ms: z.number().optional(),
+  /** Several ranks: how far apart their measured windows started, ms. */
+  startSkewMs: z.number().optional(),
   /** A sweep: how many points ran, why it ended, and which point (its rate or workers) the rest describes. */
   sweep: z.object({ points: z.number(), ended: z.string(), primary: z.number(), at: z.string() }).optional(),
 });

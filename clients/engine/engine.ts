@@ -33,6 +33,8 @@ export interface RunLoadOptions {
   onRow?: RowSink;
   /** Aborting stops sending, drains in-flight requests and returns partial results. */
   signal?: AbortSignal;
+  /** Asked once a second: true ends the run as `stonewall` (another rank finished its share). */
+  stonewall?: () => boolean;
   /** How long to wait for in-flight requests once the run stops; later ones are abandoned. */
   drainTimeoutMs?: number;
 }
@@ -287,8 +289,9 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
       series.advance(e);
       // Also the watchdog: a closed-loop worker stuck in a slow request cannot check the clock.
       check(e);
-      // Once a second, not per request: a verdict costs a binomial sum.
+      // Once a second, not per request: a verdict costs a binomial sum, a stonewall a look at the shared folder.
       if (stopper?.settled()) setStop('settled');
+      if (opts.stonewall?.()) setStop('stonewall');
       const row = series.lastRow();
       const inWarmup = e < warmupMs;
       const counts = inWarmup ? phase.warmup : phase.measured;

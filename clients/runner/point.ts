@@ -28,6 +28,8 @@ export interface PointContext {
   clock: Clock;
   signal: AbortSignal;
   onProgress: (p: EngineProgress) => void;
+  /** Several ranks with load.stonewall: whether another rank finished its share. */
+  stonewall?: () => boolean;
 }
 
 export interface PointOutcome {
@@ -58,6 +60,7 @@ export async function runPoint(ctx: PointContext, load: Load, dir: string): Prom
       rank,
       clock: ctx.clock,
       signal: ctx.signal,
+      stonewall: ctx.stonewall,
       onRow: (row) => {
         sink.write(row);
         peaks.add(row);

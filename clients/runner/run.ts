@@ -13,6 +13,10 @@ import { doneRecord, writeJsonAtomic } from './results.js';
 import { readSpec } from './spec.js';
 import { summaryText } from './summary-text.js';
 import { label, runSweep } from './sweep.js';
+import { markFinished, someoneFinished, startTogether } from './rank-sync.js';
+
+/** How long the ranks wait for each other's setup before giving up. */
+const BARRIER_TIMEOUT_MS = 10 * 60_000;
 
 export interface RunnerOptions {
   specPath: string;
@@ -85,6 +89,22 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     return finish(RUNNER_EXIT.setup, text);
   }
 
+  // Several ranks start together (the skew is reported), each once its own setup is done.
+  if (spec.ranks > 1) {
+    let startAt: number | undefined;
+    try {
+      startAt = await startTogether(outDir, rank, spec.ranks, BARRIER_TIMEOUT_MS, o.signal);
+    } catch (e) {
+      o.warn(message(e));
+      await teardown(client, o.warn);
+      return finish(RUNNER_EXIT.setup, message(e));
+    }
+    if (startAt === undefined) {
+      await teardown(client, o.warn);
+      return finish(RUNNER_EXIT.interrupted, 'stopped by signal while waiting for the other ranks; no results');
+    }
+  }
+  const stonewall = spec.ranks > 1 && spec.load.stonewall;
   const ctx: PointContext = {
     client,
     metrics: workloadDefinition(spec.workload.type)?.metrics ?? [],
@@ -95,6 +115,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     clock: o.clock,
     signal: o.signal,
     onProgress: (p) => o.emit({ event: 'progress', rank, ...p }),
+    ...(stonewall ? { stonewall: () => someoneFinished(outDir, rank, spec.ranks) } : {}),
   };
   const title = `${spec.workload.type} result, rank ${rank}`;
   let last: LoadResults | undefined;
@@ -121,6 +142,8 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     } else {
       const point = await runPoint(ctx, spec.load, outDir);
       last = point.results;
+      // First to finish its own share: the others stop where they are.
+      if (stonewall && (last.stopReason === 'maxRequests' || last.stopReason === 'duration')) await markFinished(outDir, rank);
       o.report?.(summaryText(rankResultsSummary(point.results, point.peaks), title));
     }
   } catch (e) {

@@ -75,6 +75,7 @@ export function summaryText(r: ResultsSummary, title = 'Benchmark Result'): stri
   for (const [reason, n] of Object.entries(r.errorReasons ?? {})) out += `  ${n} x ${reason}\n`;
   out += line('Benchmark duration (s)', fixed(r.durationS));
   if (r.endedBy) out += line('Ended by', r.endedBy);
+  if (r.startSkewMs !== undefined) out += line('Start skew across ranks (ms)', fixed(r.startSkewMs));
   if (r.sweep) out += line('Sweep', `${r.sweep.points} points, ${r.sweep.ended}; this is point ${r.sweep.primary} (${r.sweep.at})`);
   const counts = countLines(metrics);
   out += counts.totals;

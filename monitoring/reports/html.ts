@@ -130,6 +130,7 @@ ${table(
   ['requests', 'successful', 'failed', 'dropped', 'success %', 'duration s', 'throughput req/s'],
   [[s.total_requests, s.successful_requests, s.failed_requests, s.dropped_requests, s.success_rate, s.total_duration, s.throughput]],
 )}
+${r.ranksInStep ? `<p>${r.ranks} ranks started within ${r.ranksInStep.startSkewMs} ms of each other; the first finished at ${escapeHtml(r.ranksInStep.firstDoneAt)}, the last at ${escapeHtml(r.ranksInStep.lastDoneAt)}${r.ranksInStep.stonewalled > 0 ? ` (${r.ranksInStep.stonewalled} stopped by the stonewall)` : ''}.</p>` : ''}
 <p>Ended by: ${escapeHtml(r.endedBy)}${r.verdicts ? ` (verdicts: ${escapeHtml(Object.entries(r.verdicts).map(([k, v]) => `${k} ${v}`).join(', '))})` : ''}${r.goodput ? `; goodput ${r.goodput.perSecond.toFixed(3)} req/s (${r.goodput.good} good requests)` : ''}</p>
 <h2>Latency (ms)</h2>
 ${table(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'stddev'], [[l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max, r.timing.stddev * 1000]])}

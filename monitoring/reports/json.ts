@@ -28,6 +28,7 @@ export const JsonReport = z.object({
   endedBy: z.string(),
   verdicts: RunResult.shape.verdicts,
   sweep: RunResult.shape.sweep,
+  ranksInStep: RunResult.shape.ranksInStep,
   timeseries: z.array(TimeSeriesPoint),
   warnings: z.array(z.string()),
 });
@@ -57,6 +58,7 @@ export function toJsonReport(r: RunResult): JsonReport {
     endedBy: r.endedBy,
     ...(r.verdicts ? { verdicts: r.verdicts } : {}),
     ...(r.sweep ? { sweep: r.sweep } : {}),
+    ...(r.ranksInStep ? { ranksInStep: r.ranksInStep } : {}),
     timeseries: r.timeseries,
     warnings: r.warnings,
   };

@@ -134,6 +134,18 @@ function peaksOf(rows: TimeSeriesPoint[]): Record<string, number> {
   return peaks;
 }
 
+/** How together the ranks ran: the spread of their starts, and the first and last to finish. */
+function ranksInStepOf(ranks: RankFiles[]): NonNullable<RunResult['ranksInStep']> {
+  const starts = ranks.map((r) => Date.parse(r.summary.startedAt));
+  const ends = ranks.map((r) => Date.parse(r.summary.endedAt));
+  return {
+    startSkewMs: Math.max(...starts) - Math.min(...starts),
+    firstDoneAt: new Date(Math.min(...ends)).toISOString(),
+    lastDoneAt: new Date(Math.max(...ends)).toISOString(),
+    stonewalled: ranks.filter((r) => r.summary.stopReason === 'stonewall').length,
+  };
+}
+
 /** One phrase for why the ranks ended: their reasons, each once. */
 function endedByOf(ranks: RankFiles[]): string {
   return [...new Set(ranks.map((r) => r.summary.stopReason))].sort().join(', ');
@@ -289,6 +301,7 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
     },
     ...(totals.good !== undefined ? { goodput: { good: totals.good, perSecond: perSecond(totals.good, durationS) } } : {}),
     endedBy: endedByOf(ranks),
+    ...(ranks.length > 1 ? { ranksInStep: ranksInStepOf(ranks) } : {}),
     ...(ranks.length === 1 && ranks[0].summary.verdicts ? { verdicts: ranks[0].summary.verdicts } : {}),
     warnings,
   };
@@ -334,6 +347,7 @@ export function summarize(result: RunResult): ResultsSummary {
     ...(Object.keys(reasons).length > 0 ? { errorReasons: reasons } : {}),
     ...(result.sendLag.p99Ms > 0 ? { sendLagP99Ms: round3(result.sendLag.p99Ms) } : {}),
     ...(result.sweep ? { sweep: sweepSummary(result.sweep) } : {}),
+    ...(result.ranksInStep ? { startSkewMs: result.ranksInStep.startSkewMs } : {}),
   };
 }
 

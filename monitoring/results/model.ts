@@ -207,6 +207,12 @@ export const RunResult = z.object({
   /** With slo.earlyStop: each per-request limit's verdict when the run ended. */
   verdicts: z.record(z.string(), z.enum(['met', 'missed', 'open'])).optional(),
   /**
+   * Several ranks: how far apart their measured windows started (they start
+   * together at one instant), when the first and the last finished, and how many
+   * a stonewall stopped (load.stonewall: stopped when the first finished its share).
+   */
+  ranksInStep: z.object({ startSkewMs: z.number(), firstDoneAt: z.string(), lastDoneAt: z.string(), stonewalled: z.number() }).optional(),
+  /**
    * A sweep: one row per point, why it ended, and which point the rest of this
    * result describes (the highest load that met the SLO; without an SLO, the
    * knee or the highest throughput).

@@ -11,6 +11,7 @@ import { decodeHistogram } from '../../../clients/engine/histogram.js';
 import { writeReports } from '../../../monitoring/reports/index.js';
 import { summarize } from '../../../monitoring/results/merge.js';
 import { collectResults } from '../../../monitoring/results/sweep.js';
+import { startTogether } from '../../../clients/runner/rank-sync.js';
 import { RUNNER_EXIT, type RankDone, type RankHistograms, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../api/runner-contract.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -209,4 +210,64 @@ describe('runner process', () => {
     expect(r.stderr).toMatch(/file-storage setup failed/);
     expect(await readJson<RankDone>(join(out, 'rank-0.done.json'))).toMatchObject({ exitCode: RUNNER_EXIT.setup });
   });
+});
+
+describe('runner ranks in step', () => {
+  it('starts ranks launched at different times together, once the last has set up', async () => {
+    const { specPath, out } = await writeSpec('together', { ranks: 3, load: { duration: '600ms', warmup: '0ms' } });
+    const started: number[] = [];
+    const runs: Promise<Result>[] = [];
+    for (let rank = 0; rank < 3; rank++) {
+      started.push(Date.now());
+      runs.push(runner(['--spec', specPath, '--out', out, '--rank', String(rank)]));
+      if (rank < 2) await new Promise((r) => setTimeout(r, 1500));
+    }
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    const summaries = await Promise.all([0, 1, 2].map((r) => readJson<RankSummary>(join(out, `rank-${r}.summary.json`))));
+    const starts = summaries.map((s) => Date.parse(s.startedAt));
+    // Nobody started before the last rank was launched (3 s after the first), and they started together.
+    for (const t of starts) expect(t).toBeGreaterThanOrEqual(started[2]);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(250);
+    const merged = await collectResults(out, { runId: 'together', benchmark: 'fs-test', generation: 1, attempt: 1 });
+    expect(merged.ranksInStep).toMatchObject({ startSkewMs: Math.max(...starts) - Math.min(...starts), stonewalled: 0 });
+    expect(summarize(merged).startSkewMs).toBe(merged.ranksInStep!.startSkewMs);
+  }, 30_000);
+
+  it('with a stonewall, stops when another rank says it finished its share', async () => {
+    // Rank 1 is played by the test: ready at once, finished once rank 0 is under way.
+    const { specPath, out } = await writeSpec('stonewall', { ranks: 2, load: { duration: '60s', warmup: '0ms', stonewall: true } });
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'rank-1.ready.json'), JSON.stringify({ readyAt: Date.now() }));
+    const r = await runner(['--spec', specPath, '--out', out, '--rank', '0'], {
+      onLine: (line) => {
+        if (line.event === 'progress' && line.elapsedMs >= 1000) void writeFile(join(out, 'rank-1.finished'), '');
+      },
+    });
+    expect(r.code).toBe(RUNNER_EXIT.ok);
+    const summary = await readJson<RankSummary>(join(out, 'rank-0.summary.json'));
+    expect(summary.stopReason).toBe('stonewall');
+    expect(summary.measuredMs).toBeLessThan(5000);
+  }, 30_000);
+
+  it('gives up waiting for a rank that never sets up, naming it', async () => {
+    const dir = join(tmp, 'barrier-timeout');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'rank-2.ready.json'), JSON.stringify({ readyAt: Date.now() }));
+    await expect(startTogether(dir, 0, 3, 300, new AbortController().signal)).rejects.toThrow(
+      new RegExp(`^rank\\(s\\) 1 did not finish setup within 0 s, so the ranks cannot start together; .* or that ${dir} is the same shared folder on every node$`),
+    );
+  });
+
+  it('stopped while it waits for the others, leaves no results and says why', async () => {
+    const { specPath, out } = await writeSpec('missing-rank', { ranks: 2, load: { duration: '1s' } });
+    const r = await runner(['--spec', specPath, '--out', out, '--rank', '0'], {
+      onLine: (line, kill) => {
+        if (line.event === 'started') setTimeout(kill, 500);
+      },
+    });
+    expect(r.code).toBe(RUNNER_EXIT.interrupted);
+    expect(r.lines.at(-1)).toEqual({ event: 'done', rank: 0, exitCode: RUNNER_EXIT.interrupted, reason: 'stopped by signal while waiting for the other ranks; no results' });
+    expect(existsSync(join(out, 'rank-0.summary.json'))).toBe(false);
+  }, 30_000);
 });
