@@ -125,6 +125,8 @@ export const SweepPoint = z.object({
   rate: z.number().optional(),
   /** Closed loop: the workers. */
   workers: z.number().optional(),
+  /** A parameter sweep: the workload parameter this point set, and its value. */
+  parameter: z.object({ name: z.string(), value: z.number() }).optional(),
   /** With spec.slo: whether this point met it, judged on this runner's requests. */
   sloPassed: z.boolean().optional(),
   /** Open loop: whether requests completed at 90% or more of the offered rate, with under 1% dropped. */

@@ -132,11 +132,22 @@ export const Sweep = z
         maxPoints: z.number().int().min(2).max(50).default(10),
       })
       .optional(),
+    /**
+     * Either loop, at the load's own rate or workers: one point per value of a
+     * workload parameter (HNSW efSearch, IVF nprobe, batch sizes), which the
+     * workload names (its sweepParameters).
+     */
+    parameter: z
+      .strictObject({
+        name: z.string().regex(/^[a-z][a-zA-Z0-9]*$/, 'must be a workload parameter name, e.g. efSearch'),
+        values: z.array(z.number()).min(1),
+      })
+      .optional(),
     /** End the sweep at the first point that breaks spec.slo. */
     stopOnSloBreak: z.boolean().default(true),
   })
-  .refine((s) => [s.rates, s.concurrencies, s.knee].filter((x) => x !== undefined).length === 1, {
-    message: 'set one of rates (open loop), concurrencies (closed loop) or knee (open loop)',
+  .refine((s) => [s.rates, s.concurrencies, s.knee, s.parameter].filter((x) => x !== undefined).length === 1, {
+    message: 'set one of rates (open loop), concurrencies (closed loop), knee (open loop) or parameter (either)',
   });
 export type Sweep = z.output<typeof Sweep>;
 
@@ -165,8 +176,8 @@ export const Load = z
     message: 'open loop needs a rate (requests per second), or a sweep of rates',
     path: ['rate'],
   })
-  .refine((l) => !l.sweep || (l.mode === 'open' ? l.sweep.concurrencies === undefined : l.sweep.concurrencies !== undefined), {
-    message: 'a closed-loop sweep lists concurrencies (workers per point); an open-loop sweep lists rates or finds the knee',
+  .refine((l) => !l.sweep || l.sweep.parameter !== undefined || (l.mode === 'open' ? l.sweep.concurrencies === undefined : l.sweep.concurrencies !== undefined), {
+    message: 'a closed-loop sweep lists concurrencies (workers per point); an open-loop sweep lists rates or finds the knee; either may sweep a parameter',
     path: ['sweep'],
   })
   .refine((l) => l.duration !== undefined || l.maxRequests !== undefined, {

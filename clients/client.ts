@@ -12,6 +12,8 @@ export interface Operation {
   seq: number;
   /** When the engine meant to send it, on the engine's clock (performance.now() in a runner). */
   scheduled?: number;
+  /** False during the warmup, whose results are dropped: a client that scores (recall) saves its scored queries for the measured window. */
+  measured?: boolean;
 }
 
 export interface OperationResult {
@@ -35,6 +37,20 @@ export interface OperationMix {
   sizes?: ReadonlyArray<{ bytes: number; weight: number }>;
 }
 
+/** What the runner sets before each point of the load (a plain run is one point). */
+export interface PointSettings {
+  /** A parameter sweep's value for this point (load.sweep.parameter), by name; empty otherwise. */
+  parameters: Record<string, number>;
+}
+
+/** A figure the client measured once in setup (load time, index build time), recorded under its own operation name. */
+export interface SetupFigure {
+  /** One of the client's `operations` that the mix never draws (`load`, `build`). */
+  operation: string;
+  /** Declared metrics, like a request's; no latency and no request are counted. */
+  metrics: MetricSample;
+}
+
 export interface BenchmarkClient {
   /** Every operation name this client can record, so histograms are preallocated. */
   readonly operations: readonly string[];
@@ -44,6 +60,14 @@ export interface BenchmarkClient {
   setup(): Promise<void>;
   /** Performs one request; throws on failure and the error message becomes the reason. */
   execute(op: Operation): Promise<OperationResult>;
+  /**
+   * Before each point (every point of a sweep, or the one of a plain run): sets
+   * a swept parameter and starts afresh what is counted per point. Throws to
+   * fail the run.
+   */
+  beforePoint?(point: PointSettings): Promise<void>;
+  /** What setup measured once; the engine records it at the start of every point, so every report carries it. */
+  setupFigures?(): readonly SetupFigure[];
   /** Releases what setup made; called once, also after a failed or interrupted run. */
   teardown(): Promise<void>;
 }

@@ -6,15 +6,21 @@ import type { ServiceType } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
 import { inflightLimit, poolSize } from './engine/engine.js';
 import { resolveSecret } from './secrets.js';
+import { faiss } from './faiss/index.js';
 import { fileStorage } from './file-storage/index.js';
 import { http } from './http/index.js';
 import { llm } from './llm/index.js';
+import { postgresql } from './postgresql/index.js';
+import { s3 } from './s3/index.js';
 import type { ClientContext, WorkloadDefinition } from './workload.js';
 
 export const WORKLOADS = [
   fileStorage,
   llm,
   http,
+  postgresql,
+  s3,
+  faiss,
 ] as const;
 
 type Schemas<T extends readonly WorkloadDefinition[]> = { -readonly [K in keyof T]: T[K]['schema'] };

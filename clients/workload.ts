@@ -51,6 +51,12 @@ export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
    * `workload.`; keep it cheap: it runs at every change of the resource's file.
    */
   preflight?(workload: z.output<S>): ConfigProblem[];
+  /**
+   * What `load.sweep.parameter` may name for these settings: a value the client
+   * sets before each point (BenchmarkClient.beforePoint), e.g. HNSW efSearch.
+   * Without it the workload has none.
+   */
+  sweepParameters?(workload: z.output<S>): readonly string[];
   /** Builds the client; imported lazily so the controller never loads client code. Throws ConfigError. */
   create(workload: z.output<S>, ctx: ClientContext): Promise<BenchmarkClient>;
 }

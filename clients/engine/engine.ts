@@ -175,6 +175,10 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
     }
   };
 
+  // Figures the client measured once in setup (load time, index build): recorded in every point, so
+  // every report carries them, under operations of their own; no request or latency is counted.
+  for (const f of client.setupFigures?.() ?? []) recordMetrics((operations[f.operation] ??= newTotals()), f.operation, f.metrics, 0);
+
   /** The request's worst (largest) value of a metric, shifted as it is recorded. */
   const worstOf = (sample: MetricSample | undefined, shiftMs: number): WorstOf => (name) => {
     const v = sample?.[name];
@@ -188,6 +192,7 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
   const issue = async (op: Operation, intended: number, measured: boolean, openLoop: boolean): Promise<void> => {
     inflight++;
     op.scheduled = intended;
+    op.measured = measured;
     const sent = clock.now();
     if (openLoop && measured) {
       const lag = sent - intended;

@@ -126,7 +126,8 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
         load: { ...spec.load, sweep },
         slo: spec.slo,
         signal: o.signal,
-        run: async (load, dir) => {
+        run: async (load, dir, settings) => {
+          await client.beforePoint?.(settings);
           const outcome = await runPoint(ctx, load, join(outDir, dir));
           last = outcome.results;
           return outcome;
@@ -140,6 +141,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
       await writeJsonAtomic(join(outDir, rankFile(rank, 'sweep')), record);
       o.report?.(`sweep ended: ${record.ended}\n`);
     } else {
+      await client.beforePoint?.({ parameters: {} });
       const point = await runPoint(ctx, spec.load, outDir);
       last = point.results;
       // First to finish its own share: the others stop where they are.
@@ -150,7 +152,8 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     const text = message(e);
     o.warn(text);
     await teardown(client, o.warn);
-    return finish(RUNNER_EXIT.crashed, text);
+    // A point's setting the workload cannot take (beforePoint) is a config problem: retrying cannot help.
+    return finish(e instanceof ConfigError ? RUNNER_EXIT.config : RUNNER_EXIT.crashed, text);
   }
   await teardown(client, o.warn);
 

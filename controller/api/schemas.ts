@@ -26,6 +26,20 @@ export const RESOURCE_SCHEMAS = resourceSchemas(Workload, (spec, ctx) => {
       });
     }
   }
+  const parameter = spec.load.sweep?.parameter;
+  if (parameter) {
+    const names = def.sweepParameters?.(spec.workload as never) ?? [];
+    if (!names.includes(parameter.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'sweep', 'parameter', 'name'],
+        message:
+          names.length > 0
+            ? `a ${def.type} workload with these settings can sweep ${names.join(', ')}, not ${parameter.name}`
+            : `a ${def.type} workload has no parameter to sweep; sweep rates or concurrencies instead`,
+      });
+    }
+  }
   if (spec.service) {
     const mismatch = serviceMismatch(spec.workload, spec.service.type);
     if (mismatch) ctx.addIssue({ code: 'custom', path: ['service', 'type'], message: mismatch });

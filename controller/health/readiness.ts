@@ -1,5 +1,6 @@
-// Readiness probes run from where the controller is: a TCP connect or an HTTP
-// GET, polled until the service answers or the readiness timeout passes.
+// Readiness probes run from where the controller is: a TCP connect, an HTTP
+// GET, or the service's own protocol (PostgreSQL's startup, an S3 answer),
+// polled until the service answers or the readiness timeout passes.
 import { connect } from 'node:net';
 import { request } from 'undici';
 import type { ServiceSpec } from '../api/schemas.js';
@@ -48,9 +49,72 @@ export async function httpProbe(ep: Endpoint, path: string, timeoutMs = 2000): P
   }
 }
 
-export function probeFor(spec: Pick<ServiceSpec, 'type' | 'readiness'>): (ep: Endpoint) => Promise<boolean> {
+/** SQLSTATE cannot_connect_now: the server is starting up, shutting down or recovering. */
+const PG_CANNOT_CONNECT_NOW = '57P03';
+
+/**
+ * Whether a PostgreSQL accepts connections, as pg_isready decides it: send a
+ * startup message and read the first answer. An authentication request, or any
+ * error but "the database system is starting up" (57P03), is a server that takes
+ * sessions; an open port that says nothing, or closes, is not. No password is
+ * sent: the probe hangs up at the authentication request, which the server
+ * does not log.
+ */
+export function postgresProbe(ep: Endpoint, user = 'postgres', timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: ep.host, port: ep.port });
+    let answer = Buffer.alloc(0);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+    socket.once('connect', () => {
+      const params = Buffer.from(`user\0${user}\0application_name\0aifb-readiness\0\0`);
+      const head = Buffer.alloc(8);
+      head.writeInt32BE(8 + params.length, 0);
+      head.writeInt32BE(196608, 4); // protocol 3.0
+      socket.write(Buffer.concat([head, params]));
+    });
+    socket.on('data', (chunk) => {
+      answer = Buffer.concat([answer, chunk]);
+      const kind = String.fromCharCode(answer[0]);
+      if (kind === 'R') return done(true);
+      if (kind !== 'E') return done(false);
+      if (answer.length < 5 || answer.length < 1 + answer.readInt32BE(1)) return; // the rest of the error is on its way
+      // Error fields: a type byte and a NUL-terminated string each; 'C' is the SQLSTATE.
+      const fields = answer.subarray(5, 1 + answer.readInt32BE(1)).toString('utf8').split('\0');
+      const code = fields.find((f) => f.startsWith('C'))?.slice(1);
+      done(code !== PG_CANNOT_CONNECT_NOW);
+    });
+  });
+}
+
+/**
+ * Whether an S3 server (MinIO, or the local executor's s3rver) serves: a GET of
+ * `/` without credentials is answered with an S3 XML document, a bucket list or
+ * AccessDenied alike; 5xx (MinIO's "not initialized") or anything not XML is not ready.
+ */
+export async function s3Probe(ep: Endpoint, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const res = await request(`${ep.scheme ?? 'http'}://${ep.host}:${ep.port}/`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    await res.body.dump();
+    return res.statusCode < 500 && /xml/.test(String(res.headers['content-type'] ?? ''));
+  } catch {
+    return false;
+  }
+}
+
+export function probeFor(spec: Pick<ServiceSpec, 'type' | 'readiness'> & { credentials?: ServiceSpec['credentials'] }): (ep: Endpoint) => Promise<boolean> {
   const { readiness } = spec;
-  const type = readiness.type ?? (DEFAULT_HTTP_PATHS[spec.type] ? 'http' : 'tcp');
+  // The type's own protocol unless the spec asks for a plain check (readiness.type, or a path to GET).
+  const byProtocol = readiness.type === undefined && readiness.path === undefined;
+  if (byProtocol && spec.type === 'postgresql') return (ep) => postgresProbe(ep, spec.credentials?.user);
+  if (byProtocol && (spec.type === 's3' || spec.type === 'minio')) return (ep) => s3Probe(ep);
+  // A path given is a path to GET, whatever the type.
+  const type = readiness.type ?? (readiness.path !== undefined || DEFAULT_HTTP_PATHS[spec.type] ? 'http' : 'tcp');
   if (type === 'none') return async () => true;
   if (type === 'http') {
     const path = readiness.path ?? DEFAULT_HTTP_PATHS[spec.type] ?? '/';

@@ -8,6 +8,7 @@ import type { AttemptOf, StartInput } from '../../machines/lifecycle-machine.js'
 import { ActorFailure, type StopInput } from '../../machines/lifecycle.js';
 import type { ServiceEndpoint } from '../../machines/service.js';
 import type { ServiceResource } from '../api/schemas.js';
+import { NativeServiceUnavailable } from '../../containers/native/native-services.js';
 import { ProgramNotFound, type LaunchRef, type Launched } from '../executor/types.js';
 import { ensureOllamaModel } from '../health/ollama-model.js';
 import { probeFor, waitUntilReady } from '../health/readiness.js';
@@ -54,8 +55,16 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
         const credentials = serviceCredentials(spec, metadata.name, deps.paths.stateDir);
         const generated = generatedPasswordFile(deps.paths.stateDir, metadata.name);
         if (credentials?.password && 'file' in credentials.password && credentials.password.file === generated) ensureGeneratedPassword(generated);
-        launch = serviceLaunch(spec, { dataDir: join(dir, 'data'), sifCache: process.env.AIFB_SIF_CACHE, credentials });
+        launch = await serviceLaunch(spec, {
+          dataDir: join(dir, 'data'),
+          sifCache: process.env.AIFB_SIF_CACHE,
+          credentials,
+          executor: deps.executor.name,
+          stateDir: deps.paths.stateDir,
+        });
       } catch (e) {
+        // A server this host lacks is not a fault in the spec, and no retry installs it.
+        if (e instanceof NativeServiceUnavailable) throw new ActorFailure(e.message, 'ProgramNotFound', false);
         throw new ActorFailure((e as Error).message, 'InvalidServiceSpec', false);
       }
       const endpointFile = join(dir, 'endpoint.json');

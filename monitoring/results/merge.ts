@@ -2,7 +2,7 @@
 // RunResult into the short summary the status block shows.
 import type * as hdr from 'hdr-histogram-js';
 import { join } from 'node:path';
-import { metricScale, type MetricDecl } from '../../api/metrics.js';
+import { INTERVAL_CONFIDENCE, metricScale, wilsonInterval, type MetricDecl } from '../../api/metrics.js';
 import { rankFile, type MetricTotals, type OperationTotals } from '../../api/runner-contract.js';
 import type { MetricSummary, ResultsSummary, Slo } from '../../api/schemas.js';
 import { ResultsError } from './errors.js';
@@ -94,6 +94,7 @@ function metricStats(a: MetricAcc, durationS: number): MetricStats {
     max: h.totalCount === 0 ? 0 : h.maxValue / scale,
     stddev: h.totalCount === 0 ? 0 : h.stdDeviation / scale,
     ...(a.decl.kind === 'timing' ? { buckets: bucketsOf(h) } : {}),
+    ...(a.decl.interval === 'wilson' && a.count > 0 ? { interval: { method: 'wilson' as const, confidence: INTERVAL_CONFIDENCE, n: a.count, ...wilsonInterval(a.sum / a.count, a.count) } } : {}),
   };
 }
 

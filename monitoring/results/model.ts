@@ -43,6 +43,9 @@ export const Buckets = z.object({
   sumSeconds: z.number(),
 });
 
+/** A mean's confidence interval: Wilson's, over n values in [0, 1] (api/metrics.ts, wilsonInterval). */
+export const MetricInterval = z.object({ method: z.literal('wilson'), confidence: z.number(), n: z.number(), low: z.number(), high: z.number() });
+
 /**
  * A declared metric (time to first token, tokens, bytes, recall...) over the
  * measured window, merged across ranks. Values are in the metric's own unit
@@ -71,6 +74,8 @@ export const MetricStats = z.object({
   stddev: z.number(),
   /** Timings only: cumulative counts at fixed bounds, for a Prometheus histogram. */
   buckets: Buckets.optional(),
+  /** Values declared with an interval (recall): the mean's confidence interval over the `n` values recorded. */
+  interval: MetricInterval.optional(),
 });
 
 export const OperationResult = z.object({
@@ -149,6 +154,10 @@ export const SweepRow = z.object({
   timings: z.record(z.string(), z.object({ p50: z.number(), p99: z.number() })),
   /** Count metrics: sum per second (tokens/s, bytes/s). */
   perSecond: z.record(z.string(), z.number()),
+  /** Value metrics (recall): the mean, with its interval when declared. */
+  values: z.record(z.string(), z.object({ mean: z.number(), count: z.number(), interval: MetricInterval.optional() })).optional(),
+  /** A parameter sweep: the workload parameter this point set (efSearch, nprobe...) and its value. */
+  parameter: z.object({ name: z.string(), value: z.number() }).optional(),
   sloPassed: z.boolean().optional(),
   keptUp: z.boolean().optional(),
   endedBy: z.string(),

@@ -38,14 +38,17 @@ function primaryOf(points: { point: SweepPoint; result: RunResult }[], judged: b
 function rowOf(point: SweepPoint, r: RunResult): SweepRow {
   const timings: SweepRow['timings'] = {};
   const perSecond: SweepRow['perSecond'] = {};
+  const values: NonNullable<SweepRow['values']> = {};
   for (const [name, m] of Object.entries(r.metrics)) {
     if (m.kind === 'timing') timings[name] = { p50: m.p50, p99: m.p99 };
     else if (m.kind === 'count') perSecond[name] = m.perSecond;
+    else values[name] = { mean: m.mean, count: m.count, ...(m.interval ? { interval: m.interval } : {}) };
   }
   return {
     index: point.index,
     ...(point.rate !== undefined ? { rate: point.rate } : {}),
     ...(point.workers !== undefined ? { workers: point.workers } : {}),
+    ...(point.parameter ? { parameter: point.parameter } : {}),
     requests: r.summary.total_requests,
     failed: r.summary.failed_requests,
     dropped: r.summary.dropped_requests,
@@ -57,6 +60,7 @@ function rowOf(point: SweepPoint, r: RunResult): SweepRow {
     latencyP99MsWithFailures: r.withFailures.latencyMs.p99,
     timings,
     perSecond,
+    ...(Object.keys(values).length > 0 ? { values } : {}),
     // The merged judgement, which the reports show; the runner judged the same requests.
     ...(r.slo ? { sloPassed: r.slo.passed } : point.sloPassed !== undefined ? { sloPassed: point.sloPassed } : {}),
     ...(point.keptUp !== undefined ? { keptUp: point.keptUp } : {}),

@@ -16,7 +16,7 @@ async function slurm(): Promise<void> {
   console.log(`ratio 200/20: SLURM commands per poll interval x${(large.commandsPerInterval / small.commandsPerInterval).toFixed(2)} (1.00 = constant)`);
 }
 
-const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm };
+const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm, postgresql: async () => (await import('./postgresql.js')).main() };
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(name in BENCHES));

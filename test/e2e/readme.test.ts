@@ -25,7 +25,7 @@ function workloadRow(w: WorkloadDefinition): string {
 
 describe('README', () => {
   it('has one row per registered workload type in its table, as the registry defines it', () => {
-    const rows = readme.split('\n').filter((l) => /^\| `[a-z-]+` \| /.test(l) && l.includes('examples/'));
+    const rows = readme.split('\n').filter((l) => /^\| `[a-z0-9-]+` \| /.test(l) && l.includes('examples/'));
     expect(rows).toEqual(WORKLOADS.map((w) => workloadRow(w)));
   });
 

@@ -34,15 +34,71 @@ describe('readiness probes', () => {
     expect(s.paths).toEqual(['/v2/health/ready']);
   });
 
-  it('connects over TCP for PostgreSQL, and fails on a closed port', async () => {
-    const tcp = createTcpServer((c) => c.end());
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    servers.push(tcp);
-    const port = (tcp.address() as AddressInfo).port;
-    expect(await probeFor({ type: 'postgresql', readiness })({ host: '127.0.0.1', port })).toBe(true);
-    tcp.close();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await probeFor({ type: 'postgresql', readiness })({ host: '127.0.0.1', port })).toBe(false);
+  it('asks PostgreSQL for a session as pg_isready does: an open port that says nothing, or a server starting up, is not ready', async () => {
+    // What a server answers a startup message with: nothing (a port that just closes), an
+    // authentication request, or an error with its SQLSTATE. A real server is in test/e2e/native-services.test.ts.
+    const pgError = (code: string) => {
+      const body = Buffer.from(`SFATAL\0C${code}\0Mthe database system is starting up\0\0`);
+      const head = Buffer.alloc(5);
+      head.write('E', 0);
+      head.writeInt32BE(4 + body.length, 1);
+      return Buffer.concat([head, body]);
+    };
+    const answers: Record<string, Buffer | undefined> = {
+      silent: undefined,
+      auth: Buffer.from([0x52, 0, 0, 0, 12, 0, 0, 0, 5, 1, 2, 3, 4]), // 'R': AuthenticationMD5Password
+      starting: pgError('57P03'),
+      refusing: pgError('28000'), // no pg_hba.conf entry: up, and answering
+    };
+    const startups: Buffer[] = [];
+    const ports: Record<string, number> = {};
+    const tcps: Record<string, ReturnType<typeof createTcpServer>> = {};
+    for (const [name, answer] of Object.entries(answers)) {
+      const tcp = createTcpServer((c) =>
+        c.once('data', (d) => {
+          startups.push(d);
+          // The error arrives in two pieces, as it may over a real network.
+          if (answer) c.write(answer.subarray(0, 3), () => setTimeout(() => c.end(answer.subarray(3)), 20));
+          else c.end();
+        }),
+      );
+      await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+      servers.push(tcp);
+      tcps[name] = tcp;
+      ports[name] = (tcp.address() as AddressInfo).port;
+    }
+    const probe = probeFor({ type: 'postgresql', readiness, credentials: { user: 'bench' } });
+    expect(await probe({ host: '127.0.0.1', port: ports.silent })).toBe(false);
+    expect(await probe({ host: '127.0.0.1', port: ports.auth })).toBe(true);
+    expect(await probe({ host: '127.0.0.1', port: ports.starting })).toBe(false);
+    expect(await probe({ host: '127.0.0.1', port: ports.refusing })).toBe(true);
+    // A protocol 3.0 startup message naming the user, and no password.
+    expect(startups[0].readInt32BE(4)).toBe(196608);
+    expect(startups[0].toString('utf8')).toContain('user\0bench\0');
+    // readiness.type: tcp keeps the plain connect; a closed port fails either way.
+    expect(await probeFor({ type: 'postgresql', readiness: { ...readiness, type: 'tcp' } })({ host: '127.0.0.1', port: ports.silent })).toBe(true);
+    await new Promise((r) => tcps.auth.close(r));
+    expect(await probe({ host: '127.0.0.1', port: ports.auth })).toBe(false);
+  });
+
+  it('counts any S3 answer to an anonymous GET / as ready (a bucket list or AccessDenied), not 5xx or a page that is not S3', async () => {
+    const answer: Record<string, [number, string]> = { '403': [403, 'application/xml'], '503': [503, 'application/xml'], html: [200, 'text/html'] };
+    const ports: Record<string, number> = {};
+    for (const [name, [status, type]] of Object.entries(answer)) {
+      const server = createServer((_req, res) => res.writeHead(status, { 'content-type': type }).end('<Error><Code>AccessDenied</Code></Error>'));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      servers.push(server);
+      ports[name] = (server.address() as AddressInfo).port;
+    }
+    for (const type of ['s3', 'minio'] as const) {
+      const probe = probeFor({ type, readiness });
+      expect(await probe({ host: '127.0.0.1', port: ports['403'] })).toBe(true);
+      expect(await probe({ host: '127.0.0.1', port: ports['503'] })).toBe(false);
+      expect(await probe({ host: '127.0.0.1', port: ports.html })).toBe(false);
+    }
+    // A path of the user's own is a plain HTTP check: 2xx there, and an S3 refusal is not that.
+    expect(await probeFor({ type: 's3', readiness: { ...readiness, path: '/minio/health/ready' } })({ host: '127.0.0.1', port: ports['403'] })).toBe(false);
+    expect(await probeFor({ type: 's3', readiness: { ...readiness, path: '/minio/health/ready' } })({ host: '127.0.0.1', port: ports.html })).toBe(true);
   });
 
   it('gives up after the timeout with a hint', async () => {

@@ -11,7 +11,8 @@ import type { Executor, LaunchSpec, LaunchState, Launched } from '../../../contr
 type Answer = LaunchState | Error;
 
 export class FakeExecutor implements Executor {
-  readonly name = 'local' as const;
+  /** Which executor it plays: the local one runs some service types natively, SLURM runs their containers. */
+  name: 'local' | 'slurm' = 'local';
   readonly launches = new Map<string, Launched & { spec: LaunchSpec }>();
   /** `launch benchmark.b.g1.a1.runner`, `stop ...`, `forget ...`, in call order. */
   readonly log: string[] = [];

@@ -22,6 +22,8 @@ afterEach(() => world?.shutdown());
 describe('ServiceReconciler', () => {
   it('launches, learns where the service landed and publishes how to reach it, secrets by reference', async () => {
     world = reconcilerWorld();
+    // Under SLURM a PostgreSQL runs from the catalog's container (the local executor runs it natively).
+    world.executor.name = 'slurm';
     await world.apply(service('db'));
     await world.advance(1000);
     const st = world.status('Service/db')!;
@@ -44,6 +46,7 @@ describe('ServiceReconciler', () => {
 
   it("passes a container's environment off its command line, secrets by reference only", async () => {
     world = reconcilerWorld();
+    world.executor.name = 'slurm';
     await world.apply(service('web', '  env: { MODE: fast, HF_TOKEN: { file: /home/me/.hf-token } }\n'));
     const launch = [...world.executor.launches.values()][0];
     expect(launch.spec.command.join(' ')).not.toMatch(/--env|MODE|HF_TOKEN/);
@@ -67,6 +70,7 @@ describe('ServiceReconciler', () => {
 
   it('fails at once, without retrying, when the program to run is not on this host, saying what to install or set', async () => {
     world = reconcilerWorld();
+    world.executor.name = 'slurm';
     world.executor.launchError = new ProgramNotFound('apptainer', 'ENOENT');
     await world.apply(service('db'));
     await world.advance(60_000);
@@ -93,7 +97,7 @@ metadata:
 spec:
   type: postgresql
   endpoint: { host: 127.0.0.1, port: ${port} }
-  readiness: { interval: 1s, watchInterval: 10s }
+  readiness: { type: tcp, interval: 1s, watchInterval: 10s }
   retries: { max: 0 }
 `);
     await world.advance(1000);

@@ -1,0 +1,295 @@
+// The faiss client: an in-process Faiss index made from a factory string,
+// searched and written through the search threads of pool.ts, every search
+// scored against the live ground truth of clients/vector.
+import { join } from 'node:path';
+import type { MetricSample } from '../../api/metrics.js';
+import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult, type PointSettings, type SetupFigure } from '../client.js';
+import { createRng, deriveSeed, type Rng } from '../engine/rng.js';
+import { loadDataset, vectorFileProblems, type VectorDataset } from '../vector/dataset.js';
+import { LiveIds } from '../vector/live-ids.js';
+import { QueryCursor, SETUP_OPERATIONS } from '../vector/metrics.js';
+import { DEFAULT_COUNT, VECTOR_OPERATIONS, vectorProblems, type VectorOperation } from '../vector/schema.js';
+import { StreamingInserter } from '../vector/streaming.js';
+import { addonPath, FAISS_METRIC, faissModule, familyOfDescriptor, FaissMissing, minTrainingVectors, type IndexFamily } from './native.js';
+import { FaissPool } from './pool.js';
+import { DEFAULT_TRAIN_SIZE, faissSweepParameters, type FaissWorkload } from './schema.js';
+
+export interface FaissClientOptions {
+  rank: number;
+  ranks: number;
+  /** The load's seed: picks which vector a delete or update takes. */
+  seed: number;
+  threads: number;
+  /** The rank's output folder: streaming checkpoints go to rank-N.streaming.jsonl. */
+  outDir?: string;
+  /** Where the client says what it set up (the runner's stderr). */
+  log?: (line: string) => void;
+}
+
+const WRITES_NEED_FLAT =
+  'Faiss deletes only from a Flat index through faiss-node: HNSW has no remove_ids (calling it ends the process), and an IVF index, without add_with_ids, gives the next insert a label still in use; set index: Flat, or drop update and delete from operationMix';
+
+/** Every problem with the settings, found without Faiss. */
+export function faissProblems(w: FaissWorkload): ConfigProblem[] {
+  const problems = vectorProblems(w, VECTOR_OPERATIONS);
+  const family = familyOfDescriptor(w.index);
+  const writes = (['update', 'delete'] as const).filter((op) => (w.operationMix[op] ?? 0) > 0);
+  if (writes.length > 0 && family !== 'flat') problems.push({ path: 'workload.operationMix', message: `${writes.join(' and ')} with index "${w.index}": ${WRITES_NEED_FLAT}` });
+  for (const [name, want] of [['efSearch', 'hnsw'], ['efConstruction', 'hnsw'], ['nprobe', 'ivf']] as const) {
+    if (w[name] !== undefined && family !== want) {
+      problems.push({ path: `workload.${name}`, message: `${name} applies to an index string that starts with ${want === 'hnsw' ? 'HNSW (e.g. HNSW32)' : 'IVF (e.g. IVF256,Flat)'}; workload.index is "${w.index}"` });
+    }
+  }
+  const count = w.data.count ?? (w.data.file ? undefined : DEFAULT_COUNT);
+  if (count !== undefined) {
+    const train = Math.min(count, w.trainSize ?? DEFAULT_TRAIN_SIZE);
+    const need = minTrainingVectors(w.index);
+    if (train < need) {
+      problems.push({ path: 'workload.index', message: `"${w.index}" trains k-means with ${need} centroids, so it needs at least ${need} training vectors; it would get ${train} (data.count, trainSize)` });
+    }
+  }
+  return problems;
+}
+
+export class FaissClient implements BenchmarkClient {
+  readonly operations: string[];
+  readonly mix: OperationMix;
+  private ds!: VectorDataset;
+  private pool: FaissPool | undefined;
+  private family: IndexFamily = 'other';
+  private nlist: number | undefined;
+  private cursor!: QueryCursor;
+  private live: LiveIds | undefined;
+  private readonly rng: Rng;
+  private streaming: StreamingInserter | undefined;
+  private figures: SetupFigure[] = [];
+  private queryBatch: number;
+  private batchSize: number;
+
+  constructor(
+    private readonly config: FaissWorkload,
+    private readonly o: FaissClientOptions,
+  ) {
+    // The files' headers are read now: a truncated file is a config problem, found before anything opens.
+    const problems = [...faissProblems(config), ...vectorFileProblems(config)];
+    if (problems.length > 0) throw new ConfigError(problems);
+    const ops = VECTOR_OPERATIONS.filter((op) => (config.operationMix[op] ?? 0) > 0);
+    this.operations = [...ops, ...SETUP_OPERATIONS];
+    this.mix = { operations: Object.fromEntries(ops.map((op) => [op, config.operationMix[op]])) };
+    this.rng = createRng(deriveSeed(o.seed, 100 + o.rank));
+    this.queryBatch = config.queryBatch;
+    this.batchSize = config.batchSize;
+  }
+
+  /**
+   * Asks Faiss whether it can make workload.index, in this thread, before any
+   * search thread exists. Without faiss-node it says nothing: setup then fails
+   * saying how to build it.
+   */
+  checkIndex(): void {
+    let path: string;
+    try {
+      path = addonPath();
+    } catch {
+      return;
+    }
+    try {
+      faissModule(path).Index.fromFactory(this.config.dimension, this.config.index, this.metric);
+    } catch (e) {
+      if (e instanceof FaissMissing) return;
+      throw new ConfigError([{ path: 'workload.index', message: factoryMessage(this.config.index, e) }]);
+    }
+  }
+
+  private get metric(): number {
+    return this.config.metric === 'l2' ? FAISS_METRIC.l2 : FAISS_METRIC.innerProduct;
+  }
+
+  async setup(): Promise<void> {
+    const addon = addonPath();
+    this.ds = loadDataset(this.config);
+    const { ds, config } = this;
+    const trainCount = Math.min(ds.count, config.trainSize ?? DEFAULT_TRAIN_SIZE);
+    const need = minTrainingVectors(config.index);
+    if (trainCount < need) throw new ConfigError([{ path: 'workload.index', message: `"${config.index}" needs at least ${need} training vectors; ${config.data.file} gives ${trainCount}` }]);
+
+    this.pool = new FaissPool(this.o.threads, {
+      addon,
+      dimension: ds.dimension,
+      metric: this.metric,
+      base: ds.base,
+      count: ds.count,
+      queries: ds.queries,
+      ...(config.filter ? { labels: { count: config.filter.labels, seed: config.filter.seed } } : {}),
+    });
+    let built;
+    try {
+      built = await this.pool.build(config.index, trainCount, config.efConstruction);
+    } catch (e) {
+      if (/index string|could not parse|unsupported/i.test((e as Error).message)) throw new ConfigError([{ path: 'workload.index', message: factoryMessage(config.index, e) }]);
+      throw e;
+    }
+    this.family = built.family;
+    this.nlist = built.nlist;
+    if (config.nprobe !== undefined) await this.setIndexParameter('nprobe', config.nprobe, 'workload.nprobe');
+    if (config.efSearch !== undefined) await this.setIndexParameter('efSearch', config.efSearch, 'workload.efSearch');
+
+    this.cursor = new QueryCursor(ds.queryCount, ds.truth.scored, this.o.rank, this.o.ranks);
+    if ((config.operationMix.delete ?? 0) > 0 || (config.operationMix.update ?? 0) > 0) this.live = new LiveIds(ds.count);
+    // Faiss's load is getting the vectors into memory; its build is train + add. The copies for other threads are aifb's, not Faiss's.
+    this.figures = [
+      { operation: 'load', metrics: { loadTime: ds.loadMs } },
+      { operation: 'build', metrics: { buildTime: built.trainMs + built.addMs } },
+    ];
+    if (config.streaming) {
+      const pool = this.pool;
+      this.streaming = new StreamingInserter({
+        settings: config.streaming,
+        batchSize: config.batchSize,
+        k: config.searchK,
+        dataset: ds,
+        backend: {
+          insert: async (ids, vectors) => {
+            await pool.add(ids, vectors);
+            for (const id of ids) this.live?.add(id);
+          },
+          search: (vector, k) => pool.search({ vectors: vector }, k),
+        },
+        ...(this.o.outDir ? { checkpointFile: join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) } : {}),
+      });
+    }
+    this.o.log?.(
+      `faiss ${config.index} (${this.family}${this.nlist ? `, nlist ${this.nlist}` : ''}): ${ds.count} vectors of ${ds.dimension}, metric ${config.metric}, ` +
+        `loaded in ${ds.loadMs.toFixed(0)} ms, trained in ${built.trainMs.toFixed(0)} ms on ${trainCount}, added in ${built.addMs.toFixed(0)} ms, ` +
+        `copied to ${this.pool.size} thread(s) in ${built.replicateMs.toFixed(0)} ms; recall scored on ${ds.truth.scored.length} of ${ds.queryCount} queries` +
+        `${ds.sampled ? ' (a seeded sample: the report gives its 95% Wilson interval)' : ''}, ground truth by ${ds.groundTruth} in ${ds.truthMs.toFixed(0)} ms`,
+    );
+  }
+
+  setupFigures(): readonly SetupFigure[] {
+    return this.figures;
+  }
+
+  async beforePoint(point: PointSettings): Promise<void> {
+    for (const [name, value] of Object.entries(point.parameters)) {
+      if (name === 'queryBatch') this.queryBatch = value;
+      else if (name === 'batchSize') this.batchSize = value;
+      else if (name === 'efSearch' || name === 'nprobe') await this.setIndexParameter(name, value, `load.sweep.parameter`);
+      else throw new ConfigError([{ path: 'load.sweep.parameter.name', message: `the faiss workload cannot set ${name} per point; with index "${this.config.index}" it can set ${faissSweepParameters(this.config).join(', ')}` }]);
+    }
+    // Every point scores every query afresh, in the same order, so points compare.
+    this.ds.truth.resetScoring();
+    this.cursor.restart();
+    this.streaming?.start();
+  }
+
+  async execute(op: Operation): Promise<OperationResult> {
+    const result = await this.run(op.name as VectorOperation, op.measured !== false);
+    const streamed = this.streaming?.drain();
+    return streamed && Object.keys(streamed).length > 0 ? { metrics: { ...result.metrics, ...streamed } } : result;
+  }
+
+  async teardown(): Promise<void> {
+    await this.streaming?.stop();
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+
+  /** `measured`: false in the warmup, whose searches are not scored (their results are dropped anyway). */
+  private async run(op: VectorOperation, measured: boolean): Promise<OperationResult> {
+    const pool = this.pool!;
+    const { ds } = this;
+    switch (op) {
+      case 'search':
+      case 'filteredSearch': {
+        const filtered = op === 'filteredSearch';
+        const queries = Array.from({ length: this.queryBatch }, () => this.cursor.next(measured));
+        const k = this.config.searchK;
+        if (!measured) {
+          await pool.search({ queries }, k, filtered ? queries.map((q) => ds.labels!.ofQuery(q)) : undefined);
+          return {};
+        }
+        const token = ds.truth.beginSearch();
+        try {
+          const ids = await pool.search({ queries }, k, filtered ? queries.map((q) => ds.labels!.ofQuery(q)) : undefined);
+          const recall: number[] = [];
+          queries.forEach((q, j) => {
+            const r = ds.truth.score(token, q, filtered, ids.subarray(j * k, (j + 1) * k));
+            if (r !== undefined) recall.push(r);
+          });
+          return recall.length > 0 ? { metrics: { recall } satisfies MetricSample } : {};
+        } finally {
+          ds.truth.endSearch(token);
+        }
+      }
+      case 'insert': {
+        const { ids, vectors } = ds.pool.take(this.batchSize);
+        const token = ds.truth.beginInsert(ids, vectors);
+        try {
+          await pool.add(ids, vectors);
+        } catch (e) {
+          ds.truth.end(token, false);
+          throw e;
+        }
+        ds.truth.end(token, true);
+        for (const id of ids) this.live?.add(id);
+        return {};
+      }
+      case 'delete': {
+        const ids = this.take(this.batchSize);
+        const token = ds.truth.beginDelete(ids);
+        try {
+          await pool.remove(ids);
+        } catch (e) {
+          ds.truth.end(token, false);
+          for (const id of ids) this.live!.add(id);
+          throw e;
+        }
+        ds.truth.end(token, true);
+        return {};
+      }
+      case 'update': {
+        // The same ids, new vectors: Faiss removes and adds; the thread keeps the ids.
+        const ids = this.take(this.batchSize);
+        const { vectors } = ds.pool.take(ids.length);
+        const token = ds.truth.beginInsert(ids, vectors);
+        try {
+          await pool.update(ids, vectors);
+        } catch (e) {
+          ds.truth.end(token, false);
+          throw e;
+        } finally {
+          for (const id of ids) this.live!.add(id);
+        }
+        ds.truth.end(token, true);
+        return {};
+      }
+    }
+  }
+
+  /** Up to n live ids with no write in flight, taken out until the write ends. */
+  private take(n: number): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = this.live!.take(this.rng.next());
+      if (id === undefined) break;
+      ids.push(id);
+    }
+    if (ids.length === 0) throw new Error('no vector left to delete or update: every one is deleted or being written; lower the delete share of operationMix');
+    return ids;
+  }
+
+  private async setIndexParameter(name: 'efSearch' | 'nprobe', value: number, path: string): Promise<void> {
+    const want = name === 'efSearch' ? 'hnsw' : 'ivf';
+    if (this.family !== want) throw new ConfigError([{ path, message: `${name} applies to ${want === 'hnsw' ? 'HNSW' : 'IVF'} indexes; "${this.config.index}" is ${this.family}` }]);
+    if (name === 'nprobe' && this.nlist !== undefined && value > this.nlist) {
+      throw new ConfigError([{ path, message: `nprobe ${value} is more lists than "${this.config.index}" has (nlist ${this.nlist}); at most ${this.nlist}` }]);
+    }
+    await this.pool!.set(name, value);
+  }
+}
+
+function factoryMessage(descriptor: string, e: unknown): string {
+  const why = (e instanceof Error ? e.message : String(e)).replace(/^Error in [^:]*:\d+: /, '');
+  return `Faiss's index factory cannot make "${descriptor}" (${why}); use a factory string such as Flat, IVF256,Flat, IVF256,PQ16, HNSW32 or HNSW32,SQ8 (https://github.com/facebookresearch/faiss/wiki/The-index-factory)`;
+}
