@@ -6,12 +6,14 @@ import type { ServiceType } from '../api/schemas.js';
 import { ConfigError, type BenchmarkClient } from './client.js';
 import { inflightLimit, poolSize } from './engine/engine.js';
 import { resolveSecret } from './secrets.js';
+import { chromadb } from './chromadb/index.js';
 import { faiss } from './faiss/index.js';
 import { fileStorage } from './file-storage/index.js';
 import { http } from './http/index.js';
 import { llm } from './llm/index.js';
 import { postgresql } from './postgresql/index.js';
 import { s3 } from './s3/index.js';
+import { weaviate } from './weaviate/index.js';
 import type { ClientContext, WorkloadDefinition } from './workload.js';
 
 export const WORKLOADS = [
@@ -21,6 +23,8 @@ export const WORKLOADS = [
   postgresql,
   s3,
   faiss,
+  chromadb,
+  weaviate,
 ] as const;
 
 type Schemas<T extends readonly WorkloadDefinition[]> = { -readonly [K in keyof T]: T[K]['schema'] };

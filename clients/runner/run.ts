@@ -86,7 +86,8 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     const text = `${spec.workload.type} setup failed: ${message(e)}`;
     o.warn(text);
     await teardown(client, o.warn);
-    return finish(RUNNER_EXIT.setup, text);
+    // What setup finds wrong with the settings (a collection of another dimension) cannot be helped by a retry.
+    return finish(e instanceof ConfigError ? RUNNER_EXIT.config : RUNNER_EXIT.setup, text);
   }
 
   // Several ranks start together (the skew is reported), each once its own setup is done.

@@ -59,6 +59,8 @@ export class S3BenchClient implements BenchmarkClient {
   private readonly createdMarker: string;
   private readonly region: string;
   private readonly pool: ObjectPool;
+  /** Keys a get or head is reading now, and how many: deletes leave them alone. */
+  private readonly reading = new Map<string, number>();
   private readonly prefill: number[];
   private readonly bufferBytes: number;
   private readonly defaultSize: number;
@@ -232,16 +234,34 @@ export class S3BenchClient implements BenchmarkClient {
    * a missing object here is the benchmark's doing, not the storage's fault.
    */
   private async withObject(size: number, action: string, fn: (key: string) => Promise<OperationResult>): Promise<OperationResult> {
-    const key = this.pool.pick(size, this.pickRandom());
+    const key = action === 'DELETE' ? this.pickUnread(size) : this.pool.pick(size, this.pickRandom());
     if (key !== undefined) {
+      // A delete never takes an object a get or head is reading: that read would find nothing and turn into a put.
+      if (action !== 'DELETE') this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
       try {
         return await fn(key);
       } catch (e) {
         const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
         if (status !== 404 || (e as Error).name === 'NoSuchBucket' || this.pool.has(size, key)) throw this.fail(e, action);
+      } finally {
+        if (action !== 'DELETE') {
+          const n = this.reading.get(key)! - 1;
+          if (n === 0) this.reading.delete(key);
+          else this.reading.set(key, n);
+        }
       }
     }
     return { ...(await this.put(size)), as: 'put' };
+  }
+
+  /** A live object no read has in flight: a few draws, as reads in flight are few beside the objects. */
+  private pickUnread(size: number): string | undefined {
+    for (let i = 0; i < 16; i++) {
+      const key = this.pool.pick(size, this.pickRandom());
+      if (key === undefined) return undefined;
+      if (!this.reading.has(key)) return key;
+    }
+    return undefined;
   }
 
   private async get(key: string): Promise<OperationResult> {

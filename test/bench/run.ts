@@ -1,7 +1,9 @@
 // `npm run bench`: benchmarks that print numbers and ratios against a peer
-// measured in the same run. `npm run bench -- llm` or `-- slurm` runs one.
+// measured in the same run. `npm run bench -- NAME` runs one.
 //   llm:   the llm client's cost against the http workload on the same LLM stand-in, and its send lag (about 45 s).
 //   slurm: SLURM commands per poll at 20 and 200 resources; needs the SLURM test cluster (scripts/slurm-up.sh).
+//   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
+//   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
 import { main as llm } from './llm.js';
 import { measure } from './slurm-scale.js';
 
@@ -16,7 +18,9 @@ async function slurm(): Promise<void> {
   console.log(`ratio 200/20: SLURM commands per poll interval x${(large.commandsPerInterval / small.commandsPerInterval).toFixed(2)} (1.00 = constant)`);
 }
 
-const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm, postgresql: async () => (await import('./postgresql.js')).main() };
+const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm, postgresql: async () => (await import('./postgresql.js')).main(),
+  faiss: async () => (await import('./faiss.js')).main(),
+};
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(name in BENCHES));

@@ -6,6 +6,12 @@
 // nearVector, limit and a simple where filter. Search is exact (brute force),
 // so recall against it is 1.0: it checks aifb's protocol and bookkeeping, not
 // an HNSW index. Answers carry Weaviate's own error shapes and messages.
+// Also as Weaviate does: filters on path ["id"] match the object's UUID, and
+// with `apiKey` set (AUTHENTICATION_APIKEY_ENABLED) every request but the
+// .well-known probes needs `Authorization: Bearer <key>`, else 401. A class
+// keeps the definition it was created with: GET /v1/schema/{class} returns it
+// and PUT /v1/schema/{class} changes its mutable vectorIndexConfig (ef...),
+// refusing, as Weaviate does, a change of distance.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveStandIn, type StandInServer } from './stand-in-http.js';
 
@@ -14,6 +20,8 @@ export interface FakeWeaviateOptions {
   host?: string;
   /** Version /v1/meta reports; the client picks its object paths by it. */
   version?: string;
+  /** Require this API key (Weaviate's AUTHENTICATION_APIKEY_ALLOWED_KEYS), sent as a Bearer token. */
+  apiKey?: string;
 }
 
 type Distance = 'l2-squared' | 'cosine' | 'dot';
@@ -27,6 +35,8 @@ interface WeaviateObject {
 interface WeaviateClass {
   name: string;
   distance: Distance;
+  /** The class as created (and updated): what GET /v1/schema/{class} answers. */
+  spec: Record<string, unknown>;
   objects: Map<string, WeaviateObject>;
   /** Set by the first vector stored: every later one must match it. */
   dimension?: number;
@@ -37,6 +47,10 @@ export interface FakeWeaviate extends StandInServer {
   counts(): Record<string, number>;
   /** GraphQL searches answered. */
   readonly searches: number;
+  /** Of those, the ones with a `where` filter. */
+  readonly filteredSearches: number;
+  /** The class's definition as the server holds it now. */
+  classSpec(name: string): Record<string, unknown> | undefined;
 }
 
 function sendJson(res: ServerResponse, status: number, doc: unknown): void {
@@ -89,7 +103,8 @@ function matches(o: WeaviateObject, w: Where | undefined): boolean {
   if (w.operator === 'Like' && key === 'id' && w.valueText === '*') return true;
   if (w.operator !== 'Equal' || !key) throw new Error(`the stand-in does not support where operator ${w.operator} on ${key}`);
   const want = w.valueInt ?? w.valueNumber ?? w.valueText ?? w.valueString ?? w.valueBoolean;
-  return o.properties[key] === want;
+  // Weaviate filters on the object's UUID by the path ["id"].
+  return (key === 'id' ? o.id : o.properties[key]) === want;
 }
 
 /**
@@ -114,9 +129,10 @@ function graphqlArgs(text: string): Record<string, unknown> {
 }
 
 export async function startFakeWeaviate(options: FakeWeaviateOptions = {}): Promise<FakeWeaviate> {
-  const { port = 0, host = '127.0.0.1', version = '1.25.0' } = options;
+  const { port = 0, host = '127.0.0.1', version = '1.25.0', apiKey } = options;
   const classes = new Map<string, WeaviateClass>();
   let searches = 0;
+  let filteredSearches = 0;
 
   function store(c: WeaviateClass, o: WeaviateObject): string | undefined {
     if (c.dimension === undefined) c.dimension = o.vector.length;
@@ -143,6 +159,7 @@ export async function startFakeWeaviate(options: FakeWeaviateOptions = {}): Prom
       });
     }
     searches++;
+    if (q.where) filteredSearches++;
     let found: WeaviateObject[];
     try {
       found = [...c.objects.values()].filter((o) => matches(o, q.where));
@@ -159,6 +176,12 @@ export async function startFakeWeaviate(options: FakeWeaviateOptions = {}): Prom
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     if (method === 'GET' && (path === '/v1/.well-known/ready' || path === '/v1/.well-known/live')) return void res.writeHead(200).end();
+    if (apiKey !== undefined) {
+      // Weaviate's answers when API-key authentication is on and anonymous access is off.
+      const auth = req.headers.authorization;
+      if (!auth) return sendJson(res, 401, { code: 401, message: 'anonymous access not enabled, please provide an auth scheme such as OIDC' });
+      if (auth !== `Bearer ${apiKey}`) return sendJson(res, 401, { code: 401, message: 'unauthorized: invalid api key' });
+    }
     if (method === 'GET' && path === '/v1/meta') return sendJson(res, 200, { hostname: `http://[::]:${server.port}`, version, modules: {} });
     const body = method === 'GET' || method === 'DELETE' && !path.startsWith('/v1/batch') ? {} : await readJson(req);
 
@@ -168,7 +191,8 @@ export async function startFakeWeaviate(options: FakeWeaviateOptions = {}): Prom
       if (classes.has(spec.class)) return restError(res, 422, `class name "${spec.class}" already exists`);
       const distance = spec.vectorIndexConfig?.distance ?? 'cosine';
       if (!['l2-squared', 'cosine', 'dot'].includes(distance)) return restError(res, 422, `unrecognized or unsupported distance metric "${distance}"`);
-      classes.set(spec.class, { name: spec.class, distance, objects: new Map() });
+      const full = { ...spec, vectorizer: spec.vectorizer ?? 'none', vectorIndexType: 'hnsw', vectorIndexConfig: { ...spec.vectorIndexConfig, distance } };
+      classes.set(spec.class, { name: spec.class, distance, spec: full, objects: new Map() });
       return sendJson(res, 200, spec);
     }
     const schemaPath = /^\/v1\/schema\/([^/]+)$/.exec(path);
@@ -179,7 +203,15 @@ export async function startFakeWeaviate(options: FakeWeaviateOptions = {}): Prom
         return void res.writeHead(200).end();
       }
       if (!c) return void res.writeHead(404).end();
-      return sendJson(res, 200, { class: c.name, vectorizer: 'none', vectorIndexConfig: { distance: c.distance } });
+      if (method === 'PUT') {
+        const spec = body as { class?: string; vectorIndexConfig?: { distance?: Distance } };
+        if (spec.class !== c.name) return restError(res, 422, `class name is immutable: attempted change from "${c.name}" to "${spec.class}"`);
+        const distance = spec.vectorIndexConfig?.distance ?? c.distance;
+        if (distance !== c.distance) return restError(res, 422, `vector index config: distance is immutable: attempted change from "${c.distance}" to "${distance}"`);
+        c.spec = { ...c.spec, ...spec, vectorIndexConfig: { ...(c.spec.vectorIndexConfig as object), ...spec.vectorIndexConfig, distance } };
+        return sendJson(res, 200, c.spec);
+      }
+      return sendJson(res, 200, c.spec);
     }
 
     if (path === '/v1/batch/objects' && method === 'POST') {
@@ -238,5 +270,9 @@ export async function startFakeWeaviate(options: FakeWeaviateOptions = {}): Prom
     get searches() {
       return searches;
     },
+    get filteredSearches() {
+      return filteredSearches;
+    },
+    classSpec: (name) => classes.get(name)?.spec,
   };
 }
