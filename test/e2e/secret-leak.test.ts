@@ -91,14 +91,17 @@ describe('secrets stay references', () => {
         `apiVersion: aifb.io/v1alpha1\nkind: Service\nmetadata:\n  name: objects-generated\nspec:\n  type: s3\n${readiness}`,
       ].join('---\n'),
     );
-    // What runs against them today: the http workload (an unsigned GET that S3 refuses with 403,
-    // the answer this load expects), against a Service and an inline one owned by its benchmark.
-    const load = '  workload: { type: http, path: /, expectStatus: 403 }\n  load: { mode: closed, workers: 2, duration: 2s }\n  reports: { formats: [json, csv, html, prometheus] }\n';
+    // The workloads that use the secrets: PostgreSQL with the user's password, S3 with the user's key (a Service and
+    // an inline one owned by its benchmark), and PostgreSQL with the generated password.
+    const load = '  load: { mode: closed, workers: 2, duration: 2s }\n  reports: { formats: [json, csv, html, prometheus] }\n';
+    const s3 = '  workload: { type: s3, bucket: leak-bench, prefill: 2 }\n';
     writeFileSync(
       join(ws.resources, 'benchmarks.yaml'),
       [
-        `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: against-objects\nspec:\n  serviceRef: objects\n${load}`,
-        `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: inline-s3\nspec:\n  service:\n    type: s3\n    credentials: { user: bench, password: { file: ${s3File} } }\n    readiness: { interval: 500ms }\n${load}`,
+        `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: against-pg\nspec:\n  serviceRef: pg\n  workload: { type: postgresql, rows: 100 }\n${load}`,
+        `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: against-pg-generated\nspec:\n  serviceRef: pg-generated\n  workload: { type: postgresql, rows: 100 }\n${load}`,
+        `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: against-objects\nspec:\n  serviceRef: objects\n${s3}${load}`,
+        `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: inline-s3\nspec:\n  service:\n    type: s3\n    credentials: { user: bench, password: { file: ${s3File} } }\n    readiness: { interval: 500ms }\n${s3}${load}`,
       ].join('---\n'),
     );
 
@@ -111,12 +114,15 @@ describe('secrets stay references', () => {
         return body.status?.phase === 'Ready' ? body.status.endpoint : undefined;
       }, 120_000, 300);
     }
-    for (const name of ['against-objects', 'inline-s3']) {
-      await until(`${name} Succeeded`, async () => {
+    for (const name of ['against-pg', 'against-pg-generated', 'against-objects', 'inline-s3']) {
+      const status = await until(`${name} Succeeded`, async () => {
         const { body } = await api(controller!.url, `/api/v1/benchmarks/${name}`);
         if (body.status?.phase === 'Failed') throw new Error(`${name} failed: ${body.status.message}`);
-        return body.status?.phase === 'Succeeded' ? true : undefined;
+        return body.status?.phase === 'Succeeded' ? body.status : undefined;
       }, 60_000, 300);
+      // The secrets did their work: every request authenticated.
+      expect(status.results.requests, name).toBeGreaterThan(0);
+      expect(status.results.errors, name).toBe(0);
     }
     // The planted secrets are the real ones: the services accept them (so finding them nowhere means something).
     const generatedPg = readFileSync(endpoints['pg-generated'].credentials.password.file, 'utf8').trim();
