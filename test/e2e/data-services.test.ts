@@ -142,3 +142,58 @@ describe('the data-service examples through the controller', () => {
     expect(await res.json()).toEqual([]);
   }, 400_000);
 });
+
+describe('bad input to the data-service workloads, through the controller', () => {
+  it('a wrong password, an index Faiss rejects and a truncated vector file each end their benchmark with the field and the fix; the controller carries on', async () => {
+    ws = workspace();
+    controller = await startController(ws);
+    const vectors = join(ws.resources, '..', 'short.fvecs');
+    // An .fvecs record is a little-endian int32 dimension, then that many float32s: this one stops short.
+    const record = Buffer.alloc(4 + 4 * 8);
+    record.writeInt32LE(8, 0);
+    writeFileSync(vectors, Buffer.concat([record, record.subarray(0, 20)]));
+    const wrongPassword = join(ws.resources, '..', 'wrong-password');
+    writeFileSync(wrongPassword, 'not-the-password\n', { mode: 0o600 });
+    const bench = (name: string, spec: string) => `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: ${name}\nspec:\n${spec}  load: { mode: closed, workers: 1, duration: 1s }\n  retries: { max: 0 }\n`;
+    const vectorsFrom = `data: { file: ${vectors} }, queries: { file: ${vectors} }`;
+    writeFileSync(
+      join(ws.resources, 'bad.yaml'),
+      [
+        `apiVersion: aifb.io/v1alpha1\nkind: Service\nmetadata:\n  name: pg\nspec:\n  type: postgresql\n  readiness: { interval: 500ms, timeout: 2m }\n`,
+        bench('bad-index', '  workload: { type: faiss, index: HNSWxyz, dimension: 8, data: { count: 100 }, operationMix: { search: 1 } }\n'),
+        bench('short-file', `  workload: { type: faiss, index: Flat, dimension: 8, ${vectorsFrom}, operationMix: { search: 1 } }\n`),
+        bench('fine', '  workload: { type: faiss, index: Flat, dimension: 8, data: { count: 500 }, queries: { count: 50 }, operationMix: { search: 1 } }\n'),
+      ].join('---\n'),
+    );
+    const db = await until('pg Ready', async () => {
+      const { body } = await api(controller!.url, '/api/v1/services/pg');
+      return body.status?.phase === 'Ready' ? body.status.endpoint : undefined;
+    }, 120_000, 300);
+    // The same server, reached as an existing one with a password it refuses.
+    writeFileSync(
+      join(ws.resources, 'wrong-password.yaml'),
+      [
+        `apiVersion: aifb.io/v1alpha1\nkind: Service\nmetadata:\n  name: pg-elsewhere\nspec:\n  type: postgresql\n  endpoint: { host: ${db.host}, port: ${db.port} }\n  database: ${db.database}\n  credentials: { user: ${db.credentials.user}, password: { file: ${wrongPassword} } }\n`,
+        bench('wrong-password', '  serviceRef: pg-elsewhere\n  workload: { type: postgresql, rows: 10 }\n'),
+      ].join('---\n'),
+    );
+
+    const ended = async (name: string, phase: string) =>
+      until(`${name} ${phase}`, async () => {
+        const { body } = await api(controller!.url, `/api/v1/benchmarks/${name}`);
+        return body.status?.phase === phase ? body.status : undefined;
+      }, 120_000, 300);
+    const short = await ended('short-file', 'Invalid');
+    expect(short.message).toMatch(/workload\.data\.file/);
+    expect(short.message).toContain(vectors);
+    const badIndex = await ended('bad-index', 'Failed');
+    expect(badIndex.message).toMatch(/workload\.index: Faiss's index factory cannot make "HNSWxyz"/);
+    expect(badIndex.attempts).toBe(1);
+    const wrong = await ended('wrong-password', 'Failed');
+    expect(wrong.message).toMatch(/refused the password of user "aifb"/);
+    expect(wrong.message).toContain(wrongPassword);
+    expect(JSON.stringify(wrong)).not.toContain('not-the-password');
+    const fine = await ended('fine', 'Succeeded');
+    expect(fine.results.errors).toBe(0);
+  }, 300_000);
+});
