@@ -7,15 +7,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ChromaClient, type Collection, type Metadata } from 'chromadb';
 import { describeSecretRef, type Connection } from '../../api/connection.js';
-import type { MetricSample } from '../../api/metrics.js';
 import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult, type PointSettings, type SetupFigure } from '../client.js';
-import { createRng, deriveSeed, type Rng } from '../engine/rng.js';
 import { originOf } from '../http-common.js';
 import { loadDataset, vectorFileProblems, type VectorDataset } from '../vector/dataset.js';
-import { LiveIds } from '../vector/live-ids.js';
-import { QueryCursor, SETUP_OPERATIONS } from '../vector/metrics.js';
+import { SETUP_OPERATIONS } from '../vector/metrics.js';
+import { VectorRequests } from '../vector/requests.js';
 import { VECTOR_OPERATIONS, vectorProblems, type VectorOperation } from '../vector/schema.js';
-import { StreamingInserter } from '../vector/streaming.js';
+import type { StreamingInserter } from '../vector/streaming.js';
 import { chromaReason, dimensionMessage, notChroma, unreachable, type Target } from './failure.js';
 import { chromadbSweepParameters, SPACE, type ChromadbWorkload } from './schema.js';
 
@@ -58,13 +56,9 @@ export class ChromadbClient implements BenchmarkClient {
   /** True when this run created the collection: only then is it deleted at the end. */
   private created = false;
   private ds!: VectorDataset;
-  private cursor!: QueryCursor;
-  private live: LiveIds | undefined;
-  private readonly rng: Rng;
+  private requests!: VectorRequests;
   private streaming: StreamingInserter | undefined;
   private figures: SetupFigure[] = [];
-  private queryBatch: number;
-  private batchSize: number;
 
   constructor(
     private readonly config: ChromadbWorkload,
@@ -77,9 +71,6 @@ export class ChromadbClient implements BenchmarkClient {
     const ops = VECTOR_OPERATIONS.filter((op) => (config.operationMix[op] ?? 0) > 0);
     this.operations = [...ops, ...SETUP_OPERATIONS];
     this.mix = { operations: Object.fromEntries(ops.map((op) => [op, config.operationMix[op]])) };
-    this.rng = createRng(deriveSeed(o.seed, 100 + o.rank));
-    this.queryBatch = config.queryBatch;
-    this.batchSize = config.batchSize;
     this.collectionName = collectionName(config, o.runId, o.rank, o.ranks);
     const ref = this.service.credentials?.token ?? this.service.credentials?.password;
     this.target = {
@@ -121,24 +112,24 @@ export class ChromadbClient implements BenchmarkClient {
     // ChromaDB builds its HNSW index as vectors arrive (local server: in the write path), so there is no build step to time apart.
     this.figures = [{ operation: 'load', metrics: { loadTime: loadMs } }];
 
-    this.cursor = new QueryCursor(ds.queryCount, ds.truth.scored, this.o.rank, this.o.ranks);
-    if ((config.operationMix.delete ?? 0) > 0 || (config.operationMix.update ?? 0) > 0) this.live = new LiveIds(ds.count);
-    if (config.streaming) {
-      this.streaming = new StreamingInserter({
-        settings: config.streaming,
-        batchSize: config.batchSize,
-        k: config.searchK,
-        dataset: ds,
-        backend: {
-          insert: async (ids, vectors) => {
-            await this.add(ids, vectors);
-            for (const id of ids) this.live?.add(id);
-          },
-          search: async (vector, k) => (await this.query([vector], k))[0],
+    const d = ds.dimension;
+    this.requests = new VectorRequests(
+      ds,
+      {
+        search: (queries, k, labels) => this.search(queries, k, labels),
+        insert: (ids, vectors) => this.add(ids, vectors),
+        update: async (ids, vectors) => {
+          await this.collection!.update({ ids: ids.map(String), embeddings: rows(vectors, d) });
         },
-        ...(this.o.outDir ? { checkpointFile: join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) } : {}),
-      });
-    }
+        delete: async (ids) => {
+          await this.collection!.delete({ ids: ids.map(String) });
+        },
+        searchVector: async (vector, k) => (await this.query([vector], k))[0],
+      },
+      config,
+      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks },
+    );
+    this.streaming = this.requests.streamer(config.streaming, this.o.outDir ? join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) : undefined);
     const hnsw = (this.collection.configuration as { hnsw?: { ef_search?: number; ef_construction?: number; max_neighbors?: number } } | undefined)?.hnsw;
     this.o.log?.(
       `chromadb collection "${this.collectionName}" at ${this.target.origin} (space ${SPACE[config.metric]}, ef_search ${hnsw?.ef_search ?? '?'}, ef_construction ${hnsw?.ef_construction ?? '?'}, M ${hnsw?.max_neighbors ?? '?'}): ` +
@@ -153,21 +144,20 @@ export class ChromadbClient implements BenchmarkClient {
 
   async beforePoint(point: PointSettings): Promise<void> {
     for (const [name, value] of Object.entries(point.parameters)) {
-      if (name === 'queryBatch') this.queryBatch = value;
-      else if (name === 'batchSize') this.batchSize = value;
+      if (name === 'queryBatch') this.requests.queryBatch = value;
+      else if (name === 'batchSize') this.requests.batchSize = value;
       else if (name === 'efSearch') await this.step('modify (ef_search)', () => this.collection!.modify({ configuration: { hnsw: { ef_search: value } } }));
       else throw new ConfigError([{ path: 'load.sweep.parameter.name', message: `the chromadb workload cannot set ${name} per point; it can set ${chromadbSweepParameters().join(', ')}` }]);
     }
     // Every point scores every query afresh, in the same order, so points compare.
-    this.ds.truth.resetScoring();
-    this.cursor.restart();
+    this.requests.startPoint();
     this.streaming?.start();
   }
 
   async execute(op: Operation): Promise<OperationResult> {
     let result: OperationResult;
     try {
-      result = await this.run(op.name as VectorOperation, op.measured !== false);
+      result = await this.requests.run(op.name as VectorOperation, op.measured !== false);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new Error(chromaReason(e, op.name, this.target));
@@ -275,101 +265,21 @@ export class ChromadbClient implements BenchmarkClient {
     return r.ids.map((list) => Int32Array.from(list, Number));
   }
 
-  /** `measured`: false in the warmup, whose searches are not scored (their results are dropped anyway). */
-  private async run(op: VectorOperation, measured: boolean): Promise<OperationResult> {
+  /** The nearest k ids of each query; a `where` applies to every query of a request, so filtered ones go one request per label, together. */
+  private async search(queries: readonly number[], k: number, labels: readonly number[] | undefined): Promise<Int32Array[]> {
     const { ds } = this;
     const d = ds.dimension;
-    switch (op) {
-      case 'search':
-      case 'filteredSearch': {
-        const filtered = op === 'filteredSearch';
-        const queries = Array.from({ length: this.queryBatch }, () => this.cursor.next(measured));
-        const vectorOf = (q: number) => ds.queries.subarray(q * d, (q + 1) * d);
-        const k = this.config.searchK;
-        const token = ds.truth.beginSearch();
-        try {
-          const found = new Map<number, Int32Array>();
-          if (filtered) {
-            // A `where` applies to every query of a request: one request per label, sent together.
-            const byLabel = new Map<number, number[]>();
-            for (const q of queries) {
-              const label = ds.labels!.ofQuery(q);
-              byLabel.set(label, [...(byLabel.get(label) ?? []), q]);
-            }
-            await Promise.all(
-              [...byLabel].map(async ([label, qs]) => {
-                const ids = await this.query(qs.map(vectorOf), k, label);
-                qs.forEach((q, j) => found.set(q, ids[j]));
-              }),
-            );
-          } else {
-            const ids = await this.query(queries.map(vectorOf), k);
-            queries.forEach((q, j) => found.set(q, ids[j]));
-          }
-          const recall: number[] = [];
-          for (const q of queries) {
-            const r = measured ? ds.truth.score(token, q, filtered, found.get(q)!) : undefined;
-            if (r !== undefined) recall.push(r);
-          }
-          return recall.length > 0 ? { metrics: { recall } satisfies MetricSample } : {};
-        } finally {
-          ds.truth.endSearch(token);
-        }
-      }
-      case 'insert': {
-        const { ids, vectors } = ds.pool.take(this.batchSize);
-        const token = ds.truth.beginInsert(ids, vectors);
-        try {
-          await this.add(ids, vectors);
-        } catch (e) {
-          ds.truth.end(token, false);
-          throw e;
-        }
-        ds.truth.end(token, true);
-        for (const id of ids) this.live?.add(id);
-        return {};
-      }
-      case 'delete': {
-        const ids = this.take(this.batchSize);
-        const token = ds.truth.beginDelete(ids);
-        try {
-          await this.collection!.delete({ ids: ids.map(String) });
-        } catch (e) {
-          ds.truth.end(token, false);
-          for (const id of ids) this.live!.add(id);
-          throw e;
-        }
-        ds.truth.end(token, true);
-        return {};
-      }
-      case 'update': {
-        // The same ids, new vectors; the label stays with the id.
-        const ids = this.take(this.batchSize);
-        const { vectors } = ds.pool.take(ids.length);
-        const token = ds.truth.beginInsert(ids, vectors);
-        try {
-          await this.collection!.update({ ids: ids.map(String), embeddings: rows(vectors, d) });
-        } catch (e) {
-          ds.truth.end(token, false);
-          throw e;
-        } finally {
-          for (const id of ids) this.live!.add(id);
-        }
-        ds.truth.end(token, true);
-        return {};
-      }
-    }
-  }
-
-  /** Up to n live ids with no write in flight, taken out until the write ends. */
-  private take(n: number): number[] {
-    const ids: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const id = this.live!.take(this.rng.next());
-      if (id === undefined) break;
-      ids.push(id);
-    }
-    if (ids.length === 0) throw new Error('no vector left to delete or update: every one is deleted or being written; lower the delete share of operationMix');
-    return ids;
+    const vectorOf = (q: number) => ds.queries.subarray(q * d, (q + 1) * d);
+    if (!labels) return this.query(queries.map(vectorOf), k);
+    const byLabel = new Map<number, number[]>();
+    queries.forEach((_, j) => byLabel.set(labels[j], [...(byLabel.get(labels[j]) ?? []), j]));
+    const answers = new Array<Int32Array>(queries.length);
+    await Promise.all(
+      [...byLabel].map(async ([label, js]) => {
+        const ids = await this.query(js.map((j) => vectorOf(queries[j])), k, label);
+        js.forEach((j, i) => (answers[j] = ids[i]));
+      }),
+    );
+    return answers;
   }
 }

@@ -2,14 +2,12 @@
 // searched and written through the search threads of pool.ts, every search
 // scored against the live ground truth of clients/vector.
 import { join } from 'node:path';
-import type { MetricSample } from '../../api/metrics.js';
 import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult, type PointSettings, type SetupFigure } from '../client.js';
-import { createRng, deriveSeed, type Rng } from '../engine/rng.js';
 import { loadDataset, vectorFileProblems, type VectorDataset } from '../vector/dataset.js';
-import { LiveIds } from '../vector/live-ids.js';
-import { QueryCursor, SETUP_OPERATIONS } from '../vector/metrics.js';
+import { SETUP_OPERATIONS } from '../vector/metrics.js';
+import { VectorRequests } from '../vector/requests.js';
 import { DEFAULT_COUNT, VECTOR_OPERATIONS, vectorProblems, type VectorOperation } from '../vector/schema.js';
-import { StreamingInserter } from '../vector/streaming.js';
+import type { StreamingInserter } from '../vector/streaming.js';
 import { addonPath, FAISS_METRIC, faissModule, familyOfDescriptor, FaissMissing, minTrainingVectors, type IndexFamily } from './native.js';
 import { FaissPool } from './pool.js';
 import { DEFAULT_TRAIN_SIZE, faissSweepParameters, type FaissWorkload } from './schema.js';
@@ -58,13 +56,9 @@ export class FaissClient implements BenchmarkClient {
   private pool: FaissPool | undefined;
   private family: IndexFamily = 'other';
   private nlist: number | undefined;
-  private cursor!: QueryCursor;
-  private live: LiveIds | undefined;
-  private readonly rng: Rng;
+  private requests!: VectorRequests;
   private streaming: StreamingInserter | undefined;
   private figures: SetupFigure[] = [];
-  private queryBatch: number;
-  private batchSize: number;
 
   constructor(
     private readonly config: FaissWorkload,
@@ -76,9 +70,6 @@ export class FaissClient implements BenchmarkClient {
     const ops = VECTOR_OPERATIONS.filter((op) => (config.operationMix[op] ?? 0) > 0);
     this.operations = [...ops, ...SETUP_OPERATIONS];
     this.mix = { operations: Object.fromEntries(ops.map((op) => [op, config.operationMix[op]])) };
-    this.rng = createRng(deriveSeed(o.seed, 100 + o.rank));
-    this.queryBatch = config.queryBatch;
-    this.batchSize = config.batchSize;
   }
 
   /**
@@ -134,30 +125,30 @@ export class FaissClient implements BenchmarkClient {
     if (config.nprobe !== undefined) await this.setIndexParameter('nprobe', config.nprobe, 'workload.nprobe');
     if (config.efSearch !== undefined) await this.setIndexParameter('efSearch', config.efSearch, 'workload.efSearch');
 
-    this.cursor = new QueryCursor(ds.queryCount, ds.truth.scored, this.o.rank, this.o.ranks);
-    if ((config.operationMix.delete ?? 0) > 0 || (config.operationMix.update ?? 0) > 0) this.live = new LiveIds(ds.count);
+    const pool = this.pool;
+    this.requests = new VectorRequests(
+      ds,
+      {
+        // Faiss answers k labels per query in one array.
+        search: async (queries, k, labels) => {
+          const ids = await pool.search({ queries: [...queries] }, k, labels ? [...labels] : undefined);
+          return queries.map((_, j) => ids.subarray(j * k, (j + 1) * k));
+        },
+        insert: (ids, vectors) => pool.add([...ids], vectors),
+        // Faiss removes and adds; the thread keeps the ids.
+        update: (ids, vectors) => pool.update([...ids], vectors),
+        delete: (ids) => pool.remove([...ids]),
+        searchVector: (vector, k) => pool.search({ vectors: vector }, k),
+      },
+      config,
+      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks },
+    );
     // Faiss's load is getting the vectors into memory; its build is train + add. The copies for other threads are aifb's, not Faiss's.
     this.figures = [
       { operation: 'load', metrics: { loadTime: ds.loadMs } },
       { operation: 'build', metrics: { buildTime: built.trainMs + built.addMs } },
     ];
-    if (config.streaming) {
-      const pool = this.pool;
-      this.streaming = new StreamingInserter({
-        settings: config.streaming,
-        batchSize: config.batchSize,
-        k: config.searchK,
-        dataset: ds,
-        backend: {
-          insert: async (ids, vectors) => {
-            await pool.add(ids, vectors);
-            for (const id of ids) this.live?.add(id);
-          },
-          search: (vector, k) => pool.search({ vectors: vector }, k),
-        },
-        ...(this.o.outDir ? { checkpointFile: join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) } : {}),
-      });
-    }
+    this.streaming = this.requests.streamer(config.streaming, this.o.outDir ? join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) : undefined);
     this.o.log?.(
       `faiss ${config.index} (${this.family}${this.nlist ? `, nlist ${this.nlist}` : ''}): ${ds.count} vectors of ${ds.dimension}, metric ${config.metric}, ` +
         `loaded in ${ds.loadMs.toFixed(0)} ms, trained in ${built.trainMs.toFixed(0)} ms on ${trainCount}, added in ${built.addMs.toFixed(0)} ms, ` +
@@ -172,19 +163,18 @@ export class FaissClient implements BenchmarkClient {
 
   async beforePoint(point: PointSettings): Promise<void> {
     for (const [name, value] of Object.entries(point.parameters)) {
-      if (name === 'queryBatch') this.queryBatch = value;
-      else if (name === 'batchSize') this.batchSize = value;
+      if (name === 'queryBatch') this.requests.queryBatch = value;
+      else if (name === 'batchSize') this.requests.batchSize = value;
       else if (name === 'efSearch' || name === 'nprobe') await this.setIndexParameter(name, value, `load.sweep.parameter`);
       else throw new ConfigError([{ path: 'load.sweep.parameter.name', message: `the faiss workload cannot set ${name} per point; with index "${this.config.index}" it can set ${faissSweepParameters(this.config).join(', ')}` }]);
     }
     // Every point scores every query afresh, in the same order, so points compare.
-    this.ds.truth.resetScoring();
-    this.cursor.restart();
+    this.requests.startPoint();
     this.streaming?.start();
   }
 
   async execute(op: Operation): Promise<OperationResult> {
-    const result = await this.run(op.name as VectorOperation, op.measured !== false);
+    const result = await this.requests.run(op.name as VectorOperation, op.measured !== false);
     const streamed = this.streaming?.drain();
     return streamed && Object.keys(streamed).length > 0 ? { metrics: { ...result.metrics, ...streamed } } : result;
   }
@@ -193,90 +183,6 @@ export class FaissClient implements BenchmarkClient {
     await this.streaming?.stop();
     await this.pool?.close();
     this.pool = undefined;
-  }
-
-  /** `measured`: false in the warmup, whose searches are not scored (their results are dropped anyway). */
-  private async run(op: VectorOperation, measured: boolean): Promise<OperationResult> {
-    const pool = this.pool!;
-    const { ds } = this;
-    switch (op) {
-      case 'search':
-      case 'filteredSearch': {
-        const filtered = op === 'filteredSearch';
-        const queries = Array.from({ length: this.queryBatch }, () => this.cursor.next(measured));
-        const k = this.config.searchK;
-        if (!measured) {
-          await pool.search({ queries }, k, filtered ? queries.map((q) => ds.labels!.ofQuery(q)) : undefined);
-          return {};
-        }
-        const token = ds.truth.beginSearch();
-        try {
-          const ids = await pool.search({ queries }, k, filtered ? queries.map((q) => ds.labels!.ofQuery(q)) : undefined);
-          const recall: number[] = [];
-          queries.forEach((q, j) => {
-            const r = ds.truth.score(token, q, filtered, ids.subarray(j * k, (j + 1) * k));
-            if (r !== undefined) recall.push(r);
-          });
-          return recall.length > 0 ? { metrics: { recall } satisfies MetricSample } : {};
-        } finally {
-          ds.truth.endSearch(token);
-        }
-      }
-      case 'insert': {
-        const { ids, vectors } = ds.pool.take(this.batchSize);
-        const token = ds.truth.beginInsert(ids, vectors);
-        try {
-          await pool.add(ids, vectors);
-        } catch (e) {
-          ds.truth.end(token, false);
-          throw e;
-        }
-        ds.truth.end(token, true);
-        for (const id of ids) this.live?.add(id);
-        return {};
-      }
-      case 'delete': {
-        const ids = this.take(this.batchSize);
-        const token = ds.truth.beginDelete(ids);
-        try {
-          await pool.remove(ids);
-        } catch (e) {
-          ds.truth.end(token, false);
-          for (const id of ids) this.live!.add(id);
-          throw e;
-        }
-        ds.truth.end(token, true);
-        return {};
-      }
-      case 'update': {
-        // The same ids, new vectors: Faiss removes and adds; the thread keeps the ids.
-        const ids = this.take(this.batchSize);
-        const { vectors } = ds.pool.take(ids.length);
-        const token = ds.truth.beginInsert(ids, vectors);
-        try {
-          await pool.update(ids, vectors);
-        } catch (e) {
-          ds.truth.end(token, false);
-          throw e;
-        } finally {
-          for (const id of ids) this.live!.add(id);
-        }
-        ds.truth.end(token, true);
-        return {};
-      }
-    }
-  }
-
-  /** Up to n live ids with no write in flight, taken out until the write ends. */
-  private take(n: number): number[] {
-    const ids: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const id = this.live!.take(this.rng.next());
-      if (id === undefined) break;
-      ids.push(id);
-    }
-    if (ids.length === 0) throw new Error('no vector left to delete or update: every one is deleted or being written; lower the delete share of operationMix');
-    return ids;
   }
 
   private async setIndexParameter(name: 'efSearch' | 'nprobe', value: number, path: string): Promise<void> {

@@ -153,8 +153,14 @@ export class LiveTruth {
     const label = filtered ? this.o.queryLabelOf?.(query) : undefined;
     const scoreOf = (id: number): number | undefined => {
       if (label !== undefined && this.o.labelOf?.(id) !== label) return undefined;
-      const v = this.vectorOf(id) ?? overlapping.vectorOf(id);
-      return v ? this.o.score(this.o.queries, query * d, v, 0, d) : undefined;
+      // An update in flight: the answer may hold the id's old vector or its new one, so the closer of the two counts.
+      let best: number | undefined;
+      for (const v of [this.vectorOf(id), overlapping.vectorOf(id)]) {
+        if (!v) continue;
+        const s = this.o.score(this.o.queries, query * d, v, 0, d);
+        if (best === undefined || s < best) best = s;
+      }
+      return best;
     };
     const r = recallAt(this.o.k, list, result, scoreOf, slack);
     if (r !== undefined && dedupe) this.scoredAt.set(list, this.versions[slot]);

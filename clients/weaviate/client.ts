@@ -5,16 +5,14 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import weaviateModule, { ApiKey, type WeaviateClient, type WhereFilter } from 'weaviate-ts-client';
-import type { MetricSample } from '../../api/metrics.js';
 import { describeSecretRef, type Connection } from '../../api/connection.js';
 import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult, type PointSettings, type SetupFigure } from '../client.js';
-import { createRng, deriveSeed, type Rng } from '../engine/rng.js';
 import { originOf } from '../http-common.js';
 import { loadDataset, vectorFileProblems, type VectorDataset } from '../vector/dataset.js';
-import { LiveIds } from '../vector/live-ids.js';
-import { QueryCursor, SETUP_OPERATIONS } from '../vector/metrics.js';
+import { SETUP_OPERATIONS } from '../vector/metrics.js';
+import { VectorRequests } from '../vector/requests.js';
 import { VECTOR_OPERATIONS, vectorProblems, type VectorOperation } from '../vector/schema.js';
-import { StreamingInserter } from '../vector/streaming.js';
+import type { StreamingInserter } from '../vector/streaming.js';
 import { serverMessage, WeaviateAnswerError, weaviateFailure, type WeaviateTarget } from './failure.js';
 import { WEAVIATE_DISTANCE, WEAVIATE_SWEEP_PARAMETERS, type WeaviateWorkload } from './schema.js';
 
@@ -67,15 +65,11 @@ export class WeaviateBenchClient implements BenchmarkClient {
   readonly className: string;
   readonly origin: string;
   private readonly target: WeaviateTarget;
-  private readonly rng: Rng;
   private client: WeaviateClient | undefined;
   private ds!: VectorDataset;
-  private cursor!: QueryCursor;
-  private live: LiveIds | undefined;
+  private requests!: VectorRequests;
   private streaming: StreamingInserter | undefined;
   private figures: SetupFigure[] = [];
-  private queryBatch: number;
-  private batchSize: number;
   /** Made by this run's setup: deleted at teardown unless keep. A class found there is left as it was found. */
   private created = false;
 
@@ -93,9 +87,6 @@ export class WeaviateBenchClient implements BenchmarkClient {
     this.origin = originOf(service);
     const ref = service.credentials?.token;
     this.target = { origin: this.origin, className: this.className, dimension: config.dimension, tokenFrom: ref ? describeSecretRef(ref) : undefined };
-    this.rng = createRng(deriveSeed(o.seed, 100 + o.rank));
-    this.queryBatch = config.queryBatch;
-    this.batchSize = config.batchSize;
   }
 
   async setup(): Promise<void> {
@@ -146,24 +137,22 @@ export class WeaviateBenchClient implements BenchmarkClient {
     const loadMs = performance.now() - t0;
     this.figures = [{ operation: 'load', metrics: { loadTime: loadMs } }];
 
-    this.cursor = new QueryCursor(ds.queryCount, ds.truth.scored, this.o.rank, this.o.ranks);
-    if ((config.operationMix.delete ?? 0) > 0 || (config.operationMix.update ?? 0) > 0) this.live = new LiveIds(ds.count);
-    if (config.streaming) {
-      this.streaming = new StreamingInserter({
-        settings: config.streaming,
-        batchSize: config.batchSize,
-        k: config.searchK,
-        dataset: ds,
-        backend: {
-          insert: async (ids, vectors) => {
-            await this.importBatch(ids, vectors);
-            for (const id of ids) this.live?.add(id);
-          },
-          search: (vector, k) => this.searchOne(vector, k),
-        },
-        ...(this.o.outDir ? { checkpointFile: join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) } : {}),
-      });
-    }
+    const d = ds.dimension;
+    this.requests = new VectorRequests(
+      ds,
+      {
+        // GraphQL nearVector takes one vector: a batch of queries is that many searches at once, counted as one request.
+        search: (queries, k, labels) => Promise.all(queries.map((q, j) => this.searchOne(ds.queries.subarray(q * d, (q + 1) * d), k, labels?.[j]))),
+        insert: (ids, vectors) => this.importBatch(ids, vectors),
+        // A batch import of existing ids replaces those objects, in one request.
+        update: (ids, vectors) => this.importBatch(ids, vectors),
+        delete: (ids) => this.deleteBatch(ids),
+        searchVector: (vector, k) => this.searchOne(vector, k),
+      },
+      config,
+      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks },
+    );
+    this.streaming = this.requests.streamer(config.streaming, this.o.outDir ? join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) : undefined);
     this.o.log?.(
       `weaviate class ${this.className} at ${this.origin} (${existing ? 'found there: it is kept, and objects other than the base count as misses' : 'created'}, ${distance}` +
         `${config.ef !== undefined ? `, ef ${config.ef}` : ''}): ${ds.count} vectors of ${ds.dimension} imported in ${loadMs.toFixed(0)} ms; ` +
@@ -177,21 +166,20 @@ export class WeaviateBenchClient implements BenchmarkClient {
 
   async beforePoint(point: PointSettings): Promise<void> {
     for (const [name, value] of Object.entries(point.parameters)) {
-      if (name === 'queryBatch') this.queryBatch = value;
-      else if (name === 'batchSize') this.batchSize = value;
+      if (name === 'queryBatch') this.requests.queryBatch = value;
+      else if (name === 'batchSize') this.requests.batchSize = value;
       else if (name === 'ef') await this.setupStep('set ef', () => this.setEf(value));
       else throw new ConfigError([{ path: 'load.sweep.parameter.name', message: `the weaviate workload cannot set ${name} per point; it can set ${WEAVIATE_SWEEP_PARAMETERS.join(', ')}` }]);
     }
     // Every point scores every query afresh, in the same order, so points compare.
-    this.ds.truth.resetScoring();
-    this.cursor.restart();
+    this.requests.startPoint();
     this.streaming?.start();
   }
 
   async execute(op: Operation): Promise<OperationResult> {
     let result: OperationResult;
     try {
-      result = await this.run(op.name as VectorOperation, op.measured !== false);
+      result = await this.requests.run(op.name as VectorOperation, op.measured !== false);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new Error(weaviateFailure(e, ACTIONS[op.name as VectorOperation] ?? op.name, this.target).message);
@@ -208,75 +196,6 @@ export class WeaviateBenchClient implements BenchmarkClient {
       this.created = false;
     }
     this.client = undefined;
-  }
-
-  /** `measured`: false in the warmup, whose searches are not scored (their results are dropped anyway). */
-  private async run(op: VectorOperation, measured: boolean): Promise<OperationResult> {
-    const { ds } = this;
-    switch (op) {
-      case 'search':
-      case 'filteredSearch': {
-        const filtered = op === 'filteredSearch';
-        const queries = Array.from({ length: this.queryBatch }, () => this.cursor.next(measured));
-        const k = this.config.searchK;
-        const d = ds.dimension;
-        const token = ds.truth.beginSearch();
-        try {
-          // GraphQL nearVector takes one vector: a batch of queries is that many searches at once, counted as one request.
-          const answers = await Promise.all(queries.map((q) => this.searchOne(ds.queries.subarray(q * d, (q + 1) * d), k, filtered ? ds.labels!.ofQuery(q) : undefined)));
-          const recall: number[] = [];
-          queries.forEach((q, j) => {
-            const r = measured ? ds.truth.score(token, q, filtered, answers[j]) : undefined;
-            if (r !== undefined) recall.push(r);
-          });
-          return recall.length > 0 ? { metrics: { recall } satisfies MetricSample } : {};
-        } finally {
-          ds.truth.endSearch(token);
-        }
-      }
-      case 'insert': {
-        const { ids, vectors } = ds.pool.take(this.batchSize);
-        const token = ds.truth.beginInsert(ids, vectors);
-        try {
-          await this.importBatch(ids, vectors);
-        } catch (e) {
-          ds.truth.end(token, false);
-          throw e;
-        }
-        ds.truth.end(token, true);
-        for (const id of ids) this.live?.add(id);
-        return {};
-      }
-      case 'delete': {
-        const ids = this.take(this.batchSize);
-        const token = ds.truth.beginDelete(ids);
-        try {
-          await this.deleteBatch(ids);
-        } catch (e) {
-          ds.truth.end(token, false);
-          for (const id of ids) this.live!.add(id);
-          throw e;
-        }
-        ds.truth.end(token, true);
-        return {};
-      }
-      case 'update': {
-        // The same ids, new vectors: a batch import of existing ids replaces those objects, in one request.
-        const ids = this.take(this.batchSize);
-        const { vectors } = ds.pool.take(ids.length);
-        const token = ds.truth.beginInsert(ids, vectors);
-        try {
-          await this.importBatch(ids, vectors);
-        } catch (e) {
-          ds.truth.end(token, false);
-          throw e;
-        } finally {
-          for (const id of ids) this.live!.add(id);
-        }
-        ds.truth.end(token, true);
-        return {};
-      }
-    }
   }
 
   /** Nearest `k` ids to one vector, with a label to filter on or none. */
@@ -317,17 +236,7 @@ export class WeaviateBenchClient implements BenchmarkClient {
     if (done !== ids.length) throw new WeaviateAnswerError(`batch delete removed ${done} of ${ids.length} objects (${answer.results?.failed ?? 0} failed); something else wrote to class ${this.className}`);
   }
 
-  /** Up to n live ids with no write in flight, taken out until the write ends. */
-  private take(n: number): number[] {
-    const ids: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const id = this.live!.take(this.rng.next());
-      if (id === undefined) break;
-      ids.push(id);
-    }
-    if (ids.length === 0) throw new Error('no vector left to delete or update: every one is deleted or being written; lower the delete share of workload.operationMix');
-    return ids;
-  }
+
 
   /** /v1/.well-known/ready, by hand: the client's own check answers false for every failure, without saying which. */
   private async checkReady(): Promise<void> {

@@ -153,6 +153,23 @@ describe('LiveTruth', () => {
     expect(ds.truth.score(ds.truth.beginSearch(), q, false, before, false)).toBe(0.8);
   });
 
+  it('allows for an update that overlapped the search: the answer may hold the old vector or the new one', () => {
+    const ds = loadDataset(settings());
+    const q = ds.truth.scored[0];
+    const live = new Map(Array.from({ length: 300 }, (_, id) => [id, ds.base.slice(id * 4, id * 4 + 4)] as const));
+    const before = exact(ds, q, live, 5);
+    // A far vector moved onto the query: during the update the backend may rank it first (new) or not at all (old).
+    const far = [...live.keys()].find((id) => !exact(ds, q, live, 50).includes(id))!;
+    const search = ds.truth.beginSearch();
+    const update = ds.truth.beginInsert([far], ds.queries.slice(q * 4, q * 4 + 4));
+    expect(ds.truth.score(search, q, false, before, false)).toBe(1);
+    expect(ds.truth.score(search, q, false, [far, ...before.slice(0, 4)], false)).toBe(1);
+    ds.truth.end(update, true);
+    // Once acknowledged before a search begins, only the new vector counts.
+    expect(ds.truth.score(ds.truth.beginSearch(), q, false, [far, ...before.slice(0, 4)], false)).toBe(1);
+    expect(ds.truth.score(ds.truth.beginSearch(), q, false, before, false)).toBe(0.8);
+  });
+
   it('scores a query once per point unless its truth changed', () => {
     const ds = loadDataset(settings());
     const q = ds.truth.scored[0];
