@@ -87,6 +87,22 @@ describe('the faiss workload', () => {
     expect(recalls[1]).toBeGreaterThan(0.9);
   });
 
+  it('IVF: trained at setup; nprobe equal to nlist visits every list and is exact, nprobe 1 is not (a parameter sweep)', async () => {
+    const r = await run('ivf', { index: 'IVF16,Flat', operationMix: { search: 1 }, data: { count: 3000, distribution: 'uniform' } }, { sweep: { parameter: { name: 'nprobe', values: [1, 16] } } });
+    expect(r.code).toBe(RUNNER_EXIT.ok);
+    const sweep = JSON.parse(await readFile(join(r.dir, 'rank-0.sweep.json'), 'utf8')) as { points: Array<{ dir: string }> };
+    const recalls: number[] = [];
+    for (const p of sweep.points) recalls.push(meanRecall(JSON.parse(await readFile(join(r.dir, p.dir, 'rank-0.summary.json'), 'utf8')) as RankSummary).mean);
+    expect(recalls[0]).toBeLessThan(0.9);
+    expect(recalls[1]).toBe(1);
+  });
+
+  it('nprobe beyond the lists the index has is a config problem, before any point runs', async () => {
+    const r = await run('ivf-nprobe', { index: 'IVF16,Flat', nprobe: 64, operationMix: { search: 1 } });
+    expect(r.code).toBe(RUNNER_EXIT.config);
+    expect(r.done.reason).toMatch(/nprobe 64 is more lists than "IVF16,Flat" has \(nlist 16\)/);
+  });
+
   it('Flat with inserts, updates, deletes and filtered search: no errors, and recall stays exact against the live truth', async () => {
     const r = await run('writes', { index: 'Flat', filter: { labels: 4 }, batchSize: 4, operationMix: { search: 0.4, filteredSearch: 0.3, insert: 0.1, update: 0.1, delete: 0.1 } });
     expect(r.warnings).toEqual([]);
