@@ -71,6 +71,10 @@ export const RankSummary = z.object({
   totals: OperationTotals.omit({ metrics: true }).extend({ dropped: Count }),
   /** Largest lag between intended and actual send time, ms. */
   maxSendLagMs: Count,
+  /** Requests sent in the measured window, answered or not (older runners: absent). */
+  sent: Count.optional(),
+  /** Open loop: this rank's share of load.rate, req/s. */
+  targetRate: z.number().optional(),
   /** `settled`: every per-request SLO verdict was settled before the duration (slo.earlyStop); `stonewall`: another rank finished first (load.stonewall). */
   stopReason: z.enum(['duration', 'maxRequests', 'settled', 'stonewall', 'signal', 'error']),
   /** With slo.earlyStop: each per-request limit's verdict at the end (met, missed, or still open). */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Connection, Credentials, SCHEMES, SecretRef } from './connection.js';
 import { Duration, Metadata, Name } from './fields.js';
+import { GeneratorCheck } from './generator.js';
 import { Slo } from './slo.js';
 
 export { Duration, Metadata, Name, Size, Weights } from './fields.js';
@@ -296,6 +297,8 @@ export const ResultsSummary = z.object({
   errorReasons: z.record(z.string(), z.number()).optional(),
   /** Open loop: p99 of the lag between intended and actual send time, ms. */
   sendLagP99Ms: z.number().optional(),
+  /** Open loop: whether the load generator sent what was asked, on time (api/generator.ts). */
+  generator: GeneratorCheck.optional(),
   /** Several ranks: how far apart their measured windows started, ms. */
   startSkewMs: z.number().optional(),
   /** A sweep: how many points ran, why it ended, and which point (its rate or workers) the rest describes. */

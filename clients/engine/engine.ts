@@ -53,6 +53,10 @@ export interface LoadResults {
   warmupMs: number;
   /** Requests still in flight when the drain timeout passed; not counted anywhere. */
   abandoned: number;
+  /** Requests sent in the measured window (answered or not). */
+  sent: number;
+  /** Open loop: this rank's share of load.rate, req/s. */
+  targetRate?: number;
   /** With slo.earlyStop: each per-request limit's verdict at the end. */
   verdicts?: Partial<Record<string, Verdict>>;
 }
@@ -355,6 +359,8 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
     measuredMs: Math.max(0, endMs - warmupMs),
     warmupMs: Math.min(warmupMs, endMs),
     abandoned,
+    sent: measuredSent,
+    ...(load.mode === 'open' ? { targetRate: share.rate! } : {}),
     ...(stopper ? { verdicts: stopper.verdicts() } : {}),
   };
 }

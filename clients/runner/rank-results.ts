@@ -1,5 +1,6 @@
 // This rank's results in the status block's short form, so the runner can end
 // its log with the same summary `aifbctl describe` shows for the merged run.
+import { checkGenerator } from '../../api/generator.js';
 import type { ResultsSummary, MetricSummary } from '../../api/schemas.js';
 import { metricScale } from '../../api/metrics.js';
 import type { TimeSeriesRow } from '../../api/runner-contract.js';
@@ -65,6 +66,9 @@ export function rankResultsSummary(r: LoadResults, peaks: Record<string, number>
       ? { errorReasons: Object.fromEntries(Object.entries(r.totals.errorsByReason).sort(([, a], [, b]) => b - a).slice(0, 5)) }
       : {}),
     ...(lagP99 > 0 ? { sendLagP99Ms: round3(lagP99) } : {}),
+    ...(r.targetRate !== undefined
+      ? { generator: checkGenerator({ targetRate: r.targetRate, sent: r.sent, measuredS: seconds, sendLagP99Ms: lagP99, dropped: r.totals.dropped }) }
+      : {}),
   };
 }
 

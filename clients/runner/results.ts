@@ -27,6 +27,8 @@ export function buildSummary(r: LoadResults, meta: { rank: number; runId: string
     operations: r.operations,
     totals: r.totals,
     maxSendLagMs: Math.round(r.maxSendLagMs * 1000) / 1000,
+    sent: r.sent,
+    ...(r.targetRate !== undefined ? { targetRate: r.targetRate } : {}),
     stopReason: r.stopReason,
     ...(r.verdicts ? { verdicts: r.verdicts as Record<string, 'met' | 'missed' | 'open'> } : {}),
   };

@@ -83,6 +83,12 @@ export function summaryText(r: ResultsSummary, title = 'Benchmark Result'): stri
   if (r.goodput !== undefined) out += line('Request goodput (req/s)', fixed(r.goodput));
   out += counts.rates;
   if (r.sendLagP99Ms !== undefined) out += line('P99 send lag (ms)', fixed(r.sendLagP99Ms));
+  if (r.generator) {
+    out += line('Sent / target rate (req/s)', `${fixed(r.generator.achievedRate)} / ${fixed(r.generator.targetRate)}`);
+    out += line('Load generator kept up', r.generator.keptUp ? 'yes' : 'NO');
+    // Said in full: a number the client limited must not be read as the service's.
+    if (r.generator.why) out += `  ${r.generator.why}\n`;
+  }
   const timings = Object.keys(metrics)
     .filter((name) => metrics[name].unit === 'ms')
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));

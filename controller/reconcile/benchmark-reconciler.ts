@@ -75,6 +75,15 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
       reason: phase === 'Succeeded' ? 'Succeeded' : failed ? ctx.lastError?.reason ?? 'Failed' : 'InProgress',
       message: failed ? ctx.lastError?.message ?? '' : phase === 'Succeeded' && ctx.results?.sloPassed === false ? 'finished, but the SLO was not met' : '',
     });
+    const generator = ctx.results?.generator;
+    if (generator) {
+      // A warning, not a failure: the run is kept, and whoever reads its numbers is told the client limited them.
+      conditions.push(
+        generator.keptUp
+          ? { type: 'GeneratorKeptUp', status: 'True', reason: 'KeptUp', message: `sent ${generator.achievedRate} of ${generator.targetRate} req/s, send lag p99 ${generator.sendLagP99Ms} ms` }
+          : { type: 'GeneratorKeptUp', status: 'False', reason: 'GeneratorLimited', message: generator.why ?? '' },
+      );
+    }
     return {
       phase,
       observedGeneration: t.generation,

@@ -29,6 +29,7 @@ export const JsonReport = z.object({
   verdicts: RunResult.shape.verdicts,
   sweep: RunResult.shape.sweep,
   ranksInStep: RunResult.shape.ranksInStep,
+  generator: RunResult.shape.generator,
   timeseries: z.array(TimeSeriesPoint),
   warnings: z.array(z.string()),
 });
@@ -59,6 +60,7 @@ export function toJsonReport(r: RunResult): JsonReport {
     ...(r.verdicts ? { verdicts: r.verdicts } : {}),
     ...(r.sweep ? { sweep: r.sweep } : {}),
     ...(r.ranksInStep ? { ranksInStep: r.ranksInStep } : {}),
+    ...(r.generator ? { generator: r.generator } : {}),
     timeseries: r.timeseries,
     warnings: r.warnings,
   };

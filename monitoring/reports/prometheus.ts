@@ -99,6 +99,13 @@ export function renderPrometheus(r: RunResult): string {
     ['', { ...run, quantile: '0.99' }, r.sendLag.p99Ms / 1000],
     ['', { ...run, quantile: '1' }, r.sendLag.maxMs / 1000],
   ]);
+  if (r.generator) {
+    x.family('benchmark_generator_kept_up', 'gauge', '1 when the open-loop generator sent at least 99% of the target rate with a send-lag p99 under 1 ms, else 0: with 0 the numbers may describe the client.', [
+      ['', run, r.generator.keptUp ? 1 : 0],
+    ]);
+    x.family('benchmark_generator_target_requests_per_second', 'gauge', 'Open loop: the rate load.rate asked for.', [['', run, r.generator.targetRate]]);
+    x.family('benchmark_generator_sent_requests_per_second', 'gauge', 'Open loop: the rate requests were sent at in the measured window.', [['', run, r.generator.achievedRate]]);
+  }
   if (r.slo) x.family('benchmark_slo_passed', 'gauge', '1 when every SLO check passed, else 0.', [['', run, r.slo.passed ? 1 : 0]]);
   if (r.goodput) x.family('benchmark_goodput_requests_per_second', 'gauge', 'Successful requests within every per-request SLO limit, per second.', [['', run, r.goodput.perSecond]]);
   x.family('benchmark_failed_share', 'gauge', 'Failed requests as a fraction of requests sent (MLPerf-style percentiles count them as infinitely slow).', [

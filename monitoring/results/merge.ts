@@ -2,6 +2,7 @@
 // RunResult into the short summary the status block shows.
 import type * as hdr from 'hdr-histogram-js';
 import { join } from 'node:path';
+import { checkGenerator, type GeneratorCheck } from '../../api/generator.js';
 import { INTERVAL_CONFIDENCE, metricScale, wilsonInterval, type MetricDecl } from '../../api/metrics.js';
 import { rankFile, type MetricTotals, type OperationTotals } from '../../api/runner-contract.js';
 import type { MetricSummary, ResultsSummary, Slo } from '../../api/schemas.js';
@@ -306,6 +307,11 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
     ...(ranks.length === 1 && ranks[0].summary.verdicts ? { verdicts: ranks[0].summary.verdicts } : {}),
     warnings,
   };
+  const generator = generatorOf(ranks, result);
+  if (generator) {
+    result.generator = generator;
+    if (generator.why) warnings.push(generator.why);
+  }
   if (meta.slo) {
     result.slo = evaluateSlo(
       meta.slo,
@@ -314,6 +320,19 @@ export async function collectRun(runDir: string, meta: RunMeta): Promise<RunResu
     );
   }
   return result;
+}
+
+/** Open loop: whether the ranks together sent what load.rate asked, on time; undefined for a closed loop. */
+function generatorOf(ranks: RankFiles[], result: RunResult): GeneratorCheck | undefined {
+  if (!ranks.some((r) => r.summary.targetRate !== undefined)) return undefined;
+  return checkGenerator({
+    targetRate: ranks.reduce((sum, r) => sum + (r.summary.targetRate ?? 0), 0),
+    // Older runners wrote no `sent`: the answered requests are the closest count.
+    sent: ranks.reduce((sum, r) => sum + (r.summary.sent ?? r.summary.totals.requests), 0),
+    measuredS: result.durationS,
+    sendLagP99Ms: result.sendLag.p99Ms,
+    dropped: result.summary.dropped_requests,
+  });
 }
 
 /** Failed / total as a fraction 0..1 (dropped arrivals are reported apart, not counted here). */
@@ -347,6 +366,7 @@ export function summarize(result: RunResult): ResultsSummary {
     endedBy: result.endedBy,
     ...(Object.keys(reasons).length > 0 ? { errorReasons: reasons } : {}),
     ...(result.sendLag.p99Ms > 0 ? { sendLagP99Ms: round3(result.sendLag.p99Ms) } : {}),
+    ...(result.generator ? { generator: result.generator } : {}),
     ...(result.sweep ? { sweep: sweepSummary(result.sweep) } : {}),
     ...(result.ranksInStep ? { startSkewMs: result.ranksInStep.startSkewMs } : {}),
   };

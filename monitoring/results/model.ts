@@ -1,6 +1,7 @@
 // The one results model: what a finished run measured, merged across ranks.
 // Every output (status, SQLite, JSON/CSV/HTML/Prometheus reports) reads only this.
 import { z } from 'zod';
+import { GeneratorCheck } from '../../api/generator.js';
 import { METRIC_KINDS } from '../../api/metrics.js';
 import { PercentilesWithFailures, SloResult } from '../../api/slo.js';
 
@@ -227,6 +228,8 @@ export const RunResult = z.object({
    * knee or the highest throughput).
    */
   sweep: z.object({ ended: z.string(), primary: z.number(), points: z.array(SweepRow) }).optional(),
+  /** Open loop: whether the load generator sent what load.rate asked, on time (api/generator.ts); when not, `warnings` says why. */
+  generator: GeneratorCheck.optional(),
   /** Things the user should know that did not stop the merge (e.g. a rank that left no summary). */
   warnings: z.array(z.string()),
 });

@@ -126,6 +126,9 @@ describe('runLoad: open loop', () => {
     expect(percentileMs(r.histograms.all, 99)).toBeCloseTo(50, 1);
     expect(r.maxSendLagMs).toBe(0);
     expect(r.histograms.sendLag.totalCount).toBe(100);
+    // What the generator check needs: the rate asked of this rank, and what it sent.
+    expect(r.targetRate).toBe(100);
+    expect(r.sent).toBe(100);
   });
 
   it('counts latency from the intended send time: queueing at a slow server shows up', async () => {

@@ -64,4 +64,13 @@ describe('summaryText', () => {
     expect(text).toContain('Total bytes (bytes):                     40960\n');
     expect(text).toContain('bytes throughput (bytes/s):              5120.00\n');
   });
+
+  it('open loop: says whether the load generator kept up, and why not in full', () => {
+    const kept = summaryText({ ...base, sendLagP99Ms: 0.2, generator: { targetRate: 100, achievedRate: 99.5, sendLagP99Ms: 0.2, dropped: 0, keptUp: true } });
+    expect(kept).toContain('Sent / target rate (req/s):              99.50 / 100.00\nLoad generator kept up:                  yes\n');
+    const why = 'the load generator did not keep up: send lag p99 4 ms > 1 ms: the runner sent requests late';
+    const limited = summaryText({ ...base, generator: { targetRate: 100, achievedRate: 100, sendLagP99Ms: 4, dropped: 0, keptUp: false, why } });
+    expect(limited).toContain(`Load generator kept up:                  NO\n  ${why}\n`);
+    expect(summaryText(base)).not.toContain('Load generator');
+  });
 });

@@ -266,6 +266,33 @@ describe('summarize', () => {
     });
   });
 
+  it('open loop: says the generator kept up when the ranks together sent the target rate with little send lag', async () => {
+    // Two ranks of 50 req/s each for 10 s: 1000 sent; send lag 50-150 us.
+    await writeRank(dir, { rank: 0, ops: { read: latencies(1, 500, 800) }, targetRate: 50, sent: 500 });
+    await writeRank(dir, { rank: 1, ops: { read: latencies(2, 500, 800) }, targetRate: 50, sent: 500 });
+    const r = await collectRun(dir, meta);
+    expect(r.generator).toEqual({ targetRate: 100, achievedRate: 100, sendLagP99Ms: 0.15, dropped: 0, keptUp: true });
+    expect(r.warnings.filter((w) => w.includes('generator'))).toEqual([]);
+    expect(summarize(r).generator?.keptUp).toBe(true);
+  });
+
+  it('open loop: warns, naming both causes, when arrivals were dropped and requests left late', async () => {
+    await writeRank(dir, { rank: 0, ops: { read: latencies(1, 900, 800) }, targetRate: 100, sent: 900, dropped: 100, sendLagUs: [100, 5000, 5000] }); // 5 ms, as the histogram holds it: 5.003
+    const r = await collectRun(dir, meta);
+    expect(r.generator).toMatchObject({ targetRate: 100, achievedRate: 90, dropped: 100, keptUp: false });
+    expect(r.generator!.why).toBe(
+      'the load generator did not keep up: sent 90 of 100 req/s (90.0%): 100 arrivals found load.concurrency requests in flight and were dropped (the service could not keep up, or raise load.concurrency); ' +
+        'send lag p99 5.003 ms > 1 ms: the runner sent requests late, so latencies include its own delay (more ranks with spec.runner, or a lower rate)',
+    );
+    // The warning travels with the result into every report that carries warnings (JSON, HTML).
+    expect(r.warnings).toContain(r.generator!.why);
+  });
+
+  it('closed loop: no generator verdict (nothing was scheduled)', async () => {
+    await writeRank(dir, { rank: 0, ops: { read: latencies(1, 100, 800) } });
+    expect((await collectRun(dir, meta)).generator).toBeUndefined();
+  });
+
   it('handles a run with no requests without NaN', async () => {
     await writeRank(dir, { rank: 0, ops: {} });
     const s = summarize(await collectRun(dir, meta));

@@ -59,6 +59,9 @@ export interface RankFixture {
   good?: Record<string, number>;
   stopReason?: RankSummary['stopReason'];
   verdicts?: RankSummary['verdicts'];
+  /** Open loop: the rank's share of load.rate and the requests it sent in the measured window. */
+  targetRate?: number;
+  sent?: number;
 }
 
 export async function writeRank(dir: string, f: RankFixture): Promise<void> {
@@ -109,6 +112,8 @@ export async function writeRank(dir: string, f: RankFixture): Promise<void> {
     maxSendLagMs: f.maxSendLagMs ?? 0.15,
     stopReason: f.stopReason ?? 'duration',
     ...(f.verdicts ? { verdicts: f.verdicts } : {}),
+    ...(f.targetRate !== undefined ? { targetRate: f.targetRate } : {}),
+    ...(f.sent !== undefined ? { sent: f.sent } : {}),
   };
   await writeFile(join(dir, rankFile(f.rank, 'summary')), JSON.stringify(summary));
   await writeFile(join(dir, rankFile(f.rank, 'histograms')), JSON.stringify(histograms));

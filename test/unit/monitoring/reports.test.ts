@@ -135,6 +135,14 @@ describe('Prometheus report', () => {
     expect(t).toContain('benchmark_slo_passed{benchmark="fs-load"}');
   });
 
+  it('says whether an open-loop generator kept up, and nothing about it for a closed loop', () => {
+    expect(text()).not.toContain('benchmark_generator_kept_up');
+    const limited = renderPrometheus({ ...result, generator: { targetRate: 100, achievedRate: 80, sendLagP99Ms: 0.3, dropped: 200, keptUp: false, why: 'the load generator did not keep up: ...' } });
+    expect(limited).toContain('benchmark_generator_kept_up{benchmark="fs-load"} 0\n');
+    expect(limited).toContain('benchmark_generator_target_requests_per_second{benchmark="fs-load"} 100\n');
+    expect(limited).toContain('benchmark_generator_sent_requests_per_second{benchmark="fs-load"} 80\n');
+  });
+
   it('carries the declared metrics: timings as histograms in seconds, counts as counters', () => {
     const t = text();
     expect(t).toContain('# TYPE benchmark_ttft_seconds histogram');

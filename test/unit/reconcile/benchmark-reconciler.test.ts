@@ -55,6 +55,21 @@ describe('BenchmarkReconciler', () => {
     expect(events.find((e) => e.reason === 'PushFailed')).toMatchObject({ type: 'Warning', message: expect.stringMatching(/cannot reach the Pushgateway at http:\/\/127\.0\.0\.1:1/) });
   });
 
+  it('open loop: a run whose generator fell short succeeds with GeneratorKeptUp=False saying why', async () => {
+    world = reconcilerWorld();
+    world.executor.onLaunch = async (spec, launched) => {
+      // 200 sent of the 40 req/s x 10 s asked: the rest dropped at the concurrency cap.
+      await writeRank(spec.dir, { rank: 0, runId: `load-g1-a${spec.attempt}`, ops: { write: latencies(1, 200) }, targetRate: 40, sent: 200, dropped: 200 });
+      world!.executor.script(launched.id, { state: 'exited', exitCode: 0 });
+    };
+    await world.apply(benchmark().replace('load: { duration: 5s }', 'load: { mode: open, rate: 40, duration: 5s }'));
+    const st = await world.until('Benchmark/load', 'Succeeded');
+    const condition = st.conditions!.find((c) => c.type === 'GeneratorKeptUp');
+    expect(condition).toMatchObject({ status: 'False', reason: 'GeneratorLimited' });
+    expect(condition!.message).toMatch(/^the load generator did not keep up: sent 20 of 40 req\/s \(50\.0%\): 200 arrivals found load\.concurrency requests in flight/);
+    expect(st.results?.generator).toMatchObject({ targetRate: 40, achievedRate: 20, keptUp: false });
+  });
+
   it('stops a failed attempt before launching the next, then succeeds', async () => {
     world = reconcilerWorld();
     runnersExit(world, (attempt) => (attempt === 1 ? 3 : 0));
