@@ -14,13 +14,6 @@ export function excerpt(text: string, max = 200): string {
   return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }
 
-/** Reads a (small) error body whole so the connection can be reused, keeping an excerpt. */
-export async function bodyExcerpt(body: AsyncIterable<Buffer | string>): Promise<string> {
-  let text = '';
-  for await (const piece of body) if (text.length < 1024) text += piece.toString();
-  return excerpt(text) || '(empty body)';
-}
-
 /** An error's message, else its code (ECONNREFUSED), else its name. */
 export function errorText(e: unknown): string {
   if (!(e instanceof Error)) return String(e);

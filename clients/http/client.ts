@@ -1,10 +1,10 @@
 // HTTP client for any service with an HTTP endpoint: requests built once in
 // setup, sent over a pooled keep-alive connection set (undici), time to first
 // byte and response bytes measured per request.
-import { errors, Pool } from 'undici';
+import { errors, Pool, type Dispatcher } from 'undici';
 import type { Connection } from '../../api/connection.js';
 import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult } from '../client.js';
-import { bodyExcerpt, errorText, originOf } from '../http-common.js';
+import { errorText, excerpt, originOf } from '../http-common.js';
 import { STATUS_CLASSES, type HttpRequest, type HttpWorkload } from './schema.js';
 
 export interface HttpClientOptions {
@@ -125,16 +125,12 @@ export class HttpClient implements BenchmarkClient {
     if (!pool) throw new Error('http client used before setup()');
     const r = this.byName.get(op.name);
     if (!r) throw new Error(`http workload has no request named "${op.name}"`);
-    const started = performance.now();
-    let bytes = 0;
     try {
-      const res = await pool.request({ path: r.path, method: r.method, headers: r.headers, body: r.body });
-      const ttfb = performance.now() - started;
-      if (r.ok[res.statusCode] !== 1) {
-        throw new Error(`HTTP ${res.statusCode} from ${r.method} ${r.path} (expected ${r.expected}): ${await bodyExcerpt(res.body)}`);
+      const x = await exchange(pool, r);
+      if (r.ok[x.status] !== 1) {
+        throw new Error(`HTTP ${x.status} from ${r.method} ${r.path} (expected ${r.expected}): ${excerpt(x.excerpt) || '(empty body)'}`);
       }
-      for await (const chunk of res.body) bytes += (chunk as Buffer).length;
-      return { metrics: { ttfb, bytes } };
+      return { metrics: { ttfb: x.ttfb, bytes: x.bytes } };
     } catch (e) {
       if (e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) {
         const what = e instanceof errors.HeadersTimeoutError ? 'no response' : 'the response stalled';
@@ -150,4 +146,56 @@ export class HttpClient implements BenchmarkClient {
     // destroy, not close: requests abandoned by the engine's drain must not hold teardown.
     if (pool) await pool.destroy();
   }
+}
+
+/**
+ * One request through undici's dispatch API, its answer counted as it
+ * streams: no Readable, no async iterator and no promise per chunk on the hot
+ * path (request() costs a stream per answer; issue 13's profile of this
+ * client). These are the handler methods undici 7's Client calls itself (its
+ * types mark them deprecated in favour of onResponse*, which a Pool's
+ * dispatch does not accept yet); request() is built on the same ones.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  status = 0;
+  ttfb = 0;
+  bytes = 0;
+  /** The start of an answer the request did not expect, for the error's reason. */
+  excerpt = '';
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly r: Prepared,
+    private readonly done: (x: Exchange) => void,
+    private readonly failed: (e: Error) => void,
+  ) {}
+
+  onConnect(): void {}
+
+  onHeaders(statusCode: number): boolean {
+    // 1xx answers come before the real one: the status is the last one's.
+    this.status = statusCode;
+    this.ttfb = performance.now() - this.started;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    if (this.r.ok[this.status] !== 1 && this.excerpt.length < 1024) this.excerpt += chunk.toString();
+    return true;
+  }
+
+  onComplete(): void {
+    this.done(this);
+  }
+
+  onError(e: Error): void {
+    this.failed(e);
+  }
+}
+
+function exchange(pool: Pool, r: Prepared): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    pool.dispatch({ path: r.path, method: r.method as Dispatcher.HttpMethod, headers: r.headers, body: r.body }, new Exchange(r, resolve, reject));
+  });
 }

@@ -4,6 +4,7 @@
 //   slurm: SLURM commands per poll at 20 and 200 resources; needs the SLURM test cluster (scripts/slurm-up.sh).
 //   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
+//   http: the http workload's closed-loop requests/s against autocannon and wrk on one loopback server (about 80 s).
 import { main as llm } from './llm.js';
 import { measure } from './slurm-scale.js';
 
@@ -20,6 +21,7 @@ async function slurm(): Promise<void> {
 
 const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm, postgresql: async () => (await import('./postgresql.js')).main(),
   faiss: async () => (await import('./faiss.js')).main(),
+  http: async () => (await import('./http-peers.js')).main(),
 };
 
 const asked = process.argv.slice(2);

@@ -1,0 +1,16 @@
+// The http peers benchmark end to end on tiny sizes: every tool (aifb, autocannon,
+// wrk) runs against the bench's server and reports a rate; no number is judged here.
+import { describe, expect, it } from 'vitest';
+import { measurePeers } from '../../bench/http-peers.js';
+
+describe('npm run bench -- http', () => {
+  it('runs aifb, autocannon and wrk against one loopback server and gives their ratios', async () => {
+    const { rps, ratios } = await measurePeers({ connections: 2, seconds: 1, rounds: 1 });
+    for (const tool of ['aifb', 'autocannon', 'wrk'] as const) {
+      expect(rps[tool], tool).toHaveLength(1);
+      expect(rps[tool][0], tool).toBeGreaterThan(100);
+    }
+    expect(ratios.autocannon).toBeCloseTo(rps.aifb[0] / rps.autocannon[0], 10);
+    expect(ratios.wrk).toBeCloseTo(rps.aifb[0] / rps.wrk[0], 10);
+  }, 60_000);
+});
