@@ -133,8 +133,7 @@ export class ChromadbClient implements BenchmarkClient {
     const hnsw = (this.collection.configuration as { hnsw?: { ef_search?: number; ef_construction?: number; max_neighbors?: number } } | undefined)?.hnsw;
     this.o.log?.(
       `chromadb collection "${this.collectionName}" at ${this.target.origin} (space ${SPACE[config.metric]}, ef_search ${hnsw?.ef_search ?? '?'}, ef_construction ${hnsw?.ef_construction ?? '?'}, M ${hnsw?.max_neighbors ?? '?'}): ` +
-        `${ds.count} vectors of ${ds.dimension} added in ${loadMs.toFixed(0)} ms in batches of ${batch}; recall scored on ${ds.truth.scored.length} of ${ds.queryCount} queries` +
-        `${ds.sampled ? ' (a seeded sample: the report gives its 95% Wilson interval)' : ''}, ground truth by ${ds.groundTruth} in ${ds.truthMs.toFixed(0)} ms`,
+        `${ds.count} vectors of ${ds.dimension} added in ${loadMs.toFixed(0)} ms in batches of ${batch}; ${this.requests.describeScoring()}`,
     );
   }
 
@@ -144,9 +143,8 @@ export class ChromadbClient implements BenchmarkClient {
 
   async beforePoint(point: PointSettings): Promise<void> {
     for (const [name, value] of Object.entries(point.parameters)) {
-      if (name === 'queryBatch') this.requests.queryBatch = value;
-      else if (name === 'batchSize') this.requests.batchSize = value;
-      else if (name === 'efSearch') await this.step('modify (ef_search)', () => this.collection!.modify({ configuration: { hnsw: { ef_search: value } } }));
+      if (this.requests.setParameter(name, value)) continue;
+      if (name === 'efSearch') await this.step('modify (ef_search)', () => this.collection!.modify({ configuration: { hnsw: { ef_search: value } } }));
       else throw new ConfigError([{ path: 'load.sweep.parameter.name', message: `the chromadb workload cannot set ${name} per point; it can set ${chromadbSweepParameters().join(', ')}` }]);
     }
     // Every point scores every query afresh, in the same order, so points compare.

@@ -152,8 +152,7 @@ export class FaissClient implements BenchmarkClient {
     this.o.log?.(
       `faiss ${config.index} (${this.family}${this.nlist ? `, nlist ${this.nlist}` : ''}): ${ds.count} vectors of ${ds.dimension}, metric ${config.metric}, ` +
         `loaded in ${ds.loadMs.toFixed(0)} ms, trained in ${built.trainMs.toFixed(0)} ms on ${trainCount}, added in ${built.addMs.toFixed(0)} ms, ` +
-        `copied to ${this.pool.size} thread(s) in ${built.replicateMs.toFixed(0)} ms; recall scored on ${ds.truth.scored.length} of ${ds.queryCount} queries` +
-        `${ds.sampled ? ' (a seeded sample: the report gives its 95% Wilson interval)' : ''}, ground truth by ${ds.groundTruth} in ${ds.truthMs.toFixed(0)} ms`,
+        `copied to ${this.pool.size} thread(s) in ${built.replicateMs.toFixed(0)} ms; ${this.requests.describeScoring()}`,
     );
   }
 
@@ -163,9 +162,8 @@ export class FaissClient implements BenchmarkClient {
 
   async beforePoint(point: PointSettings): Promise<void> {
     for (const [name, value] of Object.entries(point.parameters)) {
-      if (name === 'queryBatch') this.requests.queryBatch = value;
-      else if (name === 'batchSize') this.requests.batchSize = value;
-      else if (name === 'efSearch' || name === 'nprobe') await this.setIndexParameter(name, value, `load.sweep.parameter`);
+      if (this.requests.setParameter(name, value)) continue;
+      if (name === 'efSearch' || name === 'nprobe') await this.setIndexParameter(name, value, `load.sweep.parameter`);
       else throw new ConfigError([{ path: 'load.sweep.parameter.name', message: `the faiss workload cannot set ${name} per point; with index "${this.config.index}" it can set ${faissSweepParameters(this.config).join(', ')}` }]);
     }
     // Every point scores every query afresh, in the same order, so points compare.

@@ -79,6 +79,23 @@ export class VectorRequests {
     });
   }
 
+  /** A per-point parameter this request path owns (queryBatch, batchSize): set, and true; false for the backend's own. */
+  setParameter(name: string, value: number): boolean {
+    if (name === 'queryBatch') this.queryBatch = value;
+    else if (name === 'batchSize') this.batchSize = value;
+    else return false;
+    return true;
+  }
+
+  /** How recall is scored, for the client's setup line. */
+  describeScoring(): string {
+    const { ds } = this;
+    return (
+      `recall scored on ${ds.truth.scored.length} of ${ds.queryCount} queries` +
+      `${ds.sampled ? ' (a seeded sample: the report gives its 95% Wilson interval)' : ''}, ground truth by ${ds.groundTruth} in ${ds.truthMs.toFixed(0)} ms`
+    );
+  }
+
   /** Ids written by someone else (streaming inserts): now live, so updates and deletes may take them. */
   added(ids: readonly number[]): void {
     for (const id of ids) this.live?.add(id);

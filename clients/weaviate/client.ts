@@ -156,7 +156,7 @@ export class WeaviateBenchClient implements BenchmarkClient {
     this.o.log?.(
       `weaviate class ${this.className} at ${this.origin} (${existing ? 'found there: it is kept, and objects other than the base count as misses' : 'created'}, ${distance}` +
         `${config.ef !== undefined ? `, ef ${config.ef}` : ''}): ${ds.count} vectors of ${ds.dimension} imported in ${loadMs.toFixed(0)} ms; ` +
-        `recall scored on ${ds.truth.scored.length} of ${ds.queryCount} queries${ds.sampled ? ' (a seeded sample: the report gives its 95% Wilson interval)' : ''}, ground truth by ${ds.groundTruth} in ${ds.truthMs.toFixed(0)} ms`,
+        `${this.requests.describeScoring()}`,
     );
   }
 
@@ -166,9 +166,8 @@ export class WeaviateBenchClient implements BenchmarkClient {
 
   async beforePoint(point: PointSettings): Promise<void> {
     for (const [name, value] of Object.entries(point.parameters)) {
-      if (name === 'queryBatch') this.requests.queryBatch = value;
-      else if (name === 'batchSize') this.requests.batchSize = value;
-      else if (name === 'ef') await this.setupStep('set ef', () => this.setEf(value));
+      if (this.requests.setParameter(name, value)) continue;
+      if (name === 'ef') await this.setupStep('set ef', () => this.setEf(value));
       else throw new ConfigError([{ path: 'load.sweep.parameter.name', message: `the weaviate workload cannot set ${name} per point; it can set ${WEAVIATE_SWEEP_PARAMETERS.join(', ')}` }]);
     }
     // Every point scores every query afresh, in the same order, so points compare.

@@ -2,16 +2,12 @@
 // names only the type: a real controller process starts PostgreSQL (Debian's
 // binaries), S3 (s3rver) and ChromaDB (`chroma run`), publishes where each
 // answers with its credentials by reference, and stops every process on delete.
-import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, isAlive, killLaunches, startController, stopProcess, until, workspace, type ControllerProcess, type Workspace } from './harness.js';
-
-const require = createRequire(import.meta.url);
-const { Client } = require('pg') as { Client: new (c: Record<string, unknown>) => { connect(): Promise<void>; query(q: string): Promise<{ rows: Record<string, unknown>[] }>; end(): Promise<void> } };
-const s3sdk = require('@aws-sdk/client-s3');
+import { Client, s3sdk } from './server-clients.js';
 
 let controller: ControllerProcess | undefined;
 let ws: Workspace | undefined;

@@ -5,16 +5,12 @@
 // output, the controller's log and every command line are searched for them.
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { aifbctl, api, killLaunches, startController, stopProcess, until, workspace, type ControllerProcess, type Workspace } from './harness.js';
-
-const require = createRequire(import.meta.url);
-const { Client } = require('pg') as { Client: new (c: Record<string, unknown>) => { connect(): Promise<void>; query(q: string): Promise<unknown>; end(): Promise<void> } };
-const s3sdk = require('@aws-sdk/client-s3');
+import { Client, s3sdk } from './server-clients.js';
 
 let controller: ControllerProcess | undefined;
 let ws: Workspace | undefined;
