@@ -41,7 +41,8 @@ s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
 `;
 
-async function startServer(): Promise<{ port: number; child: ChildProcess }> {
+/** The bench's server in a process of its own; kill `child` when done. */
+export async function startServer(): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

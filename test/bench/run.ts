@@ -5,6 +5,7 @@
 //   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
 //   http: the http workload's closed-loop requests/s against autocannon and wrk on one loopback server (about 80 s).
+//   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
 import { main as llm } from './llm.js';
 import { measure } from './slurm-scale.js';
 
@@ -22,6 +23,7 @@ async function slurm(): Promise<void> {
 const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm, postgresql: async () => (await import('./postgresql.js')).main(),
   faiss: async () => (await import('./faiss.js')).main(),
   http: async () => (await import('./http-peers.js')).main(),
+  'open-loop': async () => (await import('./open-loop.js')).main(),
 };
 
 const asked = process.argv.slice(2);
