@@ -3,7 +3,6 @@
 // filtered searches, updates and deletes, every search scored against the live
 // ground truth of clients/vector. Each rank has its own collection, so its
 // truth is exact whatever the other ranks write.
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ChromaClient, type Collection, type Metadata } from 'chromadb';
 import { describeSecretRef, type Connection } from '../../api/connection.js';
@@ -13,7 +12,6 @@ import { loadDataset, vectorFileProblems, type VectorDataset } from '../vector/d
 import { SETUP_OPERATIONS } from '../vector/metrics.js';
 import { VectorRequests } from '../vector/requests.js';
 import { VECTOR_OPERATIONS, vectorProblems, type VectorOperation } from '../vector/schema.js';
-import type { StreamingInserter } from '../vector/streaming.js';
 import { chromaReason, dimensionMessage, notChroma, unreachable, type Target } from './failure.js';
 import { chromadbSweepParameters, SPACE, type ChromadbWorkload } from './schema.js';
 
@@ -57,7 +55,6 @@ export class ChromadbClient implements BenchmarkClient {
   private created = false;
   private ds!: VectorDataset;
   private requests!: VectorRequests;
-  private streaming: StreamingInserter | undefined;
   private figures: SetupFigure[] = [];
 
   constructor(
@@ -127,9 +124,8 @@ export class ChromadbClient implements BenchmarkClient {
         searchVector: async (vector, k) => (await this.query([vector], k))[0],
       },
       config,
-      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks },
+      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks, outDir: this.o.outDir },
     );
-    this.streaming = this.requests.streamer(config.streaming, this.o.outDir ? join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) : undefined);
     const hnsw = (this.collection.configuration as { hnsw?: { ef_search?: number; ef_construction?: number; max_neighbors?: number } } | undefined)?.hnsw;
     this.o.log?.(
       `chromadb collection "${this.collectionName}" at ${this.target.origin} (space ${SPACE[config.metric]}, ef_search ${hnsw?.ef_search ?? '?'}, ef_construction ${hnsw?.ef_construction ?? '?'}, M ${hnsw?.max_neighbors ?? '?'}): ` +
@@ -149,23 +145,19 @@ export class ChromadbClient implements BenchmarkClient {
     }
     // Every point scores every query afresh, in the same order, so points compare.
     this.requests.startPoint();
-    this.streaming?.start();
   }
 
   async execute(op: Operation): Promise<OperationResult> {
-    let result: OperationResult;
     try {
-      result = await this.requests.run(op.name as VectorOperation, op.measured !== false);
+      return await this.requests.run(op.name as VectorOperation, op.measured !== false);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new Error(chromaReason(e, op.name, this.target));
     }
-    const streamed = this.streaming?.drain();
-    return streamed && Object.keys(streamed).length > 0 ? { metrics: { ...result.metrics, ...streamed } } : result;
   }
 
   async teardown(): Promise<void> {
-    await this.streaming?.stop();
+    await this.requests?.stop();
     if (this.created && !this.config.keep && this.chroma) {
       await this.step('deleteCollection', () => this.chroma!.deleteCollection({ name: this.collectionName }));
       this.created = false;

@@ -1,13 +1,11 @@
 // The faiss client: an in-process Faiss index made from a factory string,
 // searched and written through the search threads of pool.ts, every search
 // scored against the live ground truth of clients/vector.
-import { join } from 'node:path';
 import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult, type PointSettings, type SetupFigure } from '../client.js';
 import { loadDataset, vectorFileProblems, type VectorDataset } from '../vector/dataset.js';
 import { SETUP_OPERATIONS } from '../vector/metrics.js';
 import { VectorRequests } from '../vector/requests.js';
 import { DEFAULT_COUNT, VECTOR_OPERATIONS, vectorProblems, type VectorOperation } from '../vector/schema.js';
-import type { StreamingInserter } from '../vector/streaming.js';
 import { addonPath, FAISS_METRIC, faissModule, familyOfDescriptor, FaissMissing, minTrainingVectors, type IndexFamily } from './native.js';
 import { FaissPool } from './pool.js';
 import { DEFAULT_TRAIN_SIZE, faissSweepParameters, type FaissWorkload } from './schema.js';
@@ -57,7 +55,6 @@ export class FaissClient implements BenchmarkClient {
   private family: IndexFamily = 'other';
   private nlist: number | undefined;
   private requests!: VectorRequests;
-  private streaming: StreamingInserter | undefined;
   private figures: SetupFigure[] = [];
 
   constructor(
@@ -141,14 +138,13 @@ export class FaissClient implements BenchmarkClient {
         searchVector: (vector, k) => pool.search({ vectors: vector }, k),
       },
       config,
-      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks },
+      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks, outDir: this.o.outDir },
     );
     // Faiss's load is getting the vectors into memory; its build is train + add. The copies for other threads are aifb's, not Faiss's.
     this.figures = [
       { operation: 'load', metrics: { loadTime: ds.loadMs } },
       { operation: 'build', metrics: { buildTime: built.trainMs + built.addMs } },
     ];
-    this.streaming = this.requests.streamer(config.streaming, this.o.outDir ? join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) : undefined);
     this.o.log?.(
       `faiss ${config.index} (${this.family}${this.nlist ? `, nlist ${this.nlist}` : ''}): ${ds.count} vectors of ${ds.dimension}, metric ${config.metric}, ` +
         `loaded in ${ds.loadMs.toFixed(0)} ms, trained in ${built.trainMs.toFixed(0)} ms on ${trainCount}, added in ${built.addMs.toFixed(0)} ms, ` +
@@ -168,17 +164,14 @@ export class FaissClient implements BenchmarkClient {
     }
     // Every point scores every query afresh, in the same order, so points compare.
     this.requests.startPoint();
-    this.streaming?.start();
   }
 
   async execute(op: Operation): Promise<OperationResult> {
-    const result = await this.requests.run(op.name as VectorOperation, op.measured !== false);
-    const streamed = this.streaming?.drain();
-    return streamed && Object.keys(streamed).length > 0 ? { metrics: { ...result.metrics, ...streamed } } : result;
+    return this.requests.run(op.name as VectorOperation, op.measured !== false);
   }
 
   async teardown(): Promise<void> {
-    await this.streaming?.stop();
+    await this.requests?.stop();
     await this.pool?.close();
     this.pool = undefined;
   }

@@ -3,6 +3,7 @@
 // which vectors an insert adds, which live ids an update or delete takes, and
 // the truth kept in step with each write as the backend acknowledges it. A
 // backend (faiss, chromadb, weaviate) supplies only the four calls.
+import { join } from 'node:path';
 import type { MetricSample } from '../../api/metrics.js';
 import type { OperationResult } from '../client.js';
 import { createRng, deriveSeed, type Rng } from '../engine/rng.js';
@@ -28,6 +29,8 @@ export interface VectorRequestOptions {
   seed: number;
   rank: number;
   ranks: number;
+  /** The rank's output folder: streaming checkpoints go to rank-N.streaming.jsonl. */
+  outDir?: string;
 }
 
 export class VectorRequests {
@@ -38,6 +41,8 @@ export class VectorRequests {
   private readonly cursor: QueryCursor;
   private readonly live: LiveIds | undefined;
   private readonly rng: Rng;
+  /** workload.streaming: inserts on a schedule beside the requests, their metrics added to the next request's. */
+  private readonly streaming: StreamingInserter | undefined;
 
   constructor(
     private readonly ds: VectorDataset,
@@ -51,17 +56,23 @@ export class VectorRequests {
     // Live ids only when something takes them.
     this.live = (w.operationMix.delete ?? 0) > 0 || (w.operationMix.update ?? 0) > 0 ? new LiveIds(ds.count) : undefined;
     this.rng = createRng(deriveSeed(o.seed, 100 + o.rank));
+    this.streaming = w.streaming ? this.streamer(w.streaming, o.outDir, o.rank) : undefined;
   }
 
   /** Every point scores every query afresh, in the same order, so points compare. */
   startPoint(): void {
     this.ds.truth.resetScoring();
     this.cursor.restart();
+    this.streaming?.start();
   }
 
-  /** workload.streaming's inserter through the same backend, its checkpoints appended to `checkpointFile`; none without settings. */
-  streamer(settings: VectorStreaming | undefined, checkpointFile: string | undefined): StreamingInserter | undefined {
-    if (!settings) return undefined;
+  /** Ends the streaming inserts, if any; called once, at teardown. */
+  async stop(): Promise<void> {
+    await this.streaming?.stop();
+  }
+
+  /** workload.streaming's inserter through the same backend, its checkpoints appended to rank-N.streaming.jsonl in `outDir`. */
+  private streamer(settings: VectorStreaming, outDir: string | undefined, rank: number): StreamingInserter {
     const { backend } = this;
     return new StreamingInserter({
       settings,
@@ -75,7 +86,7 @@ export class VectorRequests {
         },
         search: (vector, k) => backend.searchVector(vector, k),
       },
-      ...(checkpointFile ? { checkpointFile } : {}),
+      ...(outDir ? { checkpointFile: join(outDir, `rank-${rank}.streaming.jsonl`) } : {}),
     });
   }
 
@@ -101,8 +112,15 @@ export class VectorRequests {
     for (const id of ids) this.live?.add(id);
   }
 
-  /** `measured`: false in the warmup, whose searches are not scored (their results are dropped anyway). */
+  /** One request, with what streaming measured since the last one added to its metrics. */
   async run(op: VectorOperation, measured: boolean): Promise<OperationResult> {
+    const result = await this.request(op, measured);
+    const streamed = this.streaming?.drain();
+    return streamed && Object.keys(streamed).length > 0 ? { metrics: { ...result.metrics, ...streamed } } : result;
+  }
+
+  /** `measured`: false in the warmup, whose searches are not scored (their results are dropped anyway). */
+  private async request(op: VectorOperation, measured: boolean): Promise<OperationResult> {
     const { ds, backend } = this;
     switch (op) {
       case 'search':

@@ -2,7 +2,6 @@
 // supplied by aifb, vectorizer none), preloaded by batch import, then searched
 // with GraphQL nearVector and written by batch import and batch delete, every
 // search scored against the live ground truth of clients/vector.
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import weaviateModule, { ApiKey, type WeaviateClient, type WhereFilter } from 'weaviate-ts-client';
 import { describeSecretRef, type Connection } from '../../api/connection.js';
@@ -12,7 +11,6 @@ import { loadDataset, vectorFileProblems, type VectorDataset } from '../vector/d
 import { SETUP_OPERATIONS } from '../vector/metrics.js';
 import { VectorRequests } from '../vector/requests.js';
 import { VECTOR_OPERATIONS, vectorProblems, type VectorOperation } from '../vector/schema.js';
-import type { StreamingInserter } from '../vector/streaming.js';
 import { serverMessage, WeaviateAnswerError, weaviateFailure, type WeaviateTarget } from './failure.js';
 import { WEAVIATE_DISTANCE, WEAVIATE_SWEEP_PARAMETERS, type WeaviateWorkload } from './schema.js';
 
@@ -68,7 +66,6 @@ export class WeaviateBenchClient implements BenchmarkClient {
   private client: WeaviateClient | undefined;
   private ds!: VectorDataset;
   private requests!: VectorRequests;
-  private streaming: StreamingInserter | undefined;
   private figures: SetupFigure[] = [];
   /** Made by this run's setup: deleted at teardown unless keep. A class found there is left as it was found. */
   private created = false;
@@ -150,9 +147,8 @@ export class WeaviateBenchClient implements BenchmarkClient {
         searchVector: (vector, k) => this.searchOne(vector, k),
       },
       config,
-      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks },
+      { seed: this.o.seed, rank: this.o.rank, ranks: this.o.ranks, outDir: this.o.outDir },
     );
-    this.streaming = this.requests.streamer(config.streaming, this.o.outDir ? join(this.o.outDir, `rank-${this.o.rank}.streaming.jsonl`) : undefined);
     this.o.log?.(
       `weaviate class ${this.className} at ${this.origin} (${existing ? 'found there: it is kept, and objects other than the base count as misses' : 'created'}, ${distance}` +
         `${config.ef !== undefined ? `, ef ${config.ef}` : ''}): ${ds.count} vectors of ${ds.dimension} imported in ${loadMs.toFixed(0)} ms; ` +
@@ -172,24 +168,19 @@ export class WeaviateBenchClient implements BenchmarkClient {
     }
     // Every point scores every query afresh, in the same order, so points compare.
     this.requests.startPoint();
-    this.streaming?.start();
   }
 
   async execute(op: Operation): Promise<OperationResult> {
-    let result: OperationResult;
     try {
-      result = await this.requests.run(op.name as VectorOperation, op.measured !== false);
+      return await this.requests.run(op.name as VectorOperation, op.measured !== false);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new Error(weaviateFailure(e, ACTIONS[op.name as VectorOperation] ?? op.name, this.target).message);
     }
-    const streamed = this.streaming?.drain();
-    return streamed && Object.keys(streamed).length > 0 ? { metrics: { ...result.metrics, ...streamed } } : result;
   }
 
   async teardown(): Promise<void> {
-    await this.streaming?.stop();
-    this.streaming = undefined;
+    await this.requests?.stop();
     if (this.client && this.created && !this.config.keep) {
       await this.setupStep('delete class', () => this.client!.schema.classDeleter().withClassName(this.className).do());
       this.created = false;
