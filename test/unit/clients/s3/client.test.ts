@@ -1,42 +1,25 @@
 import { CreateBucketCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Load } from '../../../../api/schemas.js';
 import { systemClock } from '../../../../clients/engine/clock.js';
 import { runLoad } from '../../../../clients/engine/engine.js';
 import { meanMs } from '../../../../clients/engine/histogram.js';
-import { S3BenchClient, type S3ClientOptions } from '../../../../clients/s3/client.js';
+import { S3BenchClient } from '../../../../clients/s3/client.js';
 import { S3_METRICS } from '../../../../clients/s3/index.js';
-import { S3Workload } from '../../../../clients/s3/schema.js';
-import { S3RVER_KEY, startS3rver, type RunningS3rver } from './s3rver.js';
+import { s3rverPerTest } from './fixture.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
 
-let srv: RunningS3rver;
-let open: S3BenchClient[] = [];
-beforeEach(async () => {
-  srv = await startS3rver();
-});
-afterEach(async () => {
-  for (const c of open) await c.teardown().catch(() => {});
-  open = [];
-  await srv.close();
-});
-
-const workload = (over: Record<string, unknown> = {}) => S3Workload.parse({ type: 's3', bucket: 'bench-unit', prefill: 0, objectSizes: { '1KB': 1 }, ...over });
-const client = (w: S3Workload, over: Partial<S3ClientOptions> = {}) => {
-  const c = new S3BenchClient(w, { runId: 'run-1', rank: 0, service: srv.service(), connections: 8, secret: S3RVER_KEY, ...over });
-  open.push(c);
-  return c;
-};
+const { server, workload, client } = s3rverPerTest({ bucket: 'bench-unit', prefill: 0, connections: 8 });
 const run = (c: S3BenchClient, load: Record<string, unknown>) => runLoad({ client: c, metrics: S3_METRICS, load: Load.parse(load), ranks: 1, rank: 0, clock: systemClock });
 
 /** Keys and sizes in a bucket under a prefix, as the server lists them. */
 async function listed(bucket: string, prefix = ''): Promise<Array<{ key: string; size: number }>> {
-  const out = await srv.admin().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  const out = await server().admin().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (out.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size! }));
 }
-const buckets = async () => ((await srv.admin().send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name);
+const buckets = async () => ((await server().admin().send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name);
 /** What the server was asked, by kind of S3 request, from its own log. */
 function asked(log: string[]) {
   const n = (re: RegExp) => log.filter((l) => re.test(l)).length;
@@ -56,13 +39,13 @@ describe('S3BenchClient against s3rver', () => {
   it('runs the mix: each operation counted once as the server saw it, objects/s and bytes per operation', async () => {
     const c = client(workload({ prefill: 10, operationMix: { put: 3, get: 3, list: 1, head: 1, delete: 1 } }));
     await c.setup();
-    await srv.requests(); // what setup asked
+    await server().requests(); // what setup asked
     const r = await run(c, { mode: 'closed', workers: 4, maxRequests: 300, seed: 3 });
     expect(r.totals).toMatchObject({ requests: 300, errors: 0 });
     const ops = r.operations;
     for (const op of ['put', 'get', 'list', 'head', 'delete']) expect(ops[op].requests, op).toBeGreaterThan(10);
     // Reads and deletes with nothing to read fall back to puts and are reported as puts: every report matches a server request.
-    const seen = asked(await srv.requests());
+    const seen = asked(await server().requests());
     expect(seen).toMatchObject({ put: ops.put.requests, get: ops.get.requests, list: ops.list.requests, head: ops.head.requests, delete: ops.delete.requests });
     expect(ops.put.metrics.bytes).toEqual({ count: ops.put.requests, sum: ops.put.requests * KiB });
     expect(ops.get.metrics.bytes).toEqual({ count: ops.get.requests, sum: ops.get.requests * KiB });
@@ -97,27 +80,27 @@ describe('S3BenchClient against s3rver', () => {
   it('uploads objects above the threshold in parts, and objects up to it in one PUT', async () => {
     const c = client(workload({ objectSizes: { '5MiB': 1, '12MiB': 1 }, operationMix: { put: 1 }, multipart: { threshold: '5MiB', partSize: '5MiB', concurrency: 2 } }));
     await c.setup();
-    await srv.requests(); // what setup asked
+    await server().requests(); // what setup asked
     const whole = await c.execute({ name: 'put', size: 5 * MiB, seq: 0 });
     const parted = await c.execute({ name: 'put', size: 12 * MiB, seq: 1 });
     expect(whole.metrics).toMatchObject({ bytes: 5 * MiB, parts: 1 });
     expect(parted.metrics).toMatchObject({ bytes: 12 * MiB, parts: 3 });
     // s3rver gives a completed upload the MD5 of the whole object as its ETag, not MinIO's and S3's
     // "<md5 of the part MD5s>-3", and has no ListParts: the server's request log shows the parts instead.
-    const log = await srv.requests();
+    const log = await server().requests();
     expect(asked(log)).toMatchObject({ put: 1, createUpload: 1, part: 3, complete: 1 });
     const partLines = log.filter((l) => /partNumber=/.test(l));
     expect(partLines.map((l) => /partNumber=(\d+)/.exec(l)![1]).sort()).toEqual(['1', '2', '3']);
     const sizes = (await listed('bench-unit', c.rankPrefix)).map((o) => o.size).sort((a, b) => a - b);
     expect(sizes).toEqual([5 * MiB, 12 * MiB]);
     const key = (await listed('bench-unit', c.rankPrefix)).find((o) => o.size === 12 * MiB)!.key;
-    expect((await srv.admin().send(new HeadObjectCommand({ Bucket: 'bench-unit', Key: key }))).ContentLength).toBe(12 * MiB);
+    expect((await server().admin().send(new HeadObjectCommand({ Bucket: 'bench-unit', Key: key }))).ContentLength).toBe(12 * MiB);
   });
 
   it('GET ttfb: from the send to the first body byte, not to the headers before it nor the end after it', async () => {
     const c = client(workload({ prefill: 1, objectSizes: { '1MB': 1 }, operationMix: { get: 1 } }));
     await c.setup();
-    srv.delay(/^GET \/bench-unit\/.+/, { beforeBody: 60, afterFirstChunk: 120 });
+    server().delay(/^GET \/bench-unit\/.+/, { beforeBody: 60, afterFirstChunk: 120 });
     const t0 = performance.now();
     const r = await c.execute({ name: 'get', size: MiB, seq: 0 });
     const latency = performance.now() - t0;
@@ -132,7 +115,7 @@ describe('S3BenchClient against s3rver', () => {
     // server reads, 200 ms late; the answer then waits 50 ms more.
     const c = client(workload({ objectSizes: { '32MiB': 1 }, operationMix: { put: 1 }, multipart: { threshold: '64MiB' } }));
     await c.setup();
-    srv.delay(/^PUT \/bench-unit\/.+/, { beforeHandling: 200, beforeHeaders: 50 });
+    server().delay(/^PUT \/bench-unit\/.+/, { beforeHandling: 200, beforeHeaders: 50 });
     const t0 = performance.now();
     const r = await c.execute({ name: 'put', size: 32 * MiB, seq: 0 });
     const latency = performance.now() - t0;
@@ -164,8 +147,8 @@ describe('S3BenchClient against s3rver', () => {
     await created.teardown();
     expect(await buckets()).not.toContain('bench-made');
 
-    await srv.admin().send(new CreateBucketCommand({ Bucket: 'bench-found' }));
-    await srv.admin().send(new PutObjectCommand({ Bucket: 'bench-found', Key: 'theirs/data.bin', Body: 'keep me' }));
+    await server().admin().send(new CreateBucketCommand({ Bucket: 'bench-found' }));
+    await server().admin().send(new PutObjectCommand({ Bucket: 'bench-found', Key: 'theirs/data.bin', Body: 'keep me' }));
     const found = client(workload({ bucket: 'bench-found', prefill: 5 }));
     await found.setup();
     expect(await listed('bench-found', found.rankPrefix)).toHaveLength(5);
@@ -206,7 +189,7 @@ describe('S3BenchClient against s3rver', () => {
   });
 
   it('works unsigned against a service with no credentials', async () => {
-    const c = client(workload({ prefill: 2 }), { service: srv.service({ credentials: undefined }), secret: undefined });
+    const c = client(workload({ prefill: 2 }), { service: server().service({ credentials: undefined }), secret: undefined });
     await c.setup();
     expect((await c.execute({ name: 'get', size: KiB, seq: 0 })).metrics).toMatchObject({ bytes: KiB });
   });

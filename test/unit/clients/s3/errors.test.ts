@@ -5,33 +5,16 @@
 // own exception class, since no server here can send one.
 import { createServer, type Server } from 'node:net';
 import { DeleteBucketCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../../clients/client.js';
-import { S3BenchClient, type S3ClientOptions } from '../../../../clients/s3/client.js';
 import { s3Reason, type FailureContext } from '../../../../clients/s3/failure.js';
-import { S3Workload } from '../../../../clients/s3/schema.js';
-import { S3RVER_KEY, startS3rver, type RunningS3rver } from './s3rver.js';
+import { s3rverPerTest } from './fixture.js';
+import { S3RVER_KEY } from './s3rver.js';
 
-let srv: RunningS3rver;
-let open: S3BenchClient[] = [];
-beforeEach(async () => {
-  srv = await startS3rver();
-});
-afterEach(async () => {
-  for (const c of open) await c.teardown().catch(() => {});
-  open = [];
-  await srv.close();
-});
-
-const workload = (over: Record<string, unknown> = {}) => S3Workload.parse({ type: 's3', bucket: 'bench-errors', prefill: 2, objectSizes: { '1KB': 1 }, ...over });
-const client = (w: S3Workload, over: Partial<S3ClientOptions> = {}) => {
-  const c = new S3BenchClient(w, { runId: 'run-1', rank: 0, service: srv.service(), connections: 4, secret: S3RVER_KEY, ...over });
-  open.push(c);
-  return c;
-};
+const { server, workload, client } = s3rverPerTest({ bucket: 'bench-errors', prefill: 2, connections: 4 });
 /** An SDK client of the test's own, to get real error answers out of s3rver. */
 const sdk = (over: Partial<ConstructorParameters<typeof S3Client>[0]> = {}) =>
-  new S3Client({ endpoint: `http://127.0.0.1:${srv.port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY }, ...over });
+  new S3Client({ endpoint: `http://127.0.0.1:${server().port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY }, ...over });
 const context = (over: Partial<FailureContext> = {}): FailureContext => ({
   action: 'GET',
   bucket: 'bench-errors',
@@ -48,20 +31,20 @@ const caught = async (p: Promise<unknown>): Promise<unknown> => p.then(() => exp
 
 describe('s3 setup fails with a reason a user can act on', () => {
   it('an access key the server does not know', async () => {
-    const c = client(workload(), { service: srv.service({ credentials: { user: 'nobody', password: { env: 'X' } } }), secret: 'whatever' });
+    const c = client(workload(), { service: server().service({ credentials: { user: 'nobody', password: { env: 'X' } } }), secret: 'whatever' });
     await expect(c.setup()).rejects.toThrow('the server does not know access key "nobody" (InvalidAccessKeyId, HTTP 403); set credentials.user on the Service to an access key it has');
   });
 
   it('a port nobody listens on', async () => {
     const port = await closedPort();
-    const c = client(workload(), { service: srv.service({ port }) });
+    const c = client(workload(), { service: server().service({ port }) });
     await expect(c.setup()).rejects.toThrow(`connection refused by http://127.0.0.1:${port} (ECONNREFUSED); check that the Service is running and its host and port are right`);
   });
 
   it('a server that takes the connection and never answers', async () => {
     const silent = await listenSilently();
     try {
-      const c = client(workload({ timeout: '300ms' }), { service: srv.service({ port: (silent.address() as { port: number }).port }) });
+      const c = client(workload({ timeout: '300ms' }), { service: server().service({ port: (silent.address() as { port: number }).port }) });
       const t0 = performance.now();
       await expect(c.setup()).rejects.toThrow('no answer within 300 ms (workload.timeout) to LIST; raise workload.timeout if the server is this slow');
       expect(performance.now() - t0).toBeLessThan(3_000);
@@ -85,7 +68,7 @@ describe('s3 setup fails with a reason a user can act on', () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.problems).toEqual([{ path: 'service.credentials.password', message: 'access key "S3RVER" needs its secret key: set credentials.password to {file: /path} or {env: NAME} on the Service' }]);
-    expect(() => client(workload(), { service: srv.service({ credentials: undefined }), secret: 's' })).toThrow('service.credentials.user: a secret key needs its access key id');
+    expect(() => client(workload(), { service: server().service({ credentials: undefined }), secret: 's' })).toThrow('service.credentials.user: a secret key needs its access key id');
     expect(() => client(workload(), { service: undefined })).toThrow(/serviceRef: an s3 workload needs a service/);
   });
 });
