@@ -31,10 +31,51 @@ export function runnerSpec<W extends z.ZodType>(workload: W) {
   });
 }
 
+/**
+ * Prometheus bucket bounds in seconds, shared by live metrics and reports:
+ * 100 us .. 60 s covers file, SQL, vector and LLM latencies.
+ */
+export const BUCKET_BOUNDS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
+
+/** Cumulative counts at BUCKET_BOUNDS_S (`le`), their total and the sum of what they hold, seconds. */
+export interface BucketCounts {
+  le: number[];
+  counts: number[];
+  count: number;
+  sumSeconds: number;
+}
+
+/** A declared metric so far: timings carry buckets (seconds); sums are in the metric's unit (ms for timings). */
+export interface LiveMetric {
+  kind: MetricDecl['kind'];
+  count: number;
+  sum: number;
+  buckets?: Omit<BucketCounts, 'le'>;
+}
+
+/** One operation's measured window so far, cumulative: what live metrics and periodic pushes are made of. */
+export interface LiveOperation {
+  requests: number;
+  errors: number;
+  latency: Omit<BucketCounts, 'le'>;
+  metrics: Record<string, LiveMetric>;
+}
+
 /** One JSON object per stdout line. */
 export type RunnerLine =
   | { event: 'started'; rank: number; runId: string; time: string }
-  | { event: 'progress'; rank: number; elapsedMs: number; requests: number; errors: number; rps: number; p99Ms: number; inWarmup: boolean }
+  | {
+      event: 'progress';
+      rank: number;
+      elapsedMs: number;
+      requests: number;
+      errors: number;
+      rps: number;
+      p99Ms: number;
+      inWarmup: boolean;
+      /** Once the warmup is over: each operation's measured window so far (older runners: absent). */
+      live?: Record<string, LiveOperation>;
+    }
   | { event: 'done'; rank: number; exitCode: number; reason?: string };
 
 const Count = z.number().nonnegative();

@@ -199,6 +199,23 @@ export const Reports = z.strictObject({
   dir: z.string().optional(),
 });
 
+/**
+ * Where a Benchmark's results go besides its reports: a Pushgateway URL, or a
+ * MonitoringStack whose Pushgateway it is; with `interval`, the live counts are
+ * pushed while the run goes on too. Without any, the controller's
+ * `--pushgateway` applies.
+ */
+export const PushgatewayTarget = z
+  .strictObject({
+    url: z.url().optional(),
+    monitoringStackRef: Name.optional(),
+    interval: Duration.optional(),
+  })
+  .refine((p) => !(p.url && p.monitoringStackRef), { message: 'set url or monitoringStackRef, not both', path: ['url'] })
+  .refine((p) => p.interval === undefined || p.interval >= 1000, { message: 'at least 1s: a Pushgateway is not a stream', path: ['interval'] });
+export const Pushgateway = z.union([z.url().transform((url) => ({ url })), PushgatewayTarget]);
+export type Pushgateway = z.output<typeof Pushgateway>;
+
 /** The Benchmark's fields other than its workload, which the registry supplies. */
 const benchmarkFields = {
   serviceRef: Name.optional(),
@@ -208,7 +225,7 @@ const benchmarkFields = {
   runner: Runner.default({ nodes: 1, tasksPerNode: 1, slurm: {} }),
   retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),
   reports: Reports.default({ formats: ['json', 'csv'] }),
-  pushgateway: z.url().optional(),
+  pushgateway: Pushgateway.optional(),
 };
 
 /**
@@ -240,9 +257,30 @@ const Component = (port: number) =>
   });
 
 export const MonitoringStackSpec = z.strictObject({
-  prometheus: Component(9090).default({ enabled: true, port: 9090 }),
+  prometheus: Component(9090)
+    .extend({
+      /** How often Prometheus scrapes the Pushgateway and the controller's /metrics. */
+      scrapeInterval: Duration.default(5_000),
+    })
+    .default({ enabled: true, port: 9090, scrapeInterval: 5_000 }),
   pushgateway: Component(9091).default({ enabled: true, port: 9091 }),
-  grafana: Component(3000).default({ enabled: true, port: 3000 }),
+  grafana: Component(3000)
+    .extend({
+      adminUser: z.string().min(1).default('admin'),
+      /** Default: a password generated into the state folder (owner-only), never admin/admin. */
+      adminPassword: SecretRef.optional(),
+    })
+    .default({ enabled: true, port: 3000, adminUser: 'admin' }),
+  /** How a user reaches the stack from a laptop: the SSH tunnel command in status is built from these. */
+  access: z
+    .strictObject({
+      /** The login node to tunnel through (MeluXina: login.lxp.lu); default: where the controller was submitted from. */
+      loginHost: z.string().min(1).optional(),
+      sshPort: z.number().int().min(1).max(65535).default(22),
+      /** Default: the user the controller runs as. */
+      user: z.string().min(1).optional(),
+    })
+    .default({ sshPort: 22 }),
   slurm: SlurmSpec.default({}),
 });
 
@@ -319,6 +357,10 @@ export const Status = z
     endpoint: Connection.partial({ scheme: true }).loose().optional(),
     /** MonitoringStack: where each component answers. */
     endpoints: z.record(z.string(), z.object({ host: z.string(), port: z.number() })).optional(),
+    /** MonitoringStack: the SSH command that forwards every component to a laptop's localhost. */
+    tunnel: z.string().optional(),
+    /** MonitoringStack: Grafana's admin user and where its password is (a reference, never the value). */
+    grafana: z.object({ url: z.string(), adminUser: z.string(), adminPassword: SecretRef }).optional(),
     jobs: z.array(z.record(z.string(), z.unknown())).optional(),
     runId: z.string().optional(),
     /** While running: counts so far, from the runner's progress lines. */

@@ -26,6 +26,9 @@ import { MetaStore } from './store/meta-store.js';
 import { isResourceFileName, type FileError, type ParsedDoc } from './store/parse.js';
 import { buildView } from './store/views.js';
 import { ResultsDb } from '../monitoring/results/results-db.js';
+import { ControllerMetrics } from '../monitoring/controller-metrics.js';
+import { Pusher } from '../monitoring/push.js';
+import type { PushDefaults } from './reconcile/push-target.js';
 
 export interface ControllerOptions {
   paths: Paths;
@@ -38,6 +41,8 @@ export interface ControllerOptions {
   observeMs?: number;
   /** Time for the queue, the observer and the machines; a SimulatedClock in tests. */
   clock?: Clock;
+  /** Where benchmarks that name no Pushgateway push (controller run --pushgateway, --push-interval). */
+  push?: PushDefaults;
 }
 
 const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.meta.url));
@@ -55,6 +60,11 @@ export class Controller implements ResourceSource {
   private readonly results: ResultsDb;
   private readonly queue: WorkQueue;
   private readonly reconcilers: Record<Kind, Reconciler>;
+  private readonly pusher: Pusher;
+  /** What /metrics serves. */
+  readonly metrics: ControllerMetrics;
+  /** Where the status API answers and its token file, once it listens: a MonitoringStack's Prometheus scrapes it. */
+  api?: { url: string; tokenFile: string };
   private watcher?: FolderWatcher;
   private resyncTimer?: NodeJS.Timeout;
   private scanTimer?: NodeJS.Timeout;
@@ -69,11 +79,21 @@ export class Controller implements ResourceSource {
     this.meta = new MetaStore(paths.stateDir, { log: (l) => opts.log.warn(l) });
     this.results = new ResultsDb(paths.resultsDb);
     const clock = opts.clock ?? systemClock;
+    this.metrics = new ControllerMetrics({ resources: () => this.countByPhase(), queueDepth: () => this.queue.depth });
+    this.pusher = new Pusher({ timers: clock, onChange: (key) => this.queue.add(key) });
     const deps: ReconcilerDeps = {
       paths,
       meta: this.meta,
       executor: opts.executor,
-      observer: new LaunchObserver(opts.executor, { clock, intervalMs: opts.observeMs ?? 1000, log: opts.log }),
+      observer: new LaunchObserver(opts.executor, {
+        clock,
+        intervalMs: opts.observeMs ?? 1000,
+        log: opts.log,
+        onSweep: (seconds, ok) => {
+          this.metrics.pollDuration.observe({ executor: opts.executor.name }, seconds);
+          if (!ok) this.metrics.pollErrors.inc({ executor: opts.executor.name });
+        },
+      }),
       clock,
       results: this.results,
       log: opts.log,
@@ -86,6 +106,10 @@ export class Controller implements ResourceSource {
       },
       lastStatus: (key) => this.statuses.get(key),
       writeStatus: (doc, status) => this.writeStatus(doc, status),
+      metrics: this.metrics,
+      pusher: this.pusher,
+      pushDefaults: opts.push ?? {},
+      api: () => this.api,
       runnerCommand: [process.execPath, RUNNER_MAIN],
     };
     this.reconcilers = {
@@ -126,6 +150,7 @@ export class Controller implements ResourceSource {
     this.watcher?.close();
     await this.queue.stop();
     for (const r of Object.values(this.reconcilers)) r.shutdown();
+    this.pusher.stopAll();
     this.meta.flush();
     this.results.close();
   }
@@ -226,7 +251,17 @@ export class Controller implements ResourceSource {
     const kind = key.slice(0, key.indexOf('/')) as Kind;
     const reconciler = this.reconcilers[kind];
     if (!reconciler) return;
-    const result = await reconciler.reconcile(key);
+    const began = performance.now();
+    let result: { requeueAfterMs?: number } | void;
+    try {
+      result = await reconciler.reconcile(key);
+      this.metrics.reconciles.inc({ kind, result: 'ok' });
+    } catch (e) {
+      this.metrics.reconciles.inc({ kind, result: 'error' });
+      throw e;
+    } finally {
+      this.metrics.reconcileDuration.observe({ kind }, (performance.now() - began) / 1000);
+    }
     if (!this.docs.has(key)) {
       this.terminating.delete(key);
       this.statuses.delete(key);
@@ -242,11 +277,13 @@ export class Controller implements ResourceSource {
     if (doc.kind === 'Benchmark') this.syncOwnedService(doc);
     try {
       const outcome = await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind!, name: doc.name! }, status as Record<string, unknown>);
+      this.metrics.statusWrites.inc({ kind: doc.kind!, result: outcome });
       this.skippedWrites.delete(key);
       if (outcome === 'gone') this.requestScan(0);
     } catch (e) {
       // The user's file cannot take a status now (a syntax error mid-edit): the API still has it.
       if (!(e instanceof StoreError)) throw e;
+      this.metrics.statusWrites.inc({ kind: doc.kind!, result: 'refused' });
       // Said once per reason: every rescan and progress update would repeat it otherwise.
       if (this.skippedWrites.get(key) === e.message) return;
       this.skippedWrites.set(key, e.message);
@@ -275,6 +312,19 @@ export class Controller implements ResourceSource {
   /** Resolves when no reconcile is queued or running (for tests and quickstart). */
   idle(): Promise<void> {
     return this.queue.idle();
+  }
+
+  /** kind -> phase -> count, for /metrics (Pending until a status is written). */
+  private countByPhase(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    const add = (kind: string, phase: string) => {
+      if (!out.has(kind)) out.set(kind, new Map());
+      const phases = out.get(kind)!;
+      phases.set(phase, (phases.get(phase) ?? 0) + 1);
+    };
+    for (const [key, doc] of this.docs) add(doc.kind ?? key.slice(0, key.indexOf('/')), this.statuses.get(key)?.phase ?? 'Pending');
+    for (const doc of this.terminating.values()) add(doc.kind ?? 'Unknown', 'Terminating');
+    return out;
   }
 
   fileProblems(): FileError[] {

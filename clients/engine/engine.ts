@@ -311,6 +311,8 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
         rps: row?.requests ?? 0,
         p99Ms: row?.p99Ms ?? 0,
         inWarmup,
+        // Cumulative, so a scrape or push that misses a second loses nothing.
+        ...(inWarmup ? {} : { live: histograms.live(operations) }),
       });
       next = Math.max(next + 1000, (Math.floor(e / 1000) + 1) * 1000);
     }

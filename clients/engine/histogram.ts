@@ -2,7 +2,7 @@
 // "all" and for send lag, and one per declared metric; merge losslessly across ranks.
 import * as hdr from 'hdr-histogram-js';
 import { metricScale, type MetricDecl } from '../../api/metrics.js';
-import type { RankHistograms } from '../../api/runner-contract.js';
+import { BUCKET_BOUNDS_S, type BucketCounts, type LiveOperation, type OperationTotals, type RankHistograms } from '../../api/runner-contract.js';
 import type { PercentilesWithFailures } from '../../api/slo.js';
 
 export type Histogram = hdr.Histogram;
@@ -32,6 +32,27 @@ export function maxMs(h: Histogram): number {
 export function meanMs(h: Histogram): number {
   return h.totalCount === 0 ? 0 : h.mean / 1000;
 }
+
+/**
+ * Cumulative counts at BUCKET_BOUNDS_S of a histogram in microseconds. A slot
+ * of the HDR histogram is counted under a bound only when its highest
+ * equivalent value is within it, so a bucket never claims a request that may
+ * have been slower than its bound.
+ */
+export function bucketsOf(h: Histogram): BucketCounts {
+  const boundsUs = BUCKET_BOUNDS_S.map((s) => s * 1e6);
+  const counts = boundsUs.map(() => 0);
+  // The public Histogram type hides the iterator; every JS-backed histogram (what decode and build return here) has it.
+  const it = (h as unknown as hdr.JsHistogram).recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    for (let i = boundsUs.length - 1; i >= 0 && v.valueIteratedTo <= boundsUs[i]; i--) counts[i] += v.countAtValueIteratedTo;
+  }
+  return { le: [...BUCKET_BOUNDS_S], counts, count: h.totalCount, sumSeconds: h.totalCount === 0 ? 0 : (h.mean * h.totalCount) / 1e6 };
+}
+
+const withoutBounds = ({ counts, count, sumSeconds }: BucketCounts) => ({ counts, count, sumSeconds });
 
 /** A new histogram holding every value of the inputs (ranks, seconds, runs). */
 export function mergeHistograms(parts: Iterable<Histogram>): Histogram {
@@ -144,6 +165,19 @@ export class RankHistogramSet {
 
   operations(): string[] {
     return [...this.byOp.keys()];
+  }
+
+  /** Each operation's measured window so far, for live metrics; `totals` are the engine's running counts. */
+  live(totals: Record<string, OperationTotals>): Record<string, LiveOperation> {
+    const out: Record<string, LiveOperation> = {};
+    for (const [op, t] of Object.entries(totals)) {
+      const metrics: LiveOperation['metrics'] = {};
+      for (const [name, r] of this.metricsByOp.get(op) ?? []) {
+        metrics[name] = { kind: r.decl.kind, count: r.count, sum: r.sum, ...(r.decl.kind === 'timing' ? { buckets: withoutBounds(bucketsOf(r.histogram)) } : {}) };
+      }
+      out[op] = { requests: t.requests, errors: t.errors, latency: withoutBounds(bucketsOf(this.forOp(op))), metrics };
+    }
+    return out;
   }
 
   /** Each declared metric over every operation: its histogram and exact totals. */

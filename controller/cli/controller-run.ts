@@ -32,6 +32,10 @@ export interface ControllerRunOptions {
   /** Serve HTTPS with this certificate and key (PEM files). */
   tlsCert?: string;
   tlsKey?: string;
+  /** Where benchmarks that name no Pushgateway push their results. */
+  pushgateway?: string;
+  /** Push live counts this often while a run goes on (with --pushgateway or a benchmark's own). */
+  pushInterval?: string;
   /** Where log lines go; default stderr. */
   log?: Logger;
 }
@@ -87,8 +91,7 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
   const readsNeedToken = !isLoopback(opts.host);
   const https = tlsOptions(opts);
   const resyncMs = durationOption('--resync', opts.resync);
-  const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs, observeMs: pollMs(opts) });
-  await controller.start();
+  const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs, observeMs: pollMs(opts), push: pushDefaults(opts) });
   const app = buildApp({
     source: controller,
     health: () => ({ ok: true, detail: { startedAt: controller.startedAt.toISOString(), executor: opts.executor } }),
@@ -99,6 +102,7 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
       hint: `this status API wants a bearer token (Authorization: Bearer ...); aifbctl sends the one in ${tokenFile} when it can read it, else pass --token-file FILE or set AIFB_TOKEN_FILE`,
     },
     https,
+    metrics: controller.metrics,
   });
   let server;
   try {
@@ -108,7 +112,10 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
     const busy = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
     throw new Error(busy ? `port ${opts.port} on ${opts.host} is in use (another controller?); pick another with --port` : (e as Error).message);
   }
-  const url = opts.advertiseHost ? `http://${opts.advertiseHost}:${new URL(server.url).port}` : server.url;
+  const url = opts.advertiseHost ? `${https ? 'https' : 'http'}://${opts.advertiseHost}:${new URL(server.url).port}` : server.url;
+  // Listening before reconciling: a MonitoringStack started now scrapes this URL.
+  controller.api = { url, tokenFile };
+  await controller.start();
   writeFileSync(paths.controllerFile, JSON.stringify({ url, pid: process.pid, host: hostname(), executor: opts.executor, jobId: process.env.SLURM_JOB_ID, startedAt: controller.startedAt }, null, 2));
   log.info('Started status API', { url, tls: https !== undefined });
   if (readsNeedToken) {
@@ -125,6 +132,13 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
       rmSync(paths.controllerFile, { force: true });
     },
   };
+}
+
+function pushDefaults(opts: ControllerRunOptions): { url?: string; intervalMs?: number } {
+  if (opts.pushgateway !== undefined && !URL.canParse(opts.pushgateway)) {
+    throw new Error(`--pushgateway: "${opts.pushgateway}" is not a URL; give the Pushgateway as http://HOST:9091`);
+  }
+  return { url: opts.pushgateway, intervalMs: opts.pushInterval === undefined ? undefined : durationOption('--push-interval', opts.pushInterval) };
 }
 
 function parsePort(v: string): number {
@@ -148,6 +162,8 @@ export function registerControllerCommands(program: Command): void {
     .option('--token-file <file>', 'the bearer token for the status API (one line, owner-only file); default: <state>/api-token, generated on first start')
     .option('--tls-cert <file>', 'serve the status API over HTTPS with this certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .option('--pushgateway <url>', 'push results of benchmarks that name no spec.pushgateway to this Pushgateway (http://HOST:9091)')
+    .option('--push-interval <duration>', 'also push live counts this often while a benchmark runs (e.g. 15s); default: only finished runs')
     .addHelpText(
       'after',
       [
@@ -161,6 +177,7 @@ export function registerControllerCommands(program: Command): void {
         '  aifbctl controller run',
         '  aifbctl --resources ./resources controller run --port 9000',
         '  aifbctl controller run --executor slurm        # on a cluster; or: sbatch slurm/controller.sbatch',
+        '  aifbctl controller run --pushgateway http://mel2345:9091 --push-interval 15s',
         '',
       ].join('\n'),
     )

@@ -1,6 +1,7 @@
 // `aifbctl describe KIND NAME`: one resource in kubectl's sectioned layout:
 // identity, spec summary, conditions, results, reports and events.
 import type { Kind, ResultsSummary } from '../api/schemas.js';
+import { describeSecretRef } from '../../api/connection.js';
 import type { ResourceView } from '../server/view.js';
 import { benchmarkService, componentEndpoint, endpointText } from './columns.js';
 import { errorMessage, type Globals, type IO } from './context.js';
@@ -133,6 +134,8 @@ export function describeView(view: ResourceView, now: number): string {
   if (view.kind === 'Service') out += fields([['Endpoint', endpointText(st.endpoint)]]);
   if (view.kind === 'MonitoringStack') {
     out += fields(['prometheus', 'pushgateway', 'grafana'].map((c) => [c[0]!.toUpperCase() + c.slice(1), componentEndpoint(view, c)]));
+    if (st.grafana) out += fields([['Grafana Login', `${st.grafana.adminUser}, password in ${describeSecretRef(st.grafana.adminPassword)}`]]);
+    if (st.tunnel) out += fields([['SSH Tunnel', st.tunnel]]);
   }
 
   out += 'Spec:\n' + fields(specPairs(view.kind, obj(view.spec)), 2);

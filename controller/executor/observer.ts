@@ -19,7 +19,7 @@ export class LaunchObserver {
 
   constructor(
     private readonly executor: Executor,
-    private readonly opts: { clock: Clock; intervalMs: number; log: Logger },
+    private readonly opts: { clock: Clock; intervalMs: number; log: Logger; onSweep?: (seconds: number, ok: boolean) => void },
   ) {}
 
   /** Calls onSeen after each sweep with what it saw of ref's launch, until the returned function is called. */
@@ -53,12 +53,23 @@ export class LaunchObserver {
 
   private async sweep(): Promise<boolean> {
     if (this.watchers.size === 0) return false;
+    const began = performance.now();
+    try {
+      await this.sweepOnce();
+      this.opts.onSweep?.((performance.now() - began) / 1000, true);
+    } catch (e) {
+      this.opts.onSweep?.((performance.now() - began) / 1000, false);
+      throw e;
+    }
+    return false;
+  }
+
+  private async sweepOnce(): Promise<void> {
     const byId = new Map((await this.executor.list()).map((l) => [l.id, l]));
     for (const [id, set] of [...this.watchers]) {
       const launched = byId.get(id);
       const seen: Observed = launched ? { launched, state: await this.executor.state(launched) } : { launched: undefined, state: undefined };
       for (const w of [...set]) w(seen);
     }
-    return false;
   }
 }

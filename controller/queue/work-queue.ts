@@ -63,6 +63,11 @@ export class WorkQueue {
     this.pump();
   }
 
+  /** Keys waiting for a worker (not those being reconciled or scheduled later), for /metrics. */
+  get depth(): number {
+    return this.queue.length;
+  }
+
   /** Adds the key after ms; an earlier pending add for the same key wins. */
   addAfter(key: string, ms: number): void {
     if (ms <= 0) return this.add(key);

@@ -9,7 +9,8 @@ import { encodeSpec } from '../../clients/runner/spec.js';
 import { summarize } from '../../monitoring/results/merge.js';
 import { collectResults } from '../../monitoring/results/sweep.js';
 import { writeReports } from '../../monitoring/reports/index.js';
-import { pushRun, pushUrl } from '../../monitoring/push.js';
+import { renderPrometheus } from '../../monitoring/reports/prometheus.js';
+import { renderLive } from '../../monitoring/live.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
@@ -18,6 +19,7 @@ import type { StopInput } from '../../machines/lifecycle.js';
 import type { ReconcilerDeps } from './deps.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceNameOf } from './owned-service.js';
+import { pushTargetOf } from './push-target.js';
 import { LineTail, ProgressMerger, runnerExit, stdoutLogs } from './runner-watch.js';
 
 export type BenchmarkTarget = Target<BenchmarkResource>;
@@ -47,6 +49,8 @@ export function serviceConnectionOf(deps: ReconcilerDeps, t: BenchmarkTarget): C
   const parsed = Connection.safeParse({ scheme: scheme ?? 'http', host, port, database, region, credentials });
   return parsed.success ? parsed.data : undefined;
 }
+
+const serviceOf = (t: BenchmarkTarget) => serviceNameOf(t.resource) ?? t.resource.spec.workload.type;
 
 export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
   const name = t.resource.metadata.name;
@@ -89,7 +93,19 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
       const tails = new Map<string, LineTail>();
       const merger = new ProgressMerger();
       let ended = false;
-      return deps.observer.watch(runnerRef(t, input.attempt), ({ launched, state }) => {
+      const liveRun = () => {
+        const operations = merger.live();
+        return operations && { benchmark: name, service: serviceOf(t), run: input.runId, operations };
+      };
+      const push = pushTargetOf(t.resource, deps.lastStatus, deps.pushDefaults);
+      const stopPushing =
+        push?.intervalMs !== undefined
+          ? deps.pusher.startLive(t.key, name, push.target, push.intervalMs, () => {
+              const run = liveRun();
+              return run && renderLive([run]);
+            })
+          : undefined;
+      const unwatch = deps.observer.watch(runnerRef(t, input.attempt), ({ launched, state }) => {
         if (ended) return;
         if (!launched) {
           ended = true;
@@ -103,12 +119,19 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         }
         const progress = merger.total();
         if (changed && progress) sendBack({ type: 'PROGRESS', progress });
+        const run = changed ? liveRun() : undefined;
+        if (run) deps.metrics.setLive(t.key, run);
         const exit = runnerExit(state, launched, ranks);
         if (exit) {
           ended = true;
           sendBack({ type: 'RUNNER_EXITED', ...exit });
         }
       });
+      return () => {
+        unwatch();
+        stopPushing?.();
+        deps.metrics.clearLive(t.key);
+      };
     }),
 
     collectResults: fromPromise<{ results: unknown; reports: Record<string, string>; completedAt: number }, { runId: string; attempt: number }>(
@@ -119,19 +142,14 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
           benchmark: name,
           generation: t.generation,
           attempt: input.attempt,
-          service: serviceNameOf(t.resource) ?? t.resource.spec.workload.type,
+          service: serviceOf(t),
           slo: t.resource.spec.slo,
         });
         const reports = await writeReports(result, reportsDirOf(deps, t, input.runId), t.resource.spec.reports.formats);
         deps.results.saveRun(result, reports);
-        const gateway = t.resource.spec.pushgateway;
-        if (gateway) {
-          // The results are safe on disk already: a gateway that is away costs a warning, never the run.
-          await pushRun(gateway, result).then(
-            () => deps.recordEvent(t.key, 'Normal', 'Pushed', `results pushed to ${pushUrl(gateway, name)}`),
-            (e) => deps.recordEvent(t.key, 'Warning', 'PushFailed', (e as Error).message),
-          );
-        }
+        // The results are safe on disk already: a gateway that is away costs a warning and retries, never the run.
+        const push = pushTargetOf(t.resource, deps.lastStatus, deps.pushDefaults);
+        if (push) deps.pusher.pushFinal(t.key, name, push.target, renderPrometheus(result));
         const launched = await deps.executor.find(runnerRef(t, input.attempt));
         if (launched) await deps.executor.forget(launched);
         deps.log.info('Collected results', { kind: 'Benchmark', name, runId: input.runId, requests: result.summary.total_requests });

@@ -84,6 +84,15 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
           : { type: 'GeneratorKeptUp', status: 'False', reason: 'GeneratorLimited', message: generator.why ?? '' },
       );
     }
+    const pushed = this.deps.pusher.outcome(t.key);
+    if (pushed) {
+      // A warning, never a failure: the results are on disk; the pusher keeps trying.
+      conditions.push(
+        pushed.ok
+          ? { type: 'MetricsPushed', status: 'True', reason: 'Pushed', message: `pushed to ${pushed.url}` }
+          : { type: 'MetricsPushed', status: 'False', reason: pushed.reason, message: `${pushed.message}; retrying, the run itself is not affected` },
+      );
+    }
     return {
       phase,
       observedGeneration: t.generation,

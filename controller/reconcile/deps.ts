@@ -9,6 +9,9 @@ import type { ResultsDb } from '../../monitoring/results/results-db.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Paths } from '../runtime/paths.js';
 import type { Status } from '../api/schemas.js';
+import type { ControllerMetrics } from '../../monitoring/controller-metrics.js';
+import type { Pusher } from '../../monitoring/push.js';
+import type { PushDefaults } from './push-target.js';
 
 export interface ReconcilerDeps {
   paths: Paths;
@@ -31,6 +34,14 @@ export interface ReconcilerDeps {
   lastStatus(key: string): Status | undefined;
   /** Writes status to the resource file and remembers it. */
   writeStatus(doc: ParsedDoc, status: Status): Promise<void>;
+  /** /metrics: the controller's counters and the live series of running benchmarks. */
+  metrics: ControllerMetrics;
+  /** Pushes benchmark metrics to Pushgateways and remembers how each benchmark's last push went. */
+  pusher: Pusher;
+  /** The controller's own Pushgateway (controller run --pushgateway), for benchmarks that name none. */
+  pushDefaults: PushDefaults;
+  /** The status API's URL and token file, once it listens (a MonitoringStack's Prometheus scrapes its /metrics). */
+  api(): { url: string; tokenFile: string } | undefined;
   /** argv that starts a runner process: `[node, dist/clients/runner/main.js]`. */
   runnerCommand: string[];
 }

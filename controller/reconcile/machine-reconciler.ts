@@ -170,6 +170,7 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
     await cleanupLaunches(this.deps, this.kind, name);
     // Deleted while no controller ran: no live actor, but its snapshot is still on disk.
     this.host.stop(key, { forget: true });
+    this.deps.pusher.forget(key);
     if (this.deps.meta.get(key)) {
       this.deps.meta.remove(key);
       this.deps.log.info('Finalized deleted resource', { kind: this.kind, name });

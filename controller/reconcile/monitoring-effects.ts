@@ -7,18 +7,32 @@ import type { AttemptOf, StartInput } from '../../machines/lifecycle-machine.js'
 import { ActorFailure, type StopInput } from '../../machines/lifecycle.js';
 import type { StackEndpoints } from '../../machines/monitoring-stack.js';
 import { nativeAvailable, stackScript } from '../../monitoring/stack-script.js';
+import type { SecretRef } from '../../api/connection.js';
 import type { MonitoringStackResource } from '../api/schemas.js';
 import type { LaunchRef } from '../executor/types.js';
 import { httpProbe, waitUntilReady } from '../health/readiness.js';
 import { stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
 import { awaitEndpoint } from './endpoint.js';
+import { ensureGeneratedPassword } from './service-connection.js';
 import type { Target } from './machine-reconciler.js';
 
 const READY_PATHS = { prometheus: '/-/ready', pushgateway: '/-/ready', grafana: '/api/health' } as const;
 
 export function stackRef(t: Target<MonitoringStackResource>, attempt: number): LaunchRef {
   return { kind: 'MonitoringStack', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'stack' };
+}
+
+/** Grafana's admin password: the spec's reference, or one generated once into the state folder (owner-only). */
+export function grafanaPassword(deps: Pick<ReconcilerDeps, 'paths'>, t: Target<MonitoringStackResource>): SecretRef {
+  return t.resource.spec.grafana.adminPassword ?? { file: join(deps.paths.stateDir, 'monitoring', t.resource.metadata.name, 'credentials', 'grafana-admin-password') };
+}
+
+function grafanaSecretEnv(deps: ReconcilerDeps, t: Target<MonitoringStackResource>, mode: 'native' | 'containers'): Record<string, SecretRef> {
+  const ref = grafanaPassword(deps, t);
+  if (!t.resource.spec.grafana.adminPassword && 'file' in ref) ensureGeneratedPassword(ref.file);
+  // Apptainer hands APPTAINERENV_<NAME> to the container as <NAME>, off its command line.
+  return { [mode === 'containers' ? 'APPTAINERENV_GF_SECURITY_ADMIN_PASSWORD' : 'GF_SECURITY_ADMIN_PASSWORD']: ref };
 }
 
 export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStackResource>) {
@@ -30,7 +44,7 @@ export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStac
       const mode = deps.executor.name === 'local' && nativeAvailable(spec) ? 'native' : 'containers';
       let built;
       try {
-        built = stackScript(spec, dir, mode, process.env.AIFB_SIF_CACHE);
+        built = stackScript(spec, dir, { mode, sifCache: process.env.AIFB_SIF_CACHE, controller: deps.api() });
       } catch (e) {
         throw new ActorFailure((e as Error).message, 'InvalidStackSpec', false);
       }
@@ -41,6 +55,7 @@ export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStac
         dir,
         slurm: spec.slurm,
         endpoint: { file: endpointFile, port: spec[built.components[0]].port },
+        ...(spec.grafana.enabled ? { secretEnv: grafanaSecretEnv(deps, t, mode) } : {}),
       });
       const { host } = await awaitEndpoint(deps, launched, { file: endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal });
       const endpoints: StackEndpoints = {};

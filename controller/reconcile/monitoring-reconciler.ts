@@ -6,7 +6,8 @@ import { monitoringStackMachine, type StackEndpoints } from '../../machines/moni
 import type { MonitoringStackResource, Status } from '../api/schemas.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
-import { monitoringEffects } from './monitoring-effects.js';
+import { grafanaPassword, monitoringEffects } from './monitoring-effects.js';
+import { tunnelCommand } from './tunnel.js';
 
 type M = typeof monitoringStackMachine;
 type Ctx = LifecycleContext<StackEndpoints>;
@@ -34,7 +35,14 @@ export class MonitoringStackReconciler extends MachineReconciler<M, MonitoringSt
     const ctx = snapshot.context as Ctx;
     const phase = lifecyclePhase(snapshot);
     const status = lifecycleStatus(phase, ctx, t.generation, prev, describeEndpoints(ctx));
-    return phase === 'Ready' ? { ...status, endpoints: ctx.started } : status;
+    if (phase !== 'Ready' || !ctx.started) return status;
+    const grafana = ctx.started.grafana;
+    return {
+      ...status,
+      endpoints: ctx.started,
+      tunnel: tunnelCommand(t.resource.spec.access, ctx.started),
+      ...(grafana ? { grafana: { url: `http://${grafana.host}:${grafana.port}`, adminUser: t.resource.spec.grafana.adminUser, adminPassword: grafanaPassword(this.deps, t) } } : {}),
+    };
   }
 
   protected transitionEvent(state: string, ctx: Ctx) {

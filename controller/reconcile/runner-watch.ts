@@ -3,6 +3,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rankFile, RUNNER_EXIT, type RankDone, type RunnerLine } from '../../api/runner-contract.js';
+import { mergeLive, type LiveOperations } from '../../monitoring/live.js';
 import type { LaunchState, Launched } from '../executor/types.js';
 
 export interface Progress {
@@ -47,6 +48,7 @@ export class LineTail {
 /** Sums progress across ranks: each rank reports its own counts. */
 export class ProgressMerger {
   private readonly latest = new Map<number, Progress>();
+  private readonly liveByRank = new Map<number, LiveOperations>();
 
   add(line: string): boolean {
     let parsed: RunnerLine;
@@ -57,7 +59,13 @@ export class ProgressMerger {
     }
     if (parsed.event !== 'progress') return false;
     this.latest.set(parsed.rank, parsed);
+    if (parsed.live) this.liveByRank.set(parsed.rank, parsed.live);
     return true;
+  }
+
+  /** The measured window so far, summed over ranks; undefined while every rank is in its warmup. */
+  live(): LiveOperations | undefined {
+    return this.liveByRank.size === 0 ? undefined : mergeLive(this.liveByRank.values());
   }
 
   total(): Progress | undefined {

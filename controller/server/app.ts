@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { API_VERSION, KINDS, Status, type Kind } from '../api/schemas.js';
 import type { FileError } from '../store/parse.js';
 import { tokenMatches } from './auth.js';
+import { tableRows } from './table.js';
 import { pluralOf, type ResourceSource, type ResourceView } from './view.js';
 
 export interface AppOptions {
@@ -19,6 +20,8 @@ export interface AppOptions {
    * read in every case. `hint` says where a caller finds it (never the token).
    */
   auth?: { token: string; reads: boolean; hint: string };
+  /** What /metrics serves (Prometheus text); without it the route answers 404. */
+  metrics?: { text(): Promise<string>; contentType: string };
   /** Serve HTTPS with this key and certificate (PEM). */
   https?: { key: Buffer; cert: Buffer };
 }
@@ -60,6 +63,7 @@ export const ProblemListBody = z.object({
   kind: z.literal('ProblemList'),
   items: z.array(z.object({ file: z.string(), message: z.string() })),
 });
+export const TableBody = z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()])));
 const ListParams = z.object({ plural: z.string() });
 const GetParams = z.object({ plural: z.string(), name: z.string() });
 
@@ -103,7 +107,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({
       error: 'NotFound',
-      message: `no route ${req.method} ${req.url}; the API serves /healthz, /api/v1/{${VALID_PLURALS.join(',')}}[/NAME] and /api/v1/problems`,
+      message: `no route ${req.method} ${req.url}; the API serves /healthz, /metrics, /api/v1/{${VALID_PLURALS.join(',')}}[/NAME], /api/v1/table/{${VALID_PLURALS.join(',')}} and /api/v1/problems`,
     });
   });
 
@@ -118,6 +122,22 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const body: z.infer<typeof ProblemListBody> = { apiVersion: API_VERSION, kind: 'ProblemList', items: opts.problems?.() ?? [] };
     return body;
   });
+
+  const metrics = opts.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.contentType).send(await metrics.text()));
+  }
+
+  // For Grafana's JSON/Infinity datasource: one flat object per resource.
+  app.get<{ Params: z.infer<typeof ListParams> }>(
+    '/api/v1/table/:plural',
+    { schema: { params: ListParams, response: { 200: TableBody, 404: ErrorBody } } },
+    async (req, reply) => {
+      const kind = KIND_BY_PLURAL[req.params.plural];
+      if (!kind) return reply.code(404).send(notFoundKind(req.params.plural));
+      return tableRows(kind, [...(await opts.source.list(kind))].sort(byName));
+    },
+  );
 
   app.get<{ Params: z.infer<typeof ListParams> }>(
     '/api/v1/:plural',

@@ -21,6 +21,8 @@ export const JsonReport = z.object({
   /** Declared metrics (ttft, tokens, bytes...) over every operation; each operation carries its own too. */
   metrics: z.record(z.string(), MetricStats),
   latencyMs: LatencyMs,
+  /** Cumulative latency buckets of every request (seconds), as Prometheus's histogram has them. */
+  buckets: RunResult.shape.buckets,
   sendLag: RunResult.shape.sendLag,
   slo: SloResult.optional(),
   withFailures: RunResult.shape.withFailures,
@@ -52,6 +54,7 @@ export function toJsonReport(r: RunResult): JsonReport {
     operations: r.operations,
     metrics: r.metrics,
     latencyMs: r.latencyMs,
+    buckets: r.buckets,
     sendLag: r.sendLag,
     ...(r.slo ? { slo: r.slo } : {}),
     withFailures: r.withFailures,

@@ -1,35 +1,9 @@
 // Prometheus text exposition (format 0.0.4) of a finished run, with the guide's
 // metric names, for a .prom file, node_exporter's textfile collector or Pushgateway.
+import { Exposition, histogramSamples as samplesAt, snakeCase, workloadFamily, type Labels, type Sample } from '../exposition.js';
 import type { Buckets, LatencyMs, MetricStats, RunResult } from '../results/model.js';
 
-type Labels = Record<string, string>;
-
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-}
-
-function value(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (n === Infinity) return '+Inf';
-  if (n === -Infinity) return '-Inf';
-  return String(n);
-}
-
-class Exposition {
-  private readonly lines: string[] = [];
-  family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: [suffix: string, labels: Labels, v: number][]): void {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [suffix, labels, v] of samples) this.lines.push(`${name}${suffix}${labelText(labels)} ${value(v)}`);
-  }
-  text(): string {
-    return `${this.lines.join('\n')}\n`;
-  }
-}
+export { snakeCase };
 
 interface Series {
   labels: Labels;
@@ -48,16 +22,21 @@ const QUANTILES: [string, keyof LatencyMs][] = [
   ['0.999', 'p999'],
 ];
 
+/** Every series of a run carries these: the benchmark, its service and the run (a new run replaces the old in a Pushgateway group). */
+export function runLabels(r: Pick<RunResult, 'benchmark' | 'runId' | 'services'>): Labels {
+  return { benchmark: r.benchmark, service: Object.keys(r.services)[0] ?? r.benchmark, run: r.runId };
+}
+
 /**
  * One series per operation plus operation="all" for the whole run; exclude
  * operation="all" when summing over operations. Histogram buckets come from the
  * merged HDR histogram; the quantile gauge carries its exact percentiles.
  */
 export function renderPrometheus(r: RunResult): string {
-  const benchmark = r.benchmark;
+  const run = runLabels(r);
   const series: Series[] = [
     ...Object.entries(r.operations).map(([op, o]) => ({
-      labels: { benchmark, operation: op },
+      labels: { ...run, operation: op },
       total: o.total_requests,
       successful: o.successful,
       failed: o.failed,
@@ -65,7 +44,7 @@ export function renderPrometheus(r: RunResult): string {
       latencyMs: o.latencyMs,
     })),
     {
-      labels: { benchmark, operation: 'all' },
+      labels: { ...run, operation: 'all' },
       total: r.summary.total_requests,
       successful: r.summary.successful_requests,
       failed: r.summary.failed_requests,
@@ -73,7 +52,6 @@ export function renderPrometheus(r: RunResult): string {
       latencyMs: r.latencyMs,
     },
   ];
-  const run = { benchmark };
   const x = new Exposition();
   x.family('benchmark_requests_total', 'counter', 'Requests sent in the measured window, failures included.', series.map((s) => ['', s.labels, s.total]));
   x.family('benchmark_requests_successful', 'counter', 'Requests that succeeded.', series.map((s) => ['', s.labels, s.successful]));
@@ -89,7 +67,7 @@ export function renderPrometheus(r: RunResult): string {
     'benchmark_request_duration_quantile_seconds',
     'gauge',
     'Exact latency quantiles of the run from the merged HDR histogram, seconds.',
-    series.flatMap((s) => QUANTILES.map(([q, key]): [string, Labels, number] => ['', { ...s.labels, quantile: q }, s.latencyMs[key] / 1000])),
+    series.flatMap((s) => QUANTILES.map(([q, key]): Sample => ['', { ...s.labels, quantile: q }, s.latencyMs[key] / 1000])),
   );
   x.family('benchmark_throughput_requests_per_second', 'gauge', 'Successful requests per second of the measured window.', [['', run, r.summary.throughput]]);
   x.family('benchmark_success_rate_percent', 'gauge', 'Successful requests as a percent of requests sent.', [['', run, r.summary.success_rate]]);
@@ -115,29 +93,26 @@ export function renderPrometheus(r: RunResult): string {
   return x.text();
 }
 
-/** outputTokens -> output_tokens */
-export const snakeCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-
 /**
  * Each declared metric, per operation and for operation="all": timings as a
  * `benchmark_<name>_seconds` histogram plus exact quantiles, counts as a
- * `benchmark_<name>_total` counter, values as `benchmark_<name>` quantiles.
+ * `benchmark_<name>_total` counter, values as a `benchmark_<name>` summary.
  */
 function workloadMetrics(x: Exposition, r: RunResult): void {
   const byName = new Map<string, [Labels, MetricStats][]>();
   const add = (operation: string, metrics: Record<string, MetricStats>) => {
     for (const [name, m] of Object.entries(metrics)) {
       if (!byName.has(name)) byName.set(name, []);
-      byName.get(name)!.push([{ benchmark: r.benchmark, operation }, m]);
+      byName.get(name)!.push([{ ...runLabels(r), operation }, m]);
     }
   };
   for (const [op, o] of Object.entries(r.operations)) add(op, o.metrics);
   add('all', r.metrics);
   for (const [name, series] of byName) {
-    const base = `benchmark_${snakeCase(name)}`;
     const { kind, help, unit } = series[0][1];
+    const base = `benchmark_${snakeCase(name)}`;
     const quantiles = (scale: number) =>
-      series.flatMap(([labels, m]) => QUANTILES.map(([q, key]): [string, Labels, number] => ['', { ...labels, quantile: q }, (m[key as keyof MetricStats] as number) * scale]));
+      series.flatMap(([labels, m]) => QUANTILES.map(([q, key]): Sample => ['', { ...labels, quantile: q }, (m[key as keyof MetricStats] as number) * scale]));
     if (kind === 'timing') {
       x.family(
         `${base}_seconds`,
@@ -147,20 +122,22 @@ function workloadMetrics(x: Exposition, r: RunResult): void {
       );
       x.family(`${base}_quantile_seconds`, 'gauge', `Exact quantiles of ${name} from the merged HDR histogram, seconds.`, quantiles(1 / 1000));
     } else if (kind === 'count') {
-      x.family(`${base}_total`, 'counter', `${help} (${unit}), summed over the measured window.`, series.map(([labels, m]): [string, Labels, number] => ['', labels, m.sum]));
+      x.family(`${base}_total`, 'counter', `${help} (${unit}), summed over the measured window.`, series.map(([labels, m]): Sample => ['', labels, m.sum]));
       const peaks = series.filter(([, m]) => m.peakPerSecond !== undefined);
-      if (peaks.length > 0) x.family(`${base}_peak_per_second`, 'gauge', `${help} (${unit}) in the busiest second of the measured window.`, peaks.map(([labels, m]): [string, Labels, number] => ['', labels, m.peakPerSecond!]));
+      if (peaks.length > 0) x.family(`${base}_peak_per_second`, 'gauge', `${help} (${unit}) in the busiest second of the measured window.`, peaks.map(([labels, m]): Sample => ['', labels, m.peakPerSecond!]));
     } else {
-      x.family(base, 'gauge', `${help} (${unit}): quantiles over the requests.`, quantiles(1));
+      // A summary: quantiles from the HDR histogram, plus _sum and _count, so sum/count is the exact mean live and after.
+      x.family(workloadFamily(name, kind), 'summary', `${help} (${unit}) over the requests.`, [
+        ...quantiles(1),
+        ...series.flatMap(([labels, m]): Sample[] => [
+          ['_sum', labels, m.sum],
+          ['_count', labels, m.count],
+        ]),
+      ]);
     }
   }
 }
 
-function histogramSamples(labels: Labels, b: Buckets): [string, Labels, number][] {
-  return [
-    ...b.le.map((le, i): [string, Labels, number] => ['_bucket', { ...labels, le: String(le) }, b.counts[i]]),
-    ['_bucket', { ...labels, le: '+Inf' }, b.count],
-    ['_sum', labels, b.sumSeconds],
-    ['_count', labels, b.count],
-  ];
+function histogramSamples(labels: Labels, b: Buckets): Sample[] {
+  return samplesAt(labels, b.le, b);
 }

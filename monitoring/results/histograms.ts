@@ -1,15 +1,15 @@
 // Lossless merge of the ranks' HDR latency histograms (microseconds) and the
 // statistics the results model needs from them: timing, percentiles, buckets.
 import * as hdr from 'hdr-histogram-js';
-import type { Buckets, LatencyMs, Percentiles, PercentilesWithFailures, Timing } from './model.js';
+import type { LatencyMs, Percentiles, PercentilesWithFailures, Timing } from './model.js';
 import { ResultsError } from './errors.js';
 import { withFailuresOf } from '../../clients/engine/histogram.js';
 
 /** Same range as the runner's histograms: 1 us .. 1 hour, 3 significant digits. */
 const HIST = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
 
-/** Prometheus bucket bounds in seconds: 100 us .. 60 s covers file, SQL, vector and LLM latencies. */
-export const BUCKET_BOUNDS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+export { BUCKET_BOUNDS_S } from '../../api/runner-contract.js';
+export { bucketsOf } from '../../clients/engine/histogram.js';
 
 /** An empty histogram to merge into; 64-bit counts so long multi-rank runs cannot overflow. */
 export function emptyHistogram(): hdr.Histogram {
@@ -74,20 +74,3 @@ export function latencyMsOf(h: hdr.Histogram): LatencyMs {
   return { ...percentilesIn(h, US_PER_MS), min: minOf(h) / US_PER_MS, mean: h.mean / US_PER_MS, max: h.maxValue / US_PER_MS };
 }
 
-/**
- * Cumulative counts at BUCKET_BOUNDS_S. A slot of the HDR histogram is counted
- * under a bound only when its highest equivalent value is within it, so a
- * bucket never claims a request that may have been slower than its bound.
- */
-export function bucketsOf(h: hdr.Histogram): Buckets {
-  const boundsUs = BUCKET_BOUNDS_S.map((s) => s * US_PER_S);
-  const counts = boundsUs.map(() => 0);
-  // The public Histogram type hides the iterator; every JS-backed histogram (what decode and build return here) has it.
-  const it = (h as unknown as hdr.JsHistogram).recordedValuesIterator;
-  it.reset();
-  while (it.hasNext()) {
-    const v = it.next();
-    for (let i = boundsUs.length - 1; i >= 0 && v.valueIteratedTo <= boundsUs[i]; i--) counts[i] += v.countAtValueIteratedTo;
-  }
-  return { le: [...BUCKET_BOUNDS_S], counts, count: h.totalCount, sumSeconds: (h.mean * h.totalCount) / US_PER_S };
-}

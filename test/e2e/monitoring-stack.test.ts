@@ -28,7 +28,7 @@ describe('MonitoringStack on the local executor', () => {
       return body.status?.phase === 'Ready' ? body : undefined;
     }, 90_000, 300);
     expect(ready.status.endpoints).toEqual({ prometheus: { host: '127.0.0.1', port: 19090 }, pushgateway: { host: '127.0.0.1', port: 19091 } });
-    // Real servers: Pushgateway takes a metric, Prometheus is configured to scrape it.
+    // Real servers: Pushgateway takes a metric, Prometheus is configured to scrape it and the controller.
     const push = await fetch('http://127.0.0.1:19091/metrics/job/aifb_test', { method: 'PUT', body: 'aifb_e2e_value 42\n' });
     expect(push.status).toBe(200);
     expect(await (await fetch('http://127.0.0.1:19091/metrics')).text()).toMatch(/aifb_e2e_value\{.*job="aifb_test".*\} 42/);
@@ -37,7 +37,7 @@ describe('MonitoringStack on the local executor', () => {
       const names = targets.data.activeTargets.map((t) => t.labels.job).sort();
       return names.length > 0 ? names : undefined;
     }, 30_000);
-    expect(jobs).toEqual(['prometheus', 'pushgateway']);
+    expect(jobs).toEqual(['aifb-controller', 'prometheus', 'pushgateway']);
 
     rmSync(file);
     await until('Prometheus to stop', async () => {

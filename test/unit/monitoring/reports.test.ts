@@ -123,38 +123,38 @@ describe('CSV reports', () => {
 describe('Prometheus report', () => {
   const text = () => renderPrometheus(result);
 
-  it("uses the guide's metric names, labelled by benchmark and operation", () => {
+  it("uses the guide's metric names, labelled by benchmark, service, run and operation", () => {
     const t = text();
-    expect(t).toContain('benchmark_requests_total{benchmark="fs-load",operation="all"} 700\n');
-    expect(t).toContain('benchmark_requests_total{benchmark="fs-load",operation="write"} 200\n');
-    expect(t).toContain('benchmark_requests_successful{benchmark="fs-load",operation="all"} 697\n');
-    expect(t).toContain('benchmark_requests_failed{benchmark="fs-load",operation="write"} 3\n');
+    expect(t).toContain('benchmark_requests_total{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="all"} 700\n');
+    expect(t).toContain('benchmark_requests_total{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="write"} 200\n');
+    expect(t).toContain('benchmark_requests_successful{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="all"} 697\n');
+    expect(t).toContain('benchmark_requests_failed{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="write"} 3\n');
     expect(t).toContain('# TYPE benchmark_request_duration_seconds histogram');
-    expect(t).toContain('benchmark_request_duration_seconds_count{benchmark="fs-load",operation="all"} 700\n');
-    expect(t).toContain(`benchmark_request_duration_quantile_seconds{benchmark="fs-load",operation="all",quantile="0.99"} ${result.latencyMs.p99 / 1000}\n`);
-    expect(t).toContain('benchmark_slo_passed{benchmark="fs-load"}');
+    expect(t).toContain('benchmark_request_duration_seconds_count{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="all"} 700\n');
+    expect(t).toContain(`benchmark_request_duration_quantile_seconds{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="all",quantile="0.99"} ${result.latencyMs.p99 / 1000}\n`);
+    expect(t).toContain('benchmark_slo_passed{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1"}');
   });
 
   it('says whether an open-loop generator kept up, and nothing about it for a closed loop', () => {
     expect(text()).not.toContain('benchmark_generator_kept_up');
     const limited = renderPrometheus({ ...result, generator: { targetRate: 100, achievedRate: 80, sendLagP99Ms: 0.3, dropped: 200, keptUp: false, why: 'the load generator did not keep up: ...' } });
-    expect(limited).toContain('benchmark_generator_kept_up{benchmark="fs-load"} 0\n');
-    expect(limited).toContain('benchmark_generator_target_requests_per_second{benchmark="fs-load"} 100\n');
-    expect(limited).toContain('benchmark_generator_sent_requests_per_second{benchmark="fs-load"} 80\n');
+    expect(limited).toContain('benchmark_generator_kept_up{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1"} 0\n');
+    expect(limited).toContain('benchmark_generator_target_requests_per_second{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1"} 100\n');
+    expect(limited).toContain('benchmark_generator_sent_requests_per_second{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1"} 80\n');
   });
 
   it('carries the declared metrics: timings as histograms in seconds, counts as counters', () => {
     const t = text();
     expect(t).toContain('# TYPE benchmark_ttft_seconds histogram');
-    expect(t).toContain('benchmark_ttft_seconds_count{benchmark="fs-load",operation="read"} 3\n');
-    expect(t).toContain('benchmark_ttft_quantile_seconds{benchmark="fs-load",operation="all",quantile="0.5"} 0.0007\n');
+    expect(t).toContain('benchmark_ttft_seconds_count{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="read"} 3\n');
+    expect(t).toContain('benchmark_ttft_quantile_seconds{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="all",quantile="0.5"} 0.0007\n');
     expect(t).toContain('# TYPE benchmark_bytes_total counter');
-    expect(t).toContain('benchmark_bytes_total{benchmark="fs-load",operation="all"} 12288\n');
+    expect(t).toContain('benchmark_bytes_total{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="all"} 12288\n');
   });
 
   it('has monotonic buckets ending at +Inf equal to the count, and every sample line well formed', () => {
     const t = text();
-    const buckets = [...t.matchAll(/^benchmark_request_duration_seconds_bucket\{benchmark="fs-load",operation="all",le="([^"]+)"\} (\d+)$/gm)];
+    const buckets = [...t.matchAll(/^benchmark_request_duration_seconds_bucket\{benchmark="fs-load",service="file-storage",run="fs-load-g1-a1",operation="all",le="([^"]+)"\} (\d+)$/gm)];
     const counts = buckets.map((m) => Number(m[2]));
     expect(counts.length).toBeGreaterThan(5);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { latencies, writeRank } from '../monitoring/rank-fixtures.js';
+import { Pusher, PushError } from '../../../monitoring/push.js';
 import { reconcilerWorld, type ReconcilerWorld } from './harness.js';
 
 const benchmark = (extra = '') => `apiVersion: aifb.io/v1alpha1
@@ -46,13 +47,27 @@ describe('BenchmarkReconciler', () => {
     expect(spec.load).toMatchObject({ duration: '5000ms', warmup: '0ms' });
   });
 
-  it('succeeds with a warning event when spec.pushgateway cannot be reached: the results are on disk', async () => {
+  it('succeeds with a MetricsPushed=False warning when spec.pushgateway cannot be reached, and keeps trying: the results are on disk', async () => {
     world = reconcilerWorld();
+    const attempts: string[] = [];
+    world.deps.pusher = new Pusher({
+      timers: world.clock,
+      onChange: (key) => world!.deps.enqueue(key),
+      push: async (base) => {
+        attempts.push(base);
+        throw new PushError(`cannot reach the Pushgateway at ${base}: connect ECONNREFUSED`);
+      },
+    });
     runnersExit(world, () => 0);
     await world.apply(benchmark('  pushgateway: http://127.0.0.1:1'));
     await world.until('Benchmark/load', 'Succeeded');
-    const events = world.meta.get('Benchmark/load')!.events;
-    expect(events.find((e) => e.reason === 'PushFailed')).toMatchObject({ type: 'Warning', message: expect.stringMatching(/cannot reach the Pushgateway at http:\/\/127\.0\.0\.1:1/) });
+    await world.advance(250);
+    const condition = world.status('Benchmark/load')!.conditions!.find((c) => c.type === 'MetricsPushed');
+    expect(condition).toMatchObject({ status: 'False', reason: 'PushgatewayUnreachable', message: 'cannot reach the Pushgateway at http://127.0.0.1:1: connect ECONNREFUSED; retrying, the run itself is not affected' });
+    expect(world.status('Benchmark/load')!.phase).toBe('Succeeded');
+    const before = attempts.length;
+    await world.advance(10_000);
+    expect(attempts.length).toBeGreaterThan(before);
   });
 
   it('open loop: a run whose generator fell short succeeds with GeneratorKeptUp=False saying why', async () => {

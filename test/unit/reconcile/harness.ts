@@ -16,6 +16,8 @@ import { resolvePaths } from '../../../controller/runtime/paths.js';
 import { MetaStore } from '../../../controller/store/meta-store.js';
 import { parseResourceText, type ParsedDoc } from '../../../controller/store/parse.js';
 import { ResultsDb } from '../../../monitoring/results/results-db.js';
+import { ControllerMetrics } from '../../../monitoring/controller-metrics.js';
+import { Pusher } from '../../../monitoring/push.js';
 import { FakeExecutor } from './fake-executor.js';
 
 /** Lets promises and I/O callbacks settle: a few turns of the event loop. */
@@ -57,6 +59,10 @@ export function reconcilerWorld() {
     writeStatus: async (doc, status) => {
       statuses.set(doc.key!, JSON.parse(JSON.stringify(status)));
     },
+    metrics: new ControllerMetrics({ resources: () => new Map(), queueDepth: () => queue.size }),
+    pusher: new Pusher({ timers: clock, onChange: (key) => queue.add(key) }),
+    pushDefaults: {},
+    api: () => undefined,
     runnerCommand: ['node', 'runner.js'],
   };
   const reconcilers: Record<string, Reconciler> = {
