@@ -205,15 +205,18 @@ export const Reports = z.strictObject({
  * pushed while the run goes on too. Without any, the controller's
  * `--pushgateway` applies.
  */
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. http://mel2345:9091' });
 export const PushgatewayTarget = z
   .strictObject({
-    url: z.url().optional(),
+    url: HttpUrl.optional(),
     monitoringStackRef: Name.optional(),
     interval: Duration.optional(),
   })
   .refine((p) => !(p.url && p.monitoringStackRef), { message: 'set url or monitoringStackRef, not both', path: ['url'] })
   .refine((p) => p.interval === undefined || p.interval >= 1000, { message: 'at least 1s: a Pushgateway is not a stream', path: ['interval'] });
-export const Pushgateway = z.union([z.url().transform((url) => ({ url })), PushgatewayTarget]);
+export const Pushgateway = z.union([HttpUrl.transform((url) => ({ url })), PushgatewayTarget], {
+  error: 'give the Pushgateway as an http:// URL (http://mel2345:9091), or as { url | monitoringStackRef, interval }',
+});
 export type Pushgateway = z.output<typeof Pushgateway>;
 
 /** The Benchmark's fields other than its workload, which the registry supplies. */

@@ -135,8 +135,8 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
 }
 
 function pushDefaults(opts: ControllerRunOptions): { url?: string; intervalMs?: number } {
-  if (opts.pushgateway !== undefined && !URL.canParse(opts.pushgateway)) {
-    throw new Error(`--pushgateway: "${opts.pushgateway}" is not a URL; give the Pushgateway as http://HOST:9091`);
+  if (opts.pushgateway !== undefined && !/^https?:$/.test(URL.parse(opts.pushgateway)?.protocol ?? '')) {
+    throw new Error(`--pushgateway: "${opts.pushgateway}" is not an http:// URL; give the Pushgateway as http://HOST:9091`);
   }
   return { url: opts.pushgateway, intervalMs: opts.pushInterval === undefined ? undefined : durationOption('--push-interval', opts.pushInterval) };
 }

@@ -61,6 +61,19 @@ describe('aifbctl describe', () => {
     expect(out).toMatch(/^Events:\n {2}<none>$/m);
   });
 
+  it("shows a monitoring stack's endpoints, Grafana login (where the password is, never it) and the SSH tunnel line", () => {
+    const v = views().find((x) => x.kind === 'MonitoringStack')!;
+    v.status = {
+      ...v.status,
+      tunnel: 'ssh -L 9090:node02:9090 -L 3000:node02:3000 u100@login.lxp.lu -p 8822',
+      grafana: { url: 'http://node02:3000', adminUser: 'admin', adminPassword: { file: '/s/.aifb/monitoring/mon/credentials/grafana-admin-password' } },
+    };
+    const out = describeView(v, NOW);
+    expect(out).toMatch(/^Prometheus:\s+node02:9090$/m);
+    expect(out).toMatch(/^Grafana Login:\s+admin, password in file \/s\/\.aifb\/monitoring\/mon\/credentials\/grafana-admin-password$/m);
+    expect(out).toMatch(/^SSH Tunnel:\s+ssh -L 9090:node02:9090 -L 3000:node02:3000 u100@login\.lxp\.lu -p 8822$/m);
+  });
+
   it('shows the endpoint of a service', () => {
     const out = describeView(views()[3]!, NOW);
     expect(out).toMatch(/^Endpoint:\s+node01:8000$/m);

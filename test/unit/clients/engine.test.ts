@@ -316,6 +316,30 @@ describe('runLoad: stopping and progress', () => {
     expect(seen[2].requests).toBeLessThanOrEqual(150);
   });
 
+  it('carries the measured window so far in each progress line after the warmup, cumulative, for live metrics', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient(clock, () => 10, (op) => (op.seq % 10 === 0 ? 'boom' : undefined));
+    const seen: EngineProgress[] = [];
+    const r = await run(clock, client, { workers: 1, duration: '3s', warmup: '1500ms' }, { onProgress: (p) => seen.push(p), metrics: [{ name: 'bytes', kind: 'count', unit: 'bytes', help: 'bytes' }] });
+    expect(seen[0].live).toBeUndefined();
+    const lives = seen.slice(1).map((p) => p.live!);
+    const total = (l: NonNullable<EngineProgress['live']>) => Object.values(l).reduce((n, o) => n + o.requests, 0);
+    // Cumulative: each line holds at least what the one before held, and the last is near the run's totals.
+    expect(lives.map(total)).toEqual([...lives.map(total)].sort((a, b) => a - b));
+    expect(total(lives.at(-1)!)).toBeGreaterThan(0.6 * r.totals.requests);
+    for (const [op, o] of Object.entries(lives.at(-1)!)) {
+      // Latency is that of the answers, as in the reports: failures are counted apart.
+      expect(o.errors).toBeGreaterThan(0);
+      expect(o.latency.count, op).toBe(o.requests - o.errors);
+      // 10 ms answers: nothing at or under 5 ms, everything by 25 ms (BUCKET_BOUNDS_S index 7; HDR's slot for
+      // 10 ms reaches a little past it, and a bucket never claims a request that may have been slower).
+      expect(o.latency.counts[5]).toBe(0);
+      expect(o.latency.counts[7]).toBe(o.latency.count);
+      expect(o.latency.sumSeconds).toBeCloseTo(o.latency.count * 0.01, 2);
+      expect(o.metrics.bytes).toMatchObject({ kind: 'count', count: o.requests - o.errors });
+    }
+  });
+
   it('keeps the time series to one row per second over a long run', async () => {
     const clock = new FakeClock();
     const client = new FakeClient(clock, () => 0.5);

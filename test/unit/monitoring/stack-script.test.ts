@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { MonitoringStackSpec } from '../../../api/schemas.js';
 import { dashboardsDir } from '../../../monitoring/grafana-provisioning.js';
 import { stackScript } from '../../../monitoring/stack-script.js';
@@ -57,7 +58,23 @@ describe('stackScript', () => {
     expect(datasources).toContain('url: "http://127.0.0.1:9090"');
     expect(datasources).toContain('uid: aifb-status-api');
     expect(datasources).toContain(`bearerToken: "$__file{${tokenFile}}"`);
+    // Grafana's provisioning shape (apiVersion 1, datasources with name/type/uid/url; providers of type file with a path).
+    expect(parse(datasources)).toEqual({
+      apiVersion: 1,
+      datasources: [
+        { name: 'aifb Prometheus', uid: 'aifb-prometheus', type: 'prometheus', access: 'proxy', url: 'http://127.0.0.1:9090', isDefault: true },
+        {
+          name: 'aifb status API',
+          uid: 'aifb-status-api',
+          type: 'yesoreyeram-infinity-datasource',
+          url: 'https://node1:8484',
+          jsonData: { auth_method: 'bearerToken', allowedHosts: ['https://node1:8484'] },
+          secureJsonData: { bearerToken: `$__file{${tokenFile}}` },
+        },
+      ],
+    });
     const provider = readFileSync(join(d, 'grafana-provisioning', 'dashboards', 'aifb.yaml'), 'utf8');
+    expect(parse(provider)).toEqual({ apiVersion: 1, providers: [{ name: 'aifb', type: 'file', folder: 'aifb', allowUiUpdates: false, options: { path: dashboardsDir() } }] });
     expect(provider).toContain(`path: "${dashboardsDir()}"`);
     expect(existsSync(join(dashboardsDir(), 'ai-factory-benchmarking.json'))).toBe(true);
     const grafana = lines.find((l) => l.includes('grafana/grafana'))!;
