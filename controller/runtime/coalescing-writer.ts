@@ -9,7 +9,11 @@ export class CoalescingWriter {
   private readonly pending = new Map<string, () => string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly delayMs = 200) {}
+  /** onError: a write that failed (its folder removed under us, a full disk); the others still go, the process stays up. */
+  constructor(
+    private readonly delayMs = 200,
+    private readonly onError: (path: string, error: Error) => void = (path, error) => console.warn(`aifb: could not write ${path}: ${error.message}`),
+  ) {}
 
   /** Writes path with content() after the delay (once, however often it is scheduled meanwhile). */
   schedule(path: string, content: () => string): void {
@@ -31,6 +35,13 @@ export class CoalescingWriter {
     this.timer = undefined;
     const writes = [...this.pending];
     this.pending.clear();
-    for (const [path, content] of writes) writeFileAtomic.sync(path, content(), { fsync: false });
+    for (const [path, content] of writes) {
+      try {
+        writeFileAtomic.sync(path, content(), { fsync: false });
+      } catch (e) {
+        // Called from a timer: thrown, it would end the controller for a state file it can redo.
+        this.onError(path, e as Error);
+      }
+    }
   }
 }

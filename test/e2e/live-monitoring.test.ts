@@ -73,7 +73,7 @@ function histogramQuantile(q: number, le: number[], counts: number[], total: num
   return lo + (le[i] - lo) * ((rank - below) / (counts[i] - below));
 }
 
-const benchmarkYaml = (name: string, webPort: number, pushgateway: string) =>
+const benchmarkYaml = (name: string, webPort: number, pushgateway: string, duration = '10s') =>
   `apiVersion: aifb.io/v1alpha1
 kind: Service
 metadata:
@@ -91,7 +91,7 @@ spec:
   workload:
     type: http
     requests: [{ name: get, path: / }]
-  load: { mode: open, rate: 200, duration: 10s }
+  load: { mode: open, rate: 200, duration: ${duration} }
   pushgateway: ${pushgateway}
 `;
 
@@ -120,7 +120,7 @@ describe('live monitoring with the real Prometheus and Pushgateway', () => {
     // The generated config scrapes the controller's /metrics too, and the scrape works.
     await until('Prometheus to scrape the controller', async () => ((await single(prometheus, 'up{job="aifb-controller"}')) === 1 ? true : undefined), 30_000, 500);
 
-    writeFileSync(join(ws.resources, 'live.yaml'), benchmarkYaml('live', webPort, '{ monitoringStackRef: mon, interval: 1s }'));
+    writeFileSync(join(ws.resources, 'live.yaml'), benchmarkYaml('live', webPort, '{ monitoringStackRef: mon, interval: 1s }', '20s'));
     // Live: the controller's own /metrics carries the run's counters, and they grow.
     const scrape = async () => {
       const text = await (await fetch(`${controller!.url}/metrics`)).text();
@@ -173,11 +173,13 @@ describe('live monitoring with the real Prometheus and Pushgateway', () => {
     const at = b.le.findIndex((le) => le >= report.latencyMs.p95 / 1000);
     expect(p95).toBeGreaterThan(at === 0 ? 0 : b.le[at - 1]);
     expect(p95).toBeLessThanOrEqual(b.le[at]);
-    // Request rate from the live pushes, over 4 s in the second half of the run: the open-loop rate the report measured.
-    const midRun = Date.parse(report.completed_at) / 1000 - 3;
-    const rate = (await single(prometheus, `rate(benchmark_requests_total${sel}[4s])`, midRun))!;
-    expect(rate / (total / report.summary.total_duration)).toBeGreaterThan(0.9);
-    expect(rate / (total / report.summary.total_duration)).toBeLessThan(1.1);
+    // Request rate from the live pushes over 15 s of the 20 s run, ending 2 s before it (the last second has no progress line): the open-loop rate the report measured. Prometheus
+    // stamps each sample when it scrapes, not when the runner counted, so a busy machine's jitter shows here.
+    const nearEnd = Date.parse(report.completed_at) / 1000 - 2;
+    const rate = (await single(prometheus, `rate(benchmark_requests_total${sel}[15s])`, nearEnd))!;
+    // One push seen twice or skipped by a scrape moves the rate by 1/15: 15% covers two.
+    expect(rate / (total / report.summary.total_duration)).toBeGreaterThan(0.85);
+    expect(rate / (total / report.summary.total_duration)).toBeLessThan(1.15);
     process.stdout.write(
       `PromQL vs report: avg ${avg} s vs ${report.latencyMs.mean / 1000}; success ${successRate}% vs ${report.summary.success_rate}; p95 ${p95} s (report ${report.latencyMs.p95 / 1000}, final buckets ${p95Final}); rate ${rate} vs ${total / report.summary.total_duration} req/s\n`,
     );
@@ -190,7 +192,7 @@ describe('live monitoring with the real Prometheus and Pushgateway', () => {
     let gateway = await startGateway(gwPort);
     cleanups.push(() => void gateway.kill());
     const file = join(ws.resources, 'away.yaml');
-    writeFileSync(file, benchmarkYaml('away', webPort, `{ url: "http://127.0.0.1:${gwPort}", interval: 1s }`).replace('duration: 10s', 'duration: 20s'));
+    writeFileSync(file, benchmarkYaml('away', webPort, `{ url: "http://127.0.0.1:${gwPort}", interval: 1s }`, '20s'));
     const condition = async () => {
       const { body } = await api(controller!.url, '/api/v1/benchmarks/away');
       if (body.status?.phase === 'Failed') throw new Error(JSON.stringify(body.status));
