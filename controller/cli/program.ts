@@ -8,6 +8,7 @@ import { runDelete } from './delete.js';
 import { runDescribe } from './describe.js';
 import { OUTPUT_FORMATS, runGet, type OutputFormat } from './get.js';
 import { runValidate } from './validate.js';
+import { RUN_HELP, runForeground } from './run.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -136,6 +137,36 @@ Examples:
     .addHelpText('after', '\nExamples:\n  aifbctl validate -f examples/vllm.yaml -f examples/postgres.yaml\n  cat bench.yaml | aifbctl validate -f -')
     .action(async (files: string[], o: { filename?: string[] }) => {
       setExitCode(await runValidate({ files: [...(o.filename ?? []), ...files], readStdin }, io));
+    });
+
+  program
+    .command('run')
+    .description('Run one benchmark in the foreground, without a controller: its service is used or started, progress shown, results and reports written')
+    .requiredOption('-f, --filename <file>', 'resource file with the Benchmark (and its Service, unless inline or an endpoint)')
+    .option('--name <name>', 'which Benchmark, when the file holds several')
+    .addHelpText('after', RUN_HELP)
+    .action(async (o: { filename: string; name?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const listeners = new Set<() => void>();
+      const onSigint = () => listeners.forEach((l) => l());
+      process.on('SIGINT', onSigint);
+      try {
+        setExitCode(
+          await runForeground(
+            {
+              file: o.filename,
+              name: o.name,
+              resources: g.resources,
+              state: g.state,
+              tty: process.stderr.isTTY === true,
+              interrupts: { on: (l) => listeners.add(l), off: (l) => listeners.delete(l) },
+            },
+            io,
+          ),
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     });
 
   return program;

@@ -4,19 +4,22 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, ROOT, startController, stopProcess, until, workspace, type ControllerProcess } from './harness.js';
+import { api, killLaunches, ROOT, startController, stopProcess, until, workspace, type ControllerProcess, type Workspace } from './harness.js';
 
 let controller: ControllerProcess | undefined;
+let ws: Workspace | undefined;
 afterEach(async () => {
   if (controller) await stopProcess(controller.child);
+  // A stopped controller leaves what it launched running (to adopt it later): the example's web server on 18080.
+  if (ws) killLaunches(ws);
   controller = undefined;
 });
 
 describe('the http workload from its example', () => {
   it('runs examples/http.yaml to Succeeded with ttfb and bytes per named request', async () => {
-    const ws = workspace();
+    ws = workspace();
     controller = await startController(ws);
-    copyFileSync(join(ROOT, 'examples/http.yaml'), join(ws.resources, 'http.yaml'));
+    copyFileSync(join(ROOT, 'examples/http.yaml'), join(ws!.resources, 'http.yaml'));
     const done = await until('Succeeded', async () => {
       const { body } = await api(controller!.url, '/api/v1/benchmarks/http-load');
       if (body.status?.phase === 'Failed') throw new Error(`benchmark failed: ${JSON.stringify(body.status)}`);
