@@ -25,7 +25,7 @@ import { watchFolder, type FolderWatcher } from './store/folder-watcher.js';
 import { MetaStore } from './store/meta-store.js';
 import { isResourceFileName, type FileError, type ParsedDoc } from './store/parse.js';
 import { buildView } from './store/views.js';
-import { ResultsDb } from '../monitoring/results/results-db.js';
+import { ResultsDb, type RunRow } from '../monitoring/results/results-db.js';
 import { ControllerMetrics } from '../monitoring/controller-metrics.js';
 import { Pusher } from '../monitoring/push.js';
 import type { PushDefaults } from './reconcile/push-target.js';
@@ -329,6 +329,17 @@ export class Controller implements ResourceSource {
 
   fileProblems(): FileError[] {
     return this.problems;
+  }
+
+  /** Finished runs newest first, of one benchmark when named: the status API's run history. */
+  recentRuns(benchmark?: string): RunRow[] {
+    return this.results.listRuns(benchmark);
+  }
+
+  /** A finished run's benchmark and the report files written for it (format -> path). */
+  runReports(runId: string): { benchmark: string; files: Record<string, string> } | undefined {
+    const run = this.results.getRun(runId);
+    return run && { benchmark: run.benchmark, files: run.reports };
   }
 
   async list(kind: Kind): Promise<ResourceView[]> {

@@ -103,6 +103,8 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
     },
     https,
     metrics: controller.metrics,
+    runs: (benchmark) => controller.recentRuns(benchmark),
+    reports: { dir: paths.reportsDir, of: (runId) => controller.runReports(runId) },
   });
   let server;
   try {

@@ -9,6 +9,11 @@ import { runDescribe } from './describe.js';
 import { OUTPUT_FORMATS, runGet, type OutputFormat } from './get.js';
 import { runValidate } from './validate.js';
 import { RUN_HELP, runForeground } from './run.js';
+import { COMPARE_HELP, COMPARE_OUTPUT_FORMATS, runCompare, type CompareOutputFormat } from './compare.js';
+import { LOGS_HELP, runLogs } from './logs.js';
+import { REPORT_FORMATS, REPORT_HELP, runReport, type ReportOutputFormat } from './report.js';
+import { RUNS_HELP, RUNS_OUTPUT_FORMATS, runRuns, type RunsOutputFormat } from './runs.js';
+import { IMPORT_HELP, runImport } from './import.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -169,5 +174,72 @@ Examples:
       }
     });
 
+  program
+    .command('runs')
+    .description("List a benchmark's runs from <state>/results.db, newest first")
+    .argument('<name>', 'benchmark name')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(RUNS_OUTPUT_FORMATS).default('table'))
+    .addHelpText('after', RUNS_HELP)
+    .action(async (name: string, o: { output: RunsOutputFormat }, cmd: Command) => {
+      setExitCode(await runRuns({ ...(await globals(cmd)), name, output: o.output }, io));
+    });
+
+  program
+    .command('report')
+    .description("Print the report of a benchmark's latest run (or --run ID) in any format")
+    .argument('<name>', 'benchmark name')
+    .option('--run <id>', 'a run id of this benchmark (see aifbctl runs NAME)')
+    .addOption(new Option('-o, --output <format>', 'report format').choices(REPORT_FORMATS).default('md'))
+    .addHelpText('after', REPORT_HELP)
+    .action(async (name: string, o: { run?: string; output: ReportOutputFormat }, cmd: Command) => {
+      setExitCode(await runReport({ ...(await globals(cmd)), name, run: o.run, output: o.output }, io));
+    });
+
+  program
+    .command('logs')
+    .description("Print the runner's stdout and stderr of a benchmark's latest run, or its service's log")
+    .argument('<name>', 'benchmark name')
+    .option('--run <id>', 'a run id of this benchmark (failed runs included)')
+    .option('--service', "the log of the benchmark's service launch instead")
+    .option('--tail <lines>', 'only the last lines of each log file', wholeNumber('--tail', 0))
+    .addHelpText('after', LOGS_HELP)
+    .action(async (name: string, o: { run?: string; service?: boolean; tail?: number }, cmd: Command) => {
+      setExitCode(await runLogs({ ...(await globals(cmd)), name, run: o.run, service: o.service, tail: o.tail }, io));
+    });
+
+  program
+    .command('compare')
+    .description('Compare two runs: deltas per operation and metric, bootstrap intervals and verdicts for p50 and p99')
+    .argument('<runA>', 'run id, NAME (its latest run) or NAME~N (N runs before it)')
+    .argument('<runB>', 'run id, NAME or NAME~N: compared against runA')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(COMPARE_OUTPUT_FORMATS).default('table'))
+    .option('--resamples <n>', 'bootstrap resamples', wholeNumber('--resamples', 100), 1000)
+    .option('--seed <n>', 'bootstrap seed (the same seed gives the same intervals)', wholeNumber('--seed', 0), 1)
+    .addHelpText('after', COMPARE_HELP)
+    .action(async (runA: string, runB: string, o: { output: CompareOutputFormat; resamples: number; seed: number }, cmd: Command) => {
+      setExitCode(await runCompare({ ...(await globals(cmd)), runA, runB, output: o.output, resamples: o.resamples, seed: o.seed }, io));
+    });
+
+  program
+    .command('import')
+    .description('Convert a recipe.yml of the Python AI Factory Benchmarking Framework into aifb resource files, one per service, to review and then apply')
+    .argument('<recipe>', "recipe file (the guide's section 5 format)")
+    .option('-o, --out <dir>', 'folder to write the files into (default: imported/ beside the recipe)')
+    .option('--dry-run', 'print the resources on stdout instead of writing them')
+    .option('--force', 'replace files that exist already')
+    .addHelpText('after', IMPORT_HELP)
+    .action(async (recipe: string, o: { out?: string; dryRun?: boolean; force?: boolean }, cmd: Command) => {
+      setExitCode(await runImport({ file: recipe, outDir: o.out, resourcesDir: (await globals(cmd)).resourcesDir, dryRun: o.dryRun, force: o.force }, io));
+    });
+
   return program;
+}
+
+/** A whole number of at least `min`, for --tail, --resamples and --seed. */
+function wholeNumber(flag: string, min: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} takes a whole number of at least ${min} (got "${value}")`);
+    return n;
+  };
 }

@@ -5,10 +5,11 @@ import { z } from 'zod';
 import { API_VERSION, KINDS, Status, type Kind } from '../api/schemas.js';
 import type { FileError } from '../store/parse.js';
 import { tokenMatches } from './auth.js';
+import { registerPageRoutes, type PageOptions } from './page-routes.js';
 import { tableRows } from './table.js';
 import { pluralOf, type ResourceSource, type ResourceView } from './view.js';
 
-export interface AppOptions {
+export interface AppOptions extends PageOptions {
   source: ResourceSource;
   health?: () => { ok: boolean; detail?: unknown };
   problems?: () => FileError[];
@@ -107,7 +108,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({
       error: 'NotFound',
-      message: `no route ${req.method} ${req.url}; the API serves /healthz, /metrics, /api/v1/{${VALID_PLURALS.join(',')}}[/NAME], /api/v1/table/{${VALID_PLURALS.join(',')}} and /api/v1/problems`,
+      message: `no route ${req.method} ${req.url}; the API serves / (a web page), /healthz, /metrics, /api/v1/{${VALID_PLURALS.join(',')}}[/NAME], /api/v1/table/{${VALID_PLURALS.join(',')}}, /api/v1/runs, /api/v1/reports/BENCHMARK/RUN/FORMAT and /api/v1/problems`,
     });
   });
 
@@ -161,6 +162,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
       return view;
     },
   );
+
+  registerPageRoutes(app, opts);
 
   return app;
 }
