@@ -1,7 +1,7 @@
 // The effects of the Benchmark machine, given to it by the reconciler: launch a
 // runner, follow it, collect its results into reports, and stop it.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fromCallback, fromPromise } from 'xstate';
 import { Connection } from '../../api/connection.js';
 import type { RunnerSpec } from '../../clients/registry.js';
@@ -35,6 +35,16 @@ export function reportsDirOf(deps: ReconcilerDeps, t: BenchmarkTarget, runId: st
 }
 
 
+/**
+ * A benchmark deleted and created again starts over at generation 1: its earlier
+ * runs keep their ids, folders and rows in results.db, and the new run gets a suffix.
+ */
+function freshRunId(deps: ReconcilerDeps, name: string, base: string): string {
+  let runId = base;
+  for (let n = 2; existsSync(runDirOf(deps, name, runId)); n++) runId = `${base}-${n}`;
+  return runId;
+}
+
 function runnerRef(t: BenchmarkTarget, attempt: number): LaunchRef {
   return { kind: 'Benchmark', name: t.resource.metadata.name, uid: t.uid, generation: t.generation, attempt, role: 'runner' };
 }
@@ -60,10 +70,11 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
   return {
     // Safe to run again after a restart: an existing launch for this attempt is returned, not repeated.
     launchRunner: fromPromise<{ runId: string; startedAt: number }, { attempt: number }>(async ({ input }) => {
-      const runId = runIdOf(name, t.generation, input.attempt);
       const ref = runnerRef(t, input.attempt);
       const existing = await deps.executor.find(ref);
-      if (existing) return { runId, startedAt: Date.parse(existing.startedAt) };
+      // Adopted after a restart: the run folder it was launched in names the run.
+      if (existing) return { runId: basename(existing.dir), startedAt: Date.parse(existing.startedAt) };
+      const runId = freshRunId(deps, name, runIdOf(name, t.generation, input.attempt));
       // Anything an earlier attempt left running (a controller restart mid-retry) must not send alongside this one.
       await cleanupLaunches(deps, 'Benchmark', name, (r) => r.generation === t.generation && r.attempt === input.attempt);
       const dir = runDirOf(deps, name, runId);

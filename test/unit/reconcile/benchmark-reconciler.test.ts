@@ -70,6 +70,21 @@ describe('BenchmarkReconciler', () => {
     expect(attempts.length).toBeGreaterThan(before);
   });
 
+  it('a benchmark deleted and created again keeps its earlier run: the new one gets its own id, folder and row', async () => {
+    world = reconcilerWorld();
+    runnersExit(world, () => 0);
+    await world.apply(benchmark());
+    expect(await world.until('Benchmark/load', 'Succeeded')).toMatchObject({ runId: 'load-g1-a1' });
+    await world.remove('Benchmark/load');
+    await world.advance(1000);
+    await world.apply(benchmark());
+    await world.advance(500);
+    const again = await world.until('Benchmark/load', 'Succeeded');
+    expect(again.runId).toBe('load-g1-a1-2');
+    expect(existsSync(join(world.paths.runsDir, 'load', 'load-g1-a1', 'spec.json'))).toBe(true);
+    expect(world.deps.results.listRuns('load').map((r) => r.runId).sort()).toEqual(['load-g1-a1', 'load-g1-a1-2']);
+  });
+
   it('open loop: a run whose generator fell short succeeds with GeneratorKeptUp=False saying why', async () => {
     world = reconcilerWorld();
     world.executor.onLaunch = async (spec, launched) => {
