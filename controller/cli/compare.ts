@@ -5,7 +5,7 @@ import { compareRuns, loadDifferences, readRunDistributions, type ComparedRun, t
 import { errorMessage, type IO } from './context.js';
 import { renderTable } from './format.js';
 import { serialize } from './get.js';
-import { readRunSpec, RunIndex, type RunRecord } from './run-ref.js';
+import { readRunSpec, RunIndex, type RunRecord, withRunIndex } from './run-ref.js';
 
 export const COMPARE_OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type CompareOutputFormat = (typeof COMPARE_OUTPUT_FORMATS)[number];
@@ -139,14 +139,7 @@ export async function runCompare(opts: CompareOptions, io: IO): Promise<number> 
     io.stderr(`Error: --resamples must be a whole number of at least 100 (got ${opts.resamples}); 1000 is the usual\n`);
     return 1;
   }
-  let index: RunIndex;
-  try {
-    index = await RunIndex.open(opts.stateDir);
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  }
-  try {
+  return withRunIndex(opts.stateDir, io, async (index) => {
     const runA = await index.resolve(opts.runA, { withResults: true });
     const runB = await index.resolve(opts.runB, { withResults: true });
     const notes: string[] = [];
@@ -166,10 +159,5 @@ export async function runCompare(opts: CompareOptions, io: IO): Promise<number> 
     if (output === 'table') io.stdout(renderComparison(comparison, notes));
     else io.stdout(serialize({ ...comparison, loadDifferences: loadDiffs, warnings: [...notes, ...comparison.warnings] }, output));
     return 0;
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  } finally {
-    index.close();
-  }
+  });
 }

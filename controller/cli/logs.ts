@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ownedServiceName } from '../reconcile/owned-service.js';
 import { loadViewsFromDisk } from '../store/views.js';
 import { errorMessage, type IO } from './context.js';
-import { RunIndex, type RunRecord } from './run-ref.js';
+import { RunIndex, type RunRecord, withRunIndex } from './run-ref.js';
 
 export interface LogsOptions {
   stateDir: string;
@@ -154,14 +154,7 @@ export async function runLogs(opts: LogsOptions, io: IO): Promise<number> {
     io.stderr(`Error: --tail must be a whole number of lines, 0 or more (got ${opts.tail})\n`);
     return 1;
   }
-  let index: RunIndex;
-  try {
-    index = await RunIndex.open(opts.stateDir);
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  }
-  try {
+  return withRunIndex(opts.stateDir, io, async (index) => {
     const runs = await index.list(opts.name);
     const run = opts.run === undefined ? runs[0] : await index.resolve(opts.run, { benchmark: opts.name });
     if (opts.service) return await serviceLogs(opts, index, run, io);
@@ -183,10 +176,5 @@ export async function runLogs(opts: LogsOptions, io: IO): Promise<number> {
       );
     }
     return 0;
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  } finally {
-    index.close();
-  }
+  });
 }

@@ -6,8 +6,8 @@ import { renderJson } from '../../monitoring/reports/json.js';
 import { renderMarkdown } from '../../monitoring/reports/markdown.js';
 import { renderPrometheus } from '../../monitoring/reports/prometheus.js';
 import type { RunResult } from '../../monitoring/results/model.js';
-import { errorMessage, type IO } from './context.js';
-import { RunIndex } from './run-ref.js';
+import type { IO } from './context.js';
+import { withRunIndex } from './run-ref.js';
 
 export const REPORT_FORMATS = ['md', 'json', 'csv', 'html', 'prom'] as const;
 export type ReportOutputFormat = (typeof REPORT_FORMATS)[number];
@@ -52,14 +52,7 @@ export async function runReport(opts: ReportOptions, io: IO): Promise<number> {
     io.stderr(`Error: unknown report format "${output}"; use one of ${REPORT_FORMATS.join(', ')}\n`);
     return 1;
   }
-  let index: RunIndex;
-  try {
-    index = await RunIndex.open(opts.stateDir);
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  }
-  try {
+  return withRunIndex(opts.stateDir, io, async (index) => {
     const runs = await index.list(opts.name, { withResults: true });
     if (opts.run === undefined && runs.length === 0) {
       io.stderr(`Error: benchmark ${opts.name} has no run with results in ${index.paths.stateDir}; see aifbctl runs ${opts.name}, or aifbctl logs ${opts.name} for a run that failed\n`);
@@ -68,10 +61,5 @@ export async function runReport(opts: ReportOptions, io: IO): Promise<number> {
     const run = opts.run === undefined ? runs[0] : await index.resolve(opts.run, { benchmark: opts.name, withResults: true });
     io.stdout(render(await index.result(run)));
     return 0;
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  } finally {
-    index.close();
-  }
+  });
 }

@@ -8,6 +8,7 @@ import { RunResult } from '../../monitoring/results/model.js';
 import { SCHEMA_VERSION } from '../../monitoring/results/results-db.js';
 import { collectResults } from '../../monitoring/results/sweep.js';
 import { resolvePaths } from '../runtime/paths.js';
+import { errorMessage, type IO } from './context.js';
 
 /** One run of a benchmark, as the state folder knows it. */
 export interface RunRecord {
@@ -253,6 +254,28 @@ export async function readRunSpec(runDir: string): Promise<Record<string, unknow
 }
 
 /** A state folder's runs: what results.db holds and what the runs folder holds, merged. */
+/**
+ * A verb's body with the state folder's run index: whatever it throws is one
+ * `Error:` line and exit 1, and the index is closed after.
+ */
+export async function withRunIndex(stateDir: string, io: IO, body: (index: RunIndex) => Promise<number>): Promise<number> {
+  let index: RunIndex;
+  try {
+    index = await RunIndex.open(stateDir);
+  } catch (e) {
+    io.stderr(`Error: ${errorMessage(e)}\n`);
+    return 1;
+  }
+  try {
+    return await body(index);
+  } catch (e) {
+    io.stderr(`Error: ${errorMessage(e)}\n`);
+    return 1;
+  } finally {
+    index.close();
+  }
+}
+
 export class RunIndex {
   private constructor(
     readonly paths: RunPaths,

@@ -1,9 +1,9 @@
 // `aifbctl runs NAME`: a benchmark's run history from <state>/results.db,
 // newest first, read without a controller (the database is opened read-only).
-import { errorMessage, type IO } from './context.js';
+import type { IO } from './context.js';
 import { formatAge, formatCount, formatLatency, formatRate, renderTable } from './format.js';
 import { serialize } from './get.js';
-import { RunIndex, type RunRow } from './run-ref.js';
+import { withRunIndex, type RunRow } from './run-ref.js';
 
 export const RUNS_OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type RunsOutputFormat = (typeof RUNS_OUTPUT_FORMATS)[number];
@@ -51,14 +51,7 @@ export async function runRuns(opts: RunsOptions, io: IO): Promise<number> {
     io.stderr(`Error: unknown output format "${output}"; use one of ${RUNS_OUTPUT_FORMATS.join(', ')}\n`);
     return 1;
   }
-  let index: RunIndex;
-  try {
-    index = await RunIndex.open(opts.stateDir);
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  }
-  try {
+  return withRunIndex(opts.stateDir, io, async (index) => {
     const rows = index.db.runs(opts.name);
     if (output !== 'table') {
       io.stdout(serialize({ benchmark: opts.name, runs: rows }, output));
@@ -75,10 +68,5 @@ export async function runRuns(opts: RunsOptions, io: IO): Promise<number> {
     }
     io.stdout(renderTable(RUNS_HEADER, runsTableRows(rows, (opts.now ?? Date.now)())));
     return 0;
-  } catch (e) {
-    io.stderr(`Error: ${errorMessage(e)}\n`);
-    return 1;
-  } finally {
-    index.close();
-  }
+  });
 }
