@@ -55,9 +55,9 @@ function durationOption(flag: string, value: string): number {
   }
 }
 
-/** The observation interval: --poll, else 1s locally and 2s under SLURM (one squeue per interval). */
+/** The observation interval: --poll, else 1s locally and 30s under SLURM (one squeue per interval; sites ask for 30s or more). */
 function pollMs(opts: ControllerRunOptions): number {
-  return durationOption('--poll', opts.poll ?? (opts.executor === 'slurm' ? '2s' : '1s'));
+  return durationOption('--poll', opts.poll ?? (opts.executor === 'slurm' ? '30s' : '1s'));
 }
 
 function executorFor(opts: ControllerRunOptions, paths: Paths, log: Logger): Executor {
@@ -155,7 +155,7 @@ export function registerControllerCommands(program: Command): void {
     .command('run')
     .description('watch the resources folder and reconcile it until stopped (Ctrl-C); what it launched keeps running and is adopted next time')
     .option('--executor <name>', 'where services and runners run: local (processes on this host) or slurm (batch jobs)', 'local')
-    .option('--poll <duration>', 'how often launches are observed, one listing for all (slurm: one squeue call); default 1s local, 2s slurm')
+    .option('--poll <duration>', 'how often launches are observed, one listing for all (slurm: one squeue call); default 1s local, 30s slurm')
     .option('--advertise-host <name>', 'host name written to <state>/controller.json for aifbctl (default: the bound address)')
     .option('--host <addr>', 'address the status API binds', '127.0.0.1')
     .option('--port <n>', 'port of the status API (0 picks a free one)', parsePort, 8484)
