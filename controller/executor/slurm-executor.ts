@@ -165,8 +165,11 @@ export class SlurmExecutor implements Executor {
     const argv = spec.command.map(shellQuote).join(' ');
     if (ranks > 1) {
       // One process per rank; each writes its own log so progress can be followed per rank.
+      // One rank failing ends the others rather than leaving them to run out the time
+      // limit; SLURM 22.05's srun no longer takes --cpus-per-task from the job, so it is repeated.
+      const cpus = spec.slurm?.cpusPerTask !== undefined ? ` --cpus-per-task=${spec.slurm.cpusPerTask}` : '';
       lines.push(
-        `srun --nodes=${spec.nodes ?? 1} --ntasks-per-node=${spec.tasksPerNode ?? 1} --output=${shellQuote(join(spec.dir, `${spec.role}.%t.stdout.log`))} --error=${shellQuote(join(spec.dir, `${spec.role}.%t.stderr.log`))} ${argv}`,
+        `srun --nodes=${spec.nodes ?? 1} --ntasks-per-node=${spec.tasksPerNode ?? 1}${cpus} --kill-on-bad-exit=1 --output=${shellQuote(join(spec.dir, `${spec.role}.%t.stdout.log`))} --error=${shellQuote(join(spec.dir, `${spec.role}.%t.stderr.log`))} ${argv}`,
       );
     } else {
       lines.push(`exec ${argv}`);

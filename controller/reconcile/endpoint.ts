@@ -8,8 +8,20 @@ import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import { pollUntil } from '../runtime/poll.js';
 
-/** Lines of a log that say the image itself is bad: retrying cannot help. */
-const BAD_IMAGE = /could not pull image|FATAL:.*(image|container|sif)|no such file.*\.sif/i;
+/**
+ * What Apptainer says when the image does not exist or may not be read: retrying
+ * cannot help. Anything else it fails on (a registry's rate limit, a full disk,
+ * container creation) may pass on the next attempt. A missing program inside
+ * the image and a mount's "permission denied" are not about the image.
+ */
+const FINAL_IMAGE_FAULT =
+  /manifest unknown|name unknown|(?<!executable file )not found|\bimage\b.*does not exist|\.sif\b.*no such file|unauthorized|authentication required|(?<!permission )denied/i;
+
+/** True when a log's last lines are Apptainer failing on an image that is missing or refused. */
+export function isBadImage(tail: string): boolean {
+  // Only Apptainer's own FATAL counts: the program's output may say "not found" about anything.
+  return /FATAL:/.test(tail) && FINAL_IMAGE_FAULT.test(tail);
+}
 
 export function lastLines(file: string, n = 3): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ') : '';
@@ -19,7 +31,7 @@ export function lastLines(file: string, n = 3): string {
 export function launchEnded(launched: Launched, state: Extract<LaunchState, { state: 'exited' }>, what: string, reason: string): ActorFailure {
   const log = join(launched.dir, `${launched.ref.role}.stderr.log`);
   const tail = lastLines(log);
-  const badImage = BAD_IMAGE.test(tail);
+  const badImage = isBadImage(tail);
   return new ActorFailure(
     `${what} (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}; see ${log}`,
     badImage ? 'BadImage' : reason,
