@@ -36,6 +36,12 @@ export const SlurmSpec = z.strictObject({
   exclusive: z.boolean().optional(),
   maxPendingTime: Duration.optional(),
   extraDirectives: z.array(z.string()).optional(),
+  /**
+   * Shell lines the job runs before its work, on the compute node: what the site
+   * needs there, e.g. `module load Apptainer`. After the controller's own
+   * `--job-setup` lines; a line that fails ends the job with its reason.
+   */
+  setup: z.array(z.string().min(1).regex(/^[^\n\r]*$/, 'one shell line per item')).optional(),
 });
 
 export const SERVICE_TYPES = [

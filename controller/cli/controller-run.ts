@@ -32,6 +32,8 @@ export interface ControllerRunOptions {
   /** Serve HTTPS with this certificate and key (PEM files). */
   tlsCert?: string;
   tlsKey?: string;
+  /** Shell lines every SLURM job runs first (module load Apptainer, ...). */
+  jobSetup?: string[];
   /** Where benchmarks that name no Pushgateway push their results. */
   pushgateway?: string;
   /** Push live counts this often while a run goes on (with --pushgateway or a benchmark's own). */
@@ -63,7 +65,7 @@ function pollMs(opts: ControllerRunOptions): number {
 function executorFor(opts: ControllerRunOptions, paths: Paths, log: Logger): Executor {
   if (opts.executor === 'local') return new LocalExecutor(paths.stateDir);
   if (opts.executor === 'slurm') {
-    return new SlurmExecutor({ stateDir: paths.stateDir, slurm: new Slurm(), log, pollMs: pollMs(opts) });
+    return new SlurmExecutor({ stateDir: paths.stateDir, slurm: new Slurm(), log, pollMs: pollMs(opts), setup: opts.jobSetup });
   }
   throw new Error(`unknown executor "${opts.executor}"; use --executor local (processes on this host) or --executor slurm (batch jobs)`);
 }
@@ -164,6 +166,7 @@ export function registerControllerCommands(program: Command): void {
     .option('--token-file <file>', 'the bearer token for the status API (one line, owner-only file); default: <state>/api-token, generated on first start')
     .option('--tls-cert <file>', 'serve the status API over HTTPS with this certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .option('--job-setup <line>', 'a shell line every SLURM job runs first, e.g. "module load Apptainer" (repeatable; a resource adds its own with slurm.setup)', (v: string, all: string[] = []) => [...all, v])
     .option('--pushgateway <url>', 'push results of benchmarks that name no spec.pushgateway to this Pushgateway (http://HOST:9091)')
     .option('--push-interval <duration>', 'also push live counts this often while a benchmark runs (e.g. 15s); default: only finished runs')
     .addHelpText(

@@ -21,6 +21,8 @@ export interface SlurmExecutorOptions {
   pollMs?: number;
   /** A job neither squeue nor scontrol knows is declared gone after this long. */
   vanishWindowMs?: number;
+  /** Shell lines every job runs first (controller run --job-setup), before the resource's slurm.setup. */
+  setup?: string[];
 }
 
 interface JobRecord extends Launched {
@@ -154,7 +156,8 @@ export class SlurmExecutor implements Executor {
   /** The job script: exactly what is submitted, kept beside the run for the user to read. */
   render(spec: LaunchSpec): string {
     const ranks = ranksOf(spec);
-    const lines: string[] = [];
+    // The site's and the resource's preamble (module load Apptainer, ...), as written: they are the user's own commands.
+    const lines: string[] = [...(this.opts.setup ?? []), ...(spec.slurm?.setup ?? [])];
     if (spec.endpoint) {
       const tmp = `${spec.endpoint.file}.tmp`;
       lines.push(

@@ -27,15 +27,28 @@ export function lastLines(file: string, n = 3): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ') : '';
 }
 
-/** Why a launch ended early, as a failure the machine can act on: a bad image is never retried. */
+/**
+ * The shell's "command not found" (127) and "not executable" (126): a program
+ * the job needs is not on the compute node (apptainer, node), which the next
+ * attempt will not find either.
+ */
+export const MISSING_PROGRAM_HINT =
+  'a program the job runs is not on the compute node: load it in slurm.setup (e.g. module load Apptainer) or controller run --job-setup, or put it on PATH';
+
+export function isMissingProgram(exitCode: number | null | undefined): boolean {
+  return exitCode === 127 || exitCode === 126;
+}
+
+/** Why a launch ended early, as a failure the machine can act on: a bad image or a missing program is never retried. */
 export function launchEnded(launched: Launched, state: Extract<LaunchState, { state: 'exited' }>, what: string, reason: string): ActorFailure {
   const log = join(launched.dir, `${launched.ref.role}.stderr.log`);
   const tail = lastLines(log);
   const badImage = isBadImage(tail);
+  const missing = !badImage && isMissingProgram(state.exitCode);
   return new ActorFailure(
-    `${what} (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${tail ? `: ${tail}` : ''}; see ${log}`,
-    badImage ? 'BadImage' : reason,
-    !badImage && state.retryable !== false,
+    `${what} (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`})${missing ? `: ${MISSING_PROGRAM_HINT}` : ''}${tail ? `: ${tail}` : ''}; see ${log}`,
+    badImage ? 'BadImage' : missing ? 'ProgramNotFound' : reason,
+    !badImage && !missing && state.retryable !== false,
   );
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { rankFile, RUNNER_EXIT, type RankDone, type RunnerLine } from '../../api/runner-contract.js';
 import { mergeLive, type LiveOperations } from '../../monitoring/live.js';
 import type { LaunchState, Launched } from '../executor/types.js';
+import { isMissingProgram, MISSING_PROGRAM_HINT } from './endpoint.js';
 
 export interface Progress {
   elapsedMs: number;
@@ -106,16 +107,18 @@ export function runnerExit(state: LaunchState, launched: Launched, ranks: number
       retryable: failed.exitCode !== RUNNER_EXIT.config && state.retryable !== false,
     };
   }
-  // The scheduler's word (NODE_FAIL, TIMEOUT, ...) beats a guess from the exit code.
-  if (state.retryable !== undefined && state.reason) {
-    return { exitCode: state.exitCode ?? RUNNER_EXIT.crashed, reason: state.reason, retryable: state.retryable };
-  }
   const code = state.exitCode ?? RUNNER_EXIT.crashed;
   const stderr = join(launched.dir, ranks > 1 ? 'runner.0.stderr.log' : 'runner.stderr.log');
   const tail = existsSync(stderr) ? readFileSync(stderr, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
+  // The shell could not find a program (apptainer, node, a setup command): no attempt will.
+  const missing = isMissingProgram(state.exitCode);
+  // The scheduler's word (NODE_FAIL, TIMEOUT, ...) beats a guess from the exit code.
+  if (state.retryable !== undefined && state.reason && !missing) {
+    return { exitCode: state.exitCode ?? RUNNER_EXIT.crashed, reason: state.reason, retryable: state.retryable };
+  }
   return {
     exitCode: code === 0 ? RUNNER_EXIT.crashed : code,
-    reason: `runner ended without writing its results (exit ${state.exitCode ?? 'unknown'})${tail ? `: ${tail}` : ''}; see ${stderr}`,
-    retryable: code !== RUNNER_EXIT.config,
+    reason: `runner ended without writing its results (exit ${state.exitCode ?? 'unknown'})${missing ? `: ${MISSING_PROGRAM_HINT}` : ''}${tail ? `: ${tail}` : ''}; see ${stderr}`,
+    retryable: code !== RUNNER_EXIT.config && !missing,
   };
 }

@@ -226,6 +226,22 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(done.events.some((e: any) => e.reason === 'Retrying' && /NODE_FAIL/.test(e.message)), JSON.stringify(done.events)).toBe(true);
   });
 
+  it("runs the resource's slurm.setup first, and a program missing on the node fails at once, not three times", async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    const ok = benchmarkYaml('setup-ok').replace('  retries:', `  runner: { slurm: { setup: ['echo aifb-setup-ran >&2'] } }\n  retries:`);
+    const missing = benchmarkYaml('setup-missing', { retries: 3 }).replace('  retries:', "  runner: { slurm: { setup: ['aifb-no-such-module-cmd load Apptainer'] } }\n  retries:");
+    writeFileSync(join(ws.resources, 'setup.yaml'), `${ok}---\n${missing}`);
+    const good = await waitPhase(c, 'benchmarks', 'setup-ok', ['Succeeded', 'Failed']);
+    expect(good.status.phase, JSON.stringify(good.status)).toBe('Succeeded');
+    expect(readFileSync(join(ws.state, 'runs', 'setup-ok', good.status.runId, 'runner.stderr.log'), 'utf8')).toContain('aifb-setup-ran');
+    const bad = await waitPhase(c, 'benchmarks', 'setup-missing', ['Succeeded', 'Failed']);
+    expect(bad.status.phase).toBe('Failed');
+    expect(bad.status.attempts).toBe(1);
+    expect(bad.status.message).toMatch(/exit 127\): a program the job runs is not on the compute node: load it in slurm\.setup/);
+    expect(bad.status.message).toContain('aifb-no-such-module-cmd: command not found');
+  });
+
   it('reports a job cancelled from outside with that reason, without retrying', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);

@@ -54,4 +54,15 @@ describe('launchEnded', () => {
     writeFileSync(join(dir, 'service.stderr.log'), `${RETRYABLE['pull rate limit']}\n`);
     expect(launchEnded(launched, exited, 'service s', 'StartFailed')).toMatchObject({ reason: 'StartFailed', retryable: true });
   });
+
+  it('fails for good, saying where to load it, when the job cannot find a program (exit 127 or 126)', () => {
+    writeFileSync(join(dir, 'service.stderr.log'), '/var/spool/slurmd/job00042/slurm_script: line 19: apptainer: command not found\n');
+    for (const exitCode of [127, 126]) {
+      const failure = launchEnded(launched, { state: 'exited', exitCode, retryable: true }, 'service s', 'StartFailed');
+      expect(failure).toMatchObject({ reason: 'ProgramNotFound', retryable: false });
+      expect(failure.message).toContain('load it in slurm.setup (e.g. module load Apptainer) or controller run --job-setup');
+      expect(failure.message).toContain('apptainer: command not found');
+    }
+    expect(launchEnded(launched, { state: 'exited', exitCode: 1, retryable: true }, 'service s', 'StartFailed')).toMatchObject({ reason: 'StartFailed', retryable: true });
+  });
 });

@@ -48,4 +48,15 @@ describe('SlurmExecutor.render', () => {
     expect(srunLine(script)).toBeUndefined();
     expect(script).toContain('exec node runner.js');
   });
+
+  it("runs the site's and the resource's setup lines first, in that order, as written", () => {
+    const withSetup = new SlurmExecutor({ stateDir, slurm: new Slurm(), log: silentLogger, setup: ['module purge'] });
+    const script = withSetup.render(runner({ slurm: { setup: ['module load Apptainer', 'export HF_HOME=$SCRATCH/hf'] } }));
+    const body = script.split('\n');
+    const at = (line: string) => body.indexOf(line);
+    expect(at('module purge')).toBeGreaterThan(at('set -euo pipefail'));
+    expect(at('module load Apptainer')).toBe(at('module purge') + 1);
+    expect(at('export HF_HOME=$SCRATCH/hf')).toBe(at('module purge') + 2);
+    expect(at('exec node runner.js')).toBeGreaterThan(at('export HF_HOME=$SCRATCH/hf'));
+  });
 });
