@@ -79,7 +79,7 @@ export class Pusher {
     const turn = slot.turn;
     const tick = async () => {
       const text = body();
-      if (text !== undefined) await this.attempt(key, benchmark, target(), text, turn);
+      if (text !== undefined) await this.attempt(key, benchmark, target(), text, slot, turn);
       if (slot.turn === turn) slot.timer = this.opts.timers.setTimeout(() => void tick(), intervalMs);
     };
     slot.timer = this.opts.timers.setTimeout(() => void tick(), intervalMs);
@@ -94,7 +94,7 @@ export class Pusher {
     const turn = slot.turn;
     const { retryMs = 1000, maxRetryMs = 60_000, maxAttempts = 70 } = this.opts;
     const tryOnce = async (n: number) => {
-      const landed = await this.attempt(key, benchmark, target(), body, turn);
+      const landed = await this.attempt(key, benchmark, target(), body, slot, turn);
       if (landed || slot.turn !== turn) return;
       if (n >= maxAttempts) return this.release(key);
       slot.timer = this.opts.timers.setTimeout(() => void tryOnce(n + 1), Math.min(maxRetryMs, retryMs * 2 ** (n - 1)));
@@ -131,7 +131,7 @@ export class Pusher {
     this.slots.delete(key);
   }
 
-  private async attempt(key: string, benchmark: string, target: PushTarget, body: string, turn: number): Promise<boolean> {
+  private async attempt(key: string, benchmark: string, target: PushTarget, body: string, slot: Slot, turn: number): Promise<boolean> {
     let outcome: PushOutcome;
     if ('waiting' in target) {
       outcome = { ok: false, reason: 'PushgatewayNotReady', message: target.waiting };
@@ -143,7 +143,8 @@ export class Pusher {
         outcome = { ok: false, reason: 'PushgatewayUnreachable', message: (e as Error).message };
       }
     }
-    if (this.slots.get(key)?.turn !== turn && this.slots.has(key)) return outcome.ok;
+    // Released (stopped, forgotten or replaced) while the push was out: its answer is old news.
+    if (slot.turn !== turn) return outcome.ok;
     this.setOutcome(key, outcome);
     return outcome.ok;
   }

@@ -5,7 +5,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Slo } from '../../api/slo.js';
 import { RunResult } from '../../monitoring/results/model.js';
-import { SCHEMA_VERSION } from '../../monitoring/results/results-db.js';
+import { SCHEMA_VERSION, type RunsTableRow as DbRunsTableRow } from '../../monitoring/results/results-db.js';
 import { collectResults } from '../../monitoring/results/sweep.js';
 import { resolvePaths } from '../runtime/paths.js';
 import { errorMessage, type IO } from './context.js';
@@ -82,27 +82,8 @@ export async function checkStateDir(stateDir: string): Promise<void> {
   }
 }
 
-interface RunsTableRow {
-  run_id: string;
-  benchmark: string;
-  generation: number;
-  attempt: number;
-  started_at: string;
-  completed_at: string;
-  duration_s: number;
-  requests: number;
-  errors: number;
-  dropped: number;
-  throughput: number;
-  p50_ms: number;
-  p90_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  p999_ms: number;
-  max_ms: number;
-  slo_passed: number | null;
-  reports: string;
-}
+/** The columns COLUMNS selects: the row without its report path and stored result. */
+type RunsTableRow = Omit<DbRunsTableRow, 'report_json' | 'result'>;
 
 const COLUMNS =
   'run_id, benchmark, generation, attempt, started_at, completed_at, duration_s, requests, errors, dropped, throughput, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, max_ms, slo_passed, reports';

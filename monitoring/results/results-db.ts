@@ -111,7 +111,8 @@ export interface StoredRun extends RunRow {
   result: RunResult;
 }
 
-interface RunsTableRow {
+/** A `runs` row as SQLite returns it (snake_case columns). */
+export interface RunsTableRow {
   run_id: string;
   benchmark: string;
   generation: number;

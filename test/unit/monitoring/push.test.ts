@@ -136,6 +136,23 @@ describe('Pusher', () => {
     expect(pusher.outcome('Benchmark/ticker')).toEqual({ ok: true, url: pushUrl(base, 'ticker') });
   });
 
+  it('ignores the answer of a push whose slot was replaced while it was out', async () => {
+    let failFirst!: (e: Error) => void;
+    let calls = 0;
+    const pusher = new Pusher({
+      timers,
+      onChange: () => {},
+      push: () => (++calls === 1 ? new Promise<void>((_, reject) => (failFirst = reject)) : Promise.resolve()),
+    });
+    pusher.pushFinal('Benchmark/b', 'b', () => ({ url: 'http://old:9091' }), 'a 1\n');
+    pusher.pushFinal('Benchmark/b', 'b', () => ({ url: 'http://new:9091' }), 'a 2\n');
+    await until('the new push', () => pusher.outcome('Benchmark/b'));
+    failFirst(new PushError('cannot reach the Pushgateway at http://old:9091: late'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pusher.outcome('Benchmark/b')).toEqual({ ok: true, url: pushUrl('http://new:9091', 'b') });
+    pusher.stopAll();
+  });
+
   it('reports a target that is not there yet, in its own words', async () => {
     const pusher = new Pusher({ timers, retryMs: 50, onChange: () => {} });
     pusher.pushFinal('Benchmark/b', 'b', () => ({ waiting: 'MonitoringStack mon is Starting; pushing once it is Ready' }), 'a 1\n');
