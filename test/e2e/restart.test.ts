@@ -1,6 +1,6 @@
 // A controller killed with SIGKILL mid-run: the next one adopts the running
 // runner instead of launching a second, and finishes the benchmark.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, isAlive, ROOT, startController, stopProcess, until, workspace, type ControllerProcess } from './harness.js';
@@ -18,6 +18,10 @@ describe('controller restart', () => {
     const spec = readFileSync(join(ROOT, 'examples/quickstart.yaml'), 'utf8').replace('name: quickstart', 'name: survivor').replace('duration: 5s', 'duration: 8s');
     writeFileSync(join(ws.resources, 'survivor.yaml'), spec);
     await until('Running', async () => ((await api(first.url, '/api/v1/benchmarks/survivor')).body.status?.phase === 'Running' ? true : undefined), 30_000);
+    // Machine snapshots are written coalesced (200 ms): a kill before that loses the transition by design,
+    // and the next controller starts the attempt over instead of resuming it. Kill once it is on disk.
+    const snapshot = join(ws.state, 'machines', 'Benchmark.survivor.json');
+    await until('the running snapshot on disk', () => (existsSync(snapshot) && readFileSync(snapshot, 'utf8').includes('"running"') ? true : undefined), 10_000, 50);
     const procs = join(ws.state, 'procs');
     const recordFile = readdirSync(procs).find((f) => f.endsWith('.runner.json'))!;
     const [pid] = JSON.parse(readFileSync(join(procs, recordFile), 'utf8')).pids as number[];
