@@ -20,6 +20,9 @@ LOG_DIR=/var/log/slurm
 CTLD_PID=/run/slurmctld.pid
 SLURMD_PID=/run/slurmd.pid
 MUNGE_PID=/run/munge/munged.pid
+# While this file exists, sbatch refuses jobs whose names it lists, with the
+# words of a QOS submit limit (see job_submit.lua below); tests write it.
+SUBMIT_LIMIT_FILE=/var/lib/aifb-slurm/submit-limit
 CPUS="${AIFB_SLURM_CPUS:-8}"
 
 log() { echo "slurm-up: $*" >&2; }
@@ -134,7 +137,9 @@ done
 
 new_conf="$(mktemp)"
 new_gres="$(mktemp)"
-trap 'rm -f "$new_conf" "$new_gres"' EXIT
+new_lua="$(mktemp)"
+trap 'rm -f "$new_conf" "$new_gres" "$new_lua"' EXIT
+mkdir -p "$(dirname "$SUBMIT_LIMIT_FILE")"
 cat >"$new_conf" <<EOF
 # Written by aifb scripts/slurm-up.sh: a single-node test cluster.
 ClusterName=aifb-test
@@ -170,6 +175,31 @@ SlurmctldLogFile=$LOG_DIR/slurmctld.log
 SlurmdLogFile=$LOG_DIR/slurmd.log
 NodeName=$NODE CPUs=$CPUS Boards=1 SocketsPerBoard=1 CoresPerSocket=$CPUS ThreadsPerCore=1 RealMemory=$MEM Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+# Stricter, as on a production cluster: a partition whose MaxTime a job may
+# exceed (it then waits with PartitionTimeLimit, forever), and submit limits.
+PartitionName=short Nodes=$NODE MaxTime=00:05:00 State=UP
+JobSubmitPlugins=lua
+EOF
+cat >"$new_lua" <<EOF
+-- Written by aifb scripts/slurm-up.sh. Refuses a job the way a QOS submit
+-- limit does (ESLURM_ACCOUNTING_POLICY: "Job violates accounting/QOS policy
+-- (job submit limit, ...)") while $SUBMIT_LIMIT_FILE lists its name.
+function slurm_job_submit(job_desc, part_list, submit_uid)
+  local f = io.open("$SUBMIT_LIMIT_FILE", "r")
+  if f == nil then return slurm.SUCCESS end
+  for line in f:lines() do
+    if job_desc.name == line then
+      f:close()
+      return slurm.ESLURM_ACCOUNTING_POLICY
+    end
+  end
+  f:close()
+  return slurm.SUCCESS
+end
+
+function slurm_job_modify(job_desc, job_rec, part_list, modify_uid)
+  return slurm.SUCCESS
+end
 EOF
 cat >"$new_gres" <<EOF
 # Written by aifb scripts/slurm-up.sh: two fake GPUs (empty files).
@@ -179,7 +209,8 @@ EOF
 changed=$devices_changed
 if ! cmp -s "$new_conf" "$CONF"; then cp "$new_conf" "$CONF"; changed=1; fi
 if ! cmp -s "$new_gres" "$GRES_CONF"; then cp "$new_gres" "$GRES_CONF"; changed=1; fi
-chmod 0644 "$CONF" "$GRES_CONF"
+if ! cmp -s "$new_lua" "$CONF_DIR/job_submit.lua"; then cp "$new_lua" "$CONF_DIR/job_submit.lua"; changed=1; fi
+chmod 0644 "$CONF" "$GRES_CONF" "$CONF_DIR/job_submit.lua"
 
 if [ "$changed" -eq 1 ] && { pid_alive "$CTLD_PID" || pid_alive "$SLURMD_PID"; }; then
   log "configuration changed: restarting the SLURM daemons"
@@ -205,5 +236,5 @@ fi
 wait_for 60 "node $NODE to be idle (sinfo -h -o %T)" node_usable
 wait_for 120 "a test step to run (srun -N1 true)" timeout 60 srun -N1 -t 1 -J aifb-slurm-up-check true
 
-log "ready: node $NODE, partition debug, $CPUS CPUs, 2 fake GPUs"
+log "ready: node $NODE, partitions debug and short (MaxTime 5 min), $CPUS CPUs, 2 fake GPUs, submit limits by $SUBMIT_LIMIT_FILE"
 echo "$NODE"

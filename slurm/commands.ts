@@ -44,11 +44,25 @@ export class SlurmCommandError extends Error {
   }
 }
 
+/**
+ * sbatch refused the job for a limit on what this user may have queued
+ * (QOSMaxSubmitJobPerUserLimit and the like): it may be accepted once some of
+ * the user's jobs have ended.
+ */
+export class SubmitLimited extends SlurmCommandError {
+  override name = 'SubmitLimited';
+}
+
+// What sbatch says when an accounting or QOS policy refuses the submission.
+const SUBMIT_LIMIT = /violates accounting\/QOS policy|MaxSubmitJob|submit limit/i;
+
 export interface SlurmOptions {
   /** Per command; SLURM clients retry an absent slurmctld for ~10 s (scontrol ~20 s) before giving up. */
   timeoutMs?: number;
   /** Called with each argv before it runs (the benchmark counts commands per poll). */
   onCommand?: (argv: string[]) => void;
+  /** Called with each argv and the bytes of its output once it returns (the benchmark's bytes per poll). */
+  onOutput?: (argv: string[], bytes: number) => void;
   /** Extra environment for the commands, e.g. SLURM_CONF. */
   env?: Record<string, string>;
 }
@@ -75,7 +89,7 @@ export class Slurm {
   async submit(scriptPath: string, opts: CallOptions & { cwd?: string } = {}): Promise<string> {
     const argv = ['sbatch', '--parsable', scriptPath];
     const r = await this.run(argv, opts, opts.cwd);
-    if (r.exitCode !== 0) throw this.failure(argv, r);
+    if (r.exitCode !== 0) throw SUBMIT_LIMIT.test(r.stderr) ? new SubmitLimited(argv, r.stderr, r.exitCode) : this.failure(argv, r);
     // --parsable prints "<id>" or "<id>;<cluster>".
     const jobId = r.stdout.trim().split(';')[0];
     if (!JOB_ID.test(jobId)) throw new SlurmCommandError(argv, `unexpected output ${JSON.stringify(r.stdout)}`, r.exitCode);
@@ -83,34 +97,23 @@ export class Slurm {
   }
 
   /**
-   * This user's jobs, from ONE `squeue --json` call. By default only aifb's jobs
-   * (names starting with `aifb-`); `all: true` keeps every job of the user.
+   * This user's jobs, from ONE squeue call. By default only aifb's jobs (names
+   * starting with `aifb-`); `all: true` keeps every job of the user.
+   *
+   * Not `--json`: SLURM 22.05 ignores `--me` with it and returns every job of
+   * every user (about 3 KB each), so a busy cluster's queue would be parsed each
+   * poll. The fixed-format listing with `--me` asks slurmctld for this user's
+   * jobs only, so the bytes read stay flat in other users' jobs.
    */
   async queue(opts: CallOptions & { all?: boolean } = {}): Promise<SlurmJob[]> {
-    // --me: newer SLURM honours filters with --json; 22.05 ignores them, hence the
-    // user check below as well.
-    const argv = ['squeue', '--json', '--me'];
+    const argv = ['squeue', '--me', '--states=all', '--noheader', `--Format=${QUEUE_FIELDS.map((f) => `${f}:${SEP}`).join(',')}`];
     const r = await this.run(argv, opts);
     if (r.exitCode !== 0) throw this.failure(argv, r);
-    let doc: { errors?: Array<{ error?: string; description?: string; source?: string }>; jobs?: unknown[] };
-    try {
-      doc = JSON.parse(r.stdout);
-    } catch {
-      throw new SlurmCommandError(argv, `output is not JSON: ${r.stdout.slice(0, 200)}`, r.exitCode);
-    }
-    const errors = doc.errors ?? [];
-    if (errors.length > 0) {
-      const text = errors.map((e) => [e.source, e.description, e.error].filter(Boolean).join(': ')).join('; ');
-      // 22.05 reports an unreachable controller only as a failed slurm_load_jobs.
-      if (errors.some((e) => e.source === 'slurm_load_jobs') || UNREACHABLE.test(text + r.stderr)) throw new SlurmUnavailable(argv, text);
-      throw new SlurmCommandError(argv, text, r.exitCode);
-    }
-    const uid = process.getuid?.();
     const jobs: SlurmJob[] = [];
-    for (const raw of doc.jobs ?? []) {
-      const j = raw as Record<string, unknown>;
-      if (uid !== undefined && typeof j.user_id === 'number' && j.user_id !== uid) continue;
-      const job = fromSqueue(j);
+    for (const line of r.stdout.split('\n')) {
+      if (line.trim() === '') continue;
+      const job = fromSqueueLine(line);
+      if (!job) throw new SlurmCommandError(argv, `unexpected line ${JSON.stringify(line.slice(0, 200))}`, r.exitCode);
       if (opts.all || job.name.startsWith('aifb-')) jobs.push(job);
     }
     return jobs;
@@ -166,7 +169,9 @@ export class Slurm {
         missing ? `${argv[0]} was not found on PATH: run aifb on a SLURM login node, or start the test cluster with scripts/slurm-up.sh` : (r.message ?? String(r.cause)),
       );
     }
-    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
+    const stdout = String(r.stdout);
+    this.options.onOutput?.(argv, Buffer.byteLength(stdout));
+    return { exitCode: r.exitCode ?? 1, stdout, stderr: String(r.stderr) };
   }
 
   private failure(argv: string[], r: { exitCode: number; stderr: string }): Error {
@@ -186,40 +191,33 @@ function baseState(s: unknown): string {
   return String(v ?? 'UNKNOWN').trim().split(/[\s+]/)[0].toUpperCase();
 }
 
-/** squeue epoch seconds (22.05: a number; newer: {set, number}) to ISO; 0 means unset. */
-function epoch(v: unknown): string | undefined {
-  const n = typeof v === 'number' ? v : typeof v === 'object' && v && (v as { set?: boolean }).set !== false ? (v as { number?: number }).number : undefined;
-  return typeof n === 'number' && n > 0 ? new Date(n * 1000).toISOString() : undefined;
-}
+// The listing's columns, each ended by SEP (the ASCII unit separator, which
+// no job name or comment aifb writes contains); the comment goes last so a
+// stray SEP in it cannot shift the other columns.
+const QUEUE_FIELDS = ['JobID', 'Name', 'State', 'Reason', 'NodeList', 'exit_code', 'SubmitTime', 'StartTime', 'EndTime', 'Comment'] as const;
+const SEP = '\x1f';
 
-function fromSqueue(j: Record<string, unknown>): SlurmJob {
-  let exitCode: number | null = null;
-  let signal: number | null = null;
-  const ec = j.exit_code;
-  if (typeof ec === 'number') {
-    // 22.05 gives the raw wait status: code in the high byte, signal in the low bits.
-    exitCode = (ec >> 8) & 0xff;
-    signal = ec & 0x7f;
-  } else if (ec && typeof ec === 'object') {
-    const o = ec as { return_code?: unknown; signal?: { id?: unknown } };
-    const rc = o.return_code;
-    exitCode = typeof rc === 'number' ? rc : typeof rc === 'object' && rc ? ((rc as { number?: number }).number ?? null) : null;
-    const sid = o.signal?.id;
-    signal = typeof sid === 'number' ? sid : typeof sid === 'object' && sid ? ((sid as { number?: number }).number ?? null) : null;
-  }
-  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/** One line of the fixed-format listing; undefined when it does not have the columns asked for. */
+export function fromSqueueLine(line: string): SlurmJob | undefined {
+  const cols = line.split(SEP);
+  if (cols.length < QUEUE_FIELDS.length || !JOB_ID.test(cols[0].trim())) return undefined;
+  const [jobId, name, state, reason, nodes, exit, submit, start, end] = cols.map((c) => c.trim());
+  const comment = cols.slice(QUEUE_FIELDS.length - 1).join(SEP).replace(/\x1f$/, '').trim();
+  const none = (v: string): string | undefined => (v === '' || v === '(null)' || v === 'None' || v === 'N/A' ? undefined : v);
+  // 22.05 prints the raw wait status: the exit code in the high byte, the signal in the low bits.
+  const status = /^\d+$/.test(exit) ? Number(exit) : undefined;
   return {
-    jobId: String(j.job_id),
-    name: String(j.name ?? ''),
-    comment: String(j.comment ?? ''),
-    state: baseState(j.job_state),
-    reason: str(j.state_reason),
-    nodes: str(j.nodes),
-    exitCode,
-    signal,
-    submitTime: epoch(j.submit_time),
-    startTime: epoch(j.start_time),
-    endTime: epoch(j.end_time),
+    jobId,
+    name,
+    comment: none(comment) ?? '',
+    state: baseState(state),
+    reason: none(reason),
+    nodes: none(nodes),
+    exitCode: status === undefined ? null : (status >> 8) & 0xff,
+    signal: status === undefined ? null : status & 0x7f,
+    submitTime: localTime(submit),
+    startTime: localTime(start),
+    endTime: localTime(end),
   };
 }
 

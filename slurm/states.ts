@@ -64,3 +64,57 @@ export function classify(job: SlurmJob): JobPhase {
   // A state this SLURM version added and aifb does not know: keep watching it.
   return { phase: 'running', reason: `SLURM state ${state}`, ...nodes };
 }
+
+/**
+ * What a pending job's reason asks of aifb: `wait` (the queue will move: no
+ * attempt is used up), `fail` (no amount of waiting lets this job start: cancel
+ * it and say what to change), or `surface` (it may start later, but a person
+ * should know why it does not now). Reasons SLURM adds later default to wait.
+ */
+export interface PendingVerdict {
+  action: 'wait' | 'fail' | 'surface';
+  /** For fail and surface: what the reason means and what to do. */
+  message?: string;
+}
+
+// Each can never clear while the job stays as submitted.
+const NEVER_STARTS: Record<string, string> = {
+  PartitionTimeLimit: "the job's time limit is above its partition's MaxTime; lower spec.slurm.time or choose another spec.slurm.partition (sinfo -o '%P %l' lists them)",
+  QOSMaxWallDurationPerJobLimit: "the job's time limit is above its QOS's MaxWall; lower spec.slurm.time or choose another spec.slurm.qos (sacctmgr show qos format=name,maxwall)",
+  AssocMaxWallDurationPerJobLimit: "the job's time limit is above what the account allows per job; lower spec.slurm.time",
+  PartitionNodeLimit: 'the job asks for more nodes than its partition allows; lower runner.nodes or choose another spec.slurm.partition',
+  QOSMaxNodePerJobLimit: 'the job asks for more nodes than its QOS allows per job; lower runner.nodes or choose another spec.slurm.qos',
+  QOSMaxGRESPerJob: 'the job asks for more GPUs than its QOS allows per job; lower spec.gpus or choose another spec.slurm.qos',
+  BadConstraints: 'no node can satisfy the job\'s constraints (features, GPUs, memory); check spec.slurm.constraint, spec.slurm.mem, spec.gpus and spec.slurm.extraDirectives against what sinfo lists',
+  InvalidAccount: 'the account does not exist or you may not use it; set spec.slurm.account to one of yours (sacctmgr show assoc user=$USER)',
+  InvalidQOS: 'the QOS does not exist or your account may not use it; set spec.slurm.qos to one of yours (sacctmgr show assoc user=$USER format=account,qos)',
+  AccountNotAllowed: "the partition does not allow the job's account; choose another spec.slurm.partition or spec.slurm.account",
+  QOSNotAllowed: "the partition does not allow the job's QOS; choose another spec.slurm.partition or spec.slurm.qos",
+  DependencyNeverSatisfied: 'a job this one depends on ended so that it can never start; check the --dependency in spec.slurm.extraDirectives',
+};
+
+// May clear on their own, but a person should know (a reservation, a node drained for maintenance).
+const SURFACED: Record<string, string> = {
+  ReqNodeNotAvail: 'nodes the job needs are unavailable (down, drained or reserved, for instance during a maintenance reservation); it starts once they return',
+  PartitionDown: 'the partition is down; it starts once the administrators bring it up',
+  PartitionInactive: 'the partition is inactive; it starts once the administrators activate it',
+  NodeDown: 'a node the job needs is down',
+  JobHeldAdmin: 'an administrator holds the job',
+};
+
+/** How long an administrator's hold is waited out before the job is given up. */
+export const ADMIN_HOLD_BOUND_MS = 10 * 60_000;
+
+/** `ReqNodeNotAvail,_UnavailableNodes:n1` and `QOSMaxWallDurationPerJobLimit` alike: the reason's first word. */
+const reasonKey = (reason: string): string => reason.split(/[,(\s]/)[0];
+
+export function pendingVerdict(reason: string | undefined, pendingForMs = 0): PendingVerdict {
+  if (!reason) return { action: 'wait' };
+  const key = reasonKey(reason);
+  if (key in NEVER_STARTS) return { action: 'fail', message: `${key}: ${NEVER_STARTS[key]}` };
+  if (key === 'JobHeldAdmin' && pendingForMs >= ADMIN_HOLD_BOUND_MS) {
+    return { action: 'fail', message: `JobHeldAdmin: an administrator has held the job for more than ${ADMIN_HOLD_BOUND_MS / 60_000} minutes; ask them why, or release it (scontrol release) and aifb will launch again` };
+  }
+  if (key in SURFACED) return { action: 'surface', message: `${key}: ${SURFACED[key]}` };
+  return { action: 'wait' };
+}

@@ -6,8 +6,8 @@ import writeFileAtomic from 'write-file-atomic';
 import { decodeJobComment, encodeJobComment, jobName } from '../../slurm/job-comment.js';
 import { shellQuote } from '../../slurm/quote.js';
 import { renderJobScript } from '../../slurm/script.js';
-import { classify } from '../../slurm/states.js';
-import type { Slurm, SlurmJob } from '../../slurm/commands.js';
+import { classify, pendingVerdict } from '../../slurm/states.js';
+import { SubmitLimited, type Slurm, type SlurmJob } from '../../slurm/commands.js';
 import { systemClock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import { pollUntil } from '../runtime/poll.js';
@@ -25,11 +25,18 @@ export interface SlurmExecutorOptions {
   setup?: string[];
 }
 
+/** After a launch, the next listing is due this soon (instead of a whole poll interval), and no sooner. */
+const SOON_MS = 1000;
+
 interface JobRecord extends Launched {
   jobId: string;
   script: string;
   /** Set while SLURM does not know the job: when it was first missing. */
   missingSince?: number;
+  /** Set while sbatch refuses the job for a submit limit: the refusal; jobId is empty until a submission is accepted. */
+  heldBack?: string;
+  /** Why aifb cancelled the job while it was pending (a reason it could never start with): its end, for good. */
+  refused?: string;
 }
 
 
@@ -39,11 +46,19 @@ export class SlurmExecutor implements Executor {
   private readonly pollMs: number;
   private readonly vanishWindowMs: number;
   private queue = new Map<string, SlurmJob>();
+  /** The listing by launch id, built once per listing (every launch looks itself up in it). */
+  private byLaunchId: Map<string, SlurmJob> | undefined;
   /** Jobs that left the queue, as scontrol last described them. */
   private readonly departed = new Map<string, SlurmJob>();
+  /** When the last listing that succeeded began. */
   private lastPoll = 0;
+  /** When the last job was submitted: a listing begun before it does not show it. */
+  private lastLaunch = 0;
   private polling?: Promise<void>;
   private readonly records: Map<string, JobRecord>;
+  /** Launches held back by a submit limit: when sbatch was last tried, and the try in flight. */
+  private readonly lastSubmitTry = new Map<string, number>();
+  private readonly submitting = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.dir = join(opts.stateDir, 'slurm-jobs');
@@ -82,16 +97,22 @@ export class SlurmExecutor implements Executor {
 
   /** One squeue for everything; scontrol only for our jobs that left the queue. */
   async refresh(force = false): Promise<void> {
-    if (!force && Date.now() - this.lastPoll < this.pollMs) return this.polling;
+    const since = Date.now() - this.lastPoll;
+    const unlisted = this.lastLaunch >= this.lastPoll && since >= SOON_MS;
+    if (!force && since < this.pollMs && !unlisted) return this.polling;
     if (this.polling) return this.polling;
     this.polling = (async () => {
       try {
+        const began = Date.now();
         const jobs = await this.opts.slurm.queue();
         this.queue = new Map(jobs.map((j) => [j.jobId, j]));
-        this.lastPoll = Date.now();
+        this.byLaunchId = undefined;
+        this.lastPoll = began;
         for (const record of await this.list()) {
           const r = record as JobRecord;
-          if (this.queue.has(r.jobId) || this.isFinal(this.departed.get(r.jobId))) continue;
+          if (!r.jobId || this.queue.has(r.jobId) || this.isFinal(this.departed.get(r.jobId))) continue;
+          // Submitted while the listing ran: not listed yet, not gone (a burst of launches must not cost an scontrol each).
+          if (Date.parse(r.startedAt) >= began) continue;
           const shown = await this.opts.slurm.show(r.jobId);
           if (shown) {
             this.departed.set(r.jobId, shown);
@@ -113,12 +134,13 @@ export class SlurmExecutor implements Executor {
 
   /** Our jobs in the current queue listing, by launch id (from their comments). */
   private queuedByLaunchId(): Map<string, SlurmJob> {
+    if (this.byLaunchId) return this.byLaunchId;
     const out = new Map<string, SlurmJob>();
     for (const job of this.queue.values()) {
       const ref = decodeJobComment(job.comment);
       if (ref) out.set(launchId(ref), job);
     }
-    return out;
+    return (this.byLaunchId = out);
   }
 
   async find(ref: LaunchRef): Promise<Launched | undefined> {
@@ -144,11 +166,23 @@ export class SlurmExecutor implements Executor {
     const script = join(spec.dir, `${spec.role}.sbatch`);
     // Owner-only: it may hold environment values, and other users of a shared node must not read them.
     writeFileSync(script, this.render(spec), { mode: 0o700 });
-    const jobId = await this.opts.slurm.submit(script, { cwd: spec.dir });
+    let jobId: string;
+    try {
+      jobId = await this.opts.slurm.submit(script, { cwd: spec.dir });
+    } catch (e) {
+      if (!(e instanceof SubmitLimited)) throw e;
+      // Not a failure of this attempt: the launch waits, pending, and is submitted again (see state()).
+      const held: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId: '', script, heldBack: e.stderr.trim() };
+      this.write(held);
+      this.lastSubmitTry.set(id, Date.now());
+      this.opts.log.warn('SLURM refused a job for a submit limit; will submit it again', { kind: spec.kind, name: spec.name, role: spec.role, error: held.heldBack });
+      return held;
+    }
     const record: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId, script };
     this.write(record);
-    // The next state() must see the new job listed, not wait out the poll interval.
-    this.lastPoll = 0;
+    // The new job should be listed soon, not after a whole poll interval; but a
+    // burst of launches must not cost one squeue each: see refresh().
+    this.lastLaunch = Date.now();
     this.opts.log.info('Submitted job', { kind: spec.kind, name: spec.name, role: spec.role, attempt: spec.attempt, jobId, script });
     return record;
   }
@@ -195,6 +229,8 @@ export class SlurmExecutor implements Executor {
 
   async state(launched: Launched): Promise<LaunchState> {
     const record = (this.read(launched.id) ?? launched) as JobRecord;
+    if (record.refused) return { state: 'exited', exitCode: null, reason: record.refused, retryable: false };
+    if (record.heldBack !== undefined) return this.submitAgain(record);
     await this.refresh();
     const job = this.queue.get(record.jobId) ?? this.departed.get(record.jobId);
     if (!job) {
@@ -205,12 +241,62 @@ export class SlurmExecutor implements Executor {
       return { state: 'pending', reason: 'NotYetListed' };
     }
     const c = classify(job);
-    if (c.phase === 'pending') return { state: 'pending', reason: c.reason };
+    if (c.phase === 'pending') return this.pending(record, job, c.reason);
     if (c.phase === 'running') return { state: 'running', node: c.nodes };
     return { state: 'exited', exitCode: c.exitCode ?? null, reason: c.reason, retryable: c.retryable };
   }
 
+  /**
+   * A launch sbatch refused for a submit limit: submitted again at most once a
+   * poll interval, pending meanwhile with sbatch's words as the reason (so
+   * status, maxPendingTime and a delete treat it as any job in the queue).
+   */
+  private async submitAgain(record: JobRecord): Promise<LaunchState> {
+    const waiting: LaunchState = { state: 'pending', reason: `SubmitLimit: sbatch refused the job (${record.heldBack}); aifb submits it again every ${Math.round(this.pollMs / 1000)} s, and no attempt is used up` };
+    const tried = this.lastSubmitTry.get(record.id) ?? 0;
+    if (Date.now() - tried < this.pollMs) return waiting;
+    let inFlight = this.submitting.get(record.id);
+    if (!inFlight) {
+      this.lastSubmitTry.set(record.id, Date.now());
+      inFlight = this.opts.slurm
+        .submit(record.script, { cwd: record.dir })
+        .then((jobId) => {
+          this.write({ ...record, jobId, heldBack: undefined });
+          this.lastLaunch = Date.now();
+          this.opts.log.info('Submitted job', { kind: record.ref.kind, name: record.ref.name, role: record.ref.role, attempt: record.ref.attempt, jobId, script: record.script });
+        })
+        .catch((e: unknown) => {
+          if (!(e instanceof SubmitLimited)) throw e;
+          this.write({ ...record, heldBack: e.stderr.trim() });
+        })
+        .finally(() => this.submitting.delete(record.id));
+      this.submitting.set(record.id, inFlight);
+    }
+    await inFlight;
+    const now = this.read(record.id);
+    return now?.heldBack === undefined ? { state: 'pending', reason: 'NotYetListed' } : waiting;
+  }
+
+  /**
+   * A pending job: waiting is the norm, but a reason it can never start with
+   * (a time limit above the partition's) ends it at once, cancelled, with what
+   * to change; a reason a person should know is said in the state's reason.
+   */
+  private async pending(record: JobRecord, job: SlurmJob, reason: string | undefined): Promise<LaunchState> {
+    const submitted = job.submitTime ? Date.parse(job.submitTime) : Date.parse(record.startedAt);
+    const verdict = pendingVerdict(reason, Date.now() - submitted);
+    if (verdict.action === 'wait') return { state: 'pending', reason };
+    if (verdict.action === 'surface') return { state: 'pending', reason: verdict.message };
+    const refused = `job ${record.jobId} cannot start (${verdict.message}); aifb cancelled it`;
+    await this.opts.slurm.cancel(record.jobId);
+    this.write({ ...record, refused });
+    this.opts.log.warn('Cancelled a job that cannot start', { id: record.id, jobId: record.jobId, reason });
+    return { state: 'exited', exitCode: null, reason: refused, retryable: false };
+  }
+
   async stop(launched: Launched, graceMs = 30_000): Promise<void> {
+    // A submission in flight may yet be accepted: its job must be cancelled too.
+    await this.submitting.get(launched.id)?.catch(() => undefined);
     const record = (this.read(launched.id) ?? launched) as JobRecord;
     if (!record.jobId) return;
     await this.opts.slurm.cancel(record.jobId);

@@ -13,7 +13,9 @@ import { renderPrometheus } from '../../monitoring/reports/prometheus.js';
 import { renderLive } from '../../monitoring/live.js';
 import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
-import type { LaunchRef } from '../executor/types.js';
+import type { LaunchRef, LaunchState, Launched } from '../executor/types.js';
+import { RUNNER_EXIT } from '../../api/runner-contract.js';
+import type { RunnerExited } from '../../machines/benchmark.js';
 import { cleanupLaunches, stopLaunch } from './common.js';
 import type { StopInput } from '../../machines/lifecycle.js';
 import type { ReconcilerDeps } from './deps.js';
@@ -132,8 +134,9 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         if (changed && progress) sendBack({ type: 'PROGRESS', progress });
         const run = changed ? liveRun() : undefined;
         if (run) deps.metrics.setLive(t.key, run);
-        const exit = runnerExit(state, launched, ranks);
+        const exit = runnerExit(state, launched, ranks) ?? pendingTooLong(state, launched, runner.slurm?.maxPendingTime);
         if (exit) {
+          if (state.state === 'pending') void stopLaunch(deps, runnerRef(t, input.attempt)).catch(() => undefined);
           ended = true;
           sendBack({ type: 'RUNNER_EXITED', ...exit });
         }
@@ -171,5 +174,16 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
     stop: fromPromise<void, StopInput>(async ({ input }) => {
       await stopLaunch(deps, runnerRef(t, input.attempt));
     }),
+  };
+}
+
+/** A runner job still queued after runner.slurm.maxPendingTime: it ends, cancelled, and is not tried again. */
+function pendingTooLong(state: LaunchState, launched: Launched, maxPendingMs: number | undefined): RunnerExited | undefined {
+  if (state.state !== 'pending' || maxPendingMs === undefined || Date.now() - Date.parse(launched.startedAt) <= maxPendingMs) return undefined;
+  return {
+    type: 'RUNNER_EXITED',
+    exitCode: RUNNER_EXIT.crashed,
+    reason: `the runner job waited in the queue longer than runner.slurm.maxPendingTime (last reason: ${state.reason ?? 'unknown'}); it was cancelled. Raise maxPendingTime, or ask for less (nodes, time, GPUs) so it starts sooner`,
+    retryable: false,
   };
 }

@@ -1,26 +1,18 @@
 // `npm run bench`: benchmarks that print numbers and ratios against a peer
 // measured in the same run. `npm run bench -- NAME` runs one.
 //   llm:   the llm client's cost against the http workload on the same LLM stand-in, and its send lag (about 45 s).
-//   slurm: SLURM commands per poll at 20 and 200 resources; needs the SLURM test cluster (scripts/slurm-up.sh).
+//   slurm: SLURM commands and bytes read per poll at 10, 100, 200 and 1,000 jobs, alone and beside 1,000 jobs of
+//          another user (created here; root), and cp -> sbatch; needs the SLURM test cluster (scripts/slurm-up.sh; about 6 min).
 //   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
 //   http: the http workload's closed-loop requests/s against autocannon and wrk on one loopback server (about 80 s).
 //   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
 import { main as llm } from './llm.js';
-import { measure } from './slurm-scale.js';
 
-async function slurm(): Promise<void> {
-  const small = await measure(20);
-  const large = await measure(200);
-  const row = (r: Awaited<ReturnType<typeof measure>>) =>
-    `${String(r.resources).padStart(9)}  ${r.commandsPerInterval.toFixed(2).padStart(16)}  ${r.squeuePerInterval.toFixed(2).padStart(14)}  ${String(r.medianCpToSbatchMs).padStart(14)}  ${String(r.p95CpToSbatchMs).padStart(11)}`;
-  console.log('RESOURCES  SLURM_CMDS/POLL  SQUEUE/POLL  CP->SBATCH_P50  P95 (ms)');
-  console.log(row(small));
-  console.log(row(large));
-  console.log(`ratio 200/20: SLURM commands per poll interval x${(large.commandsPerInterval / small.commandsPerInterval).toFixed(2)} (1.00 = constant)`);
-}
-
-const BENCHES: Record<string, () => Promise<unknown>> = { llm: () => llm(), slurm, postgresql: async () => (await import('./postgresql.js')).main(),
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  llm: () => llm(),
+  slurm: async () => (await import('./slurm-scale.js')).main(),
+  postgresql: async () => (await import('./postgresql.js')).main(),
   faiss: async () => (await import('./faiss.js')).main(),
   http: async () => (await import('./http-peers.js')).main(),
   'open-loop': async () => (await import('./open-loop.js')).main(),

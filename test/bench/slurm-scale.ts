@@ -1,7 +1,11 @@
-// Benchmark (not a test): with many resources in flight, how many SLURM
-// commands does one poll interval cost, and how long from `cp` to `sbatch`?
-// Two sizes run in the same process; the ratio shows whether cost grows with N.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// Benchmark (not a test): what the controller costs the SLURM cluster (issue
+// 13, row 6). With N of aifb's jobs in the queue, how many SLURM commands does
+// one poll interval cost, how many bytes does aifb read per interval, and how
+// long from `cp` to `sbatch`? Then the same with another user's jobs in the
+// queue (a second local user, jobs held): aifb's cost must not grow with them.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller } from '../../controller/controller.js';
@@ -11,11 +15,23 @@ import { resolvePaths } from '../../controller/runtime/paths.js';
 import { Slurm } from '../../slurm/commands.js';
 
 const POLL_MS = 1000;
+/** The second user whose jobs fill the queue; created here when missing. */
+export const OTHER_USER = 'aifbbench';
+
+export interface Cost {
+  commandsPerInterval: number;
+  squeuePerInterval: number;
+  bytesPerInterval: number;
+}
 
 export interface ScaleResult {
   resources: number;
-  commandsPerInterval: number;
-  squeuePerInterval: number;
+  alone: Cost;
+  /** The same steady state with otherJobs of another user in the queue. */
+  crowded: Cost;
+  otherJobs: number;
+  /** The peer: what one `squeue --json --me` (the old listing; 22.05 ignores --me with it) returns in the crowded queue. */
+  jsonBytes: number;
   medianCpToSbatchMs: number;
   p95CpToSbatchMs: number;
 }
@@ -23,26 +39,52 @@ export interface ScaleResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
-export async function measure(n: number, intervals = 10): Promise<ScaleResult> {
+/** Creates the other user (no home) unless it exists; root only. */
+export function ensureOtherUser(): void {
+  if (spawnSync('id', ['-u', OTHER_USER]).status === 0) return;
+  execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER]);
+}
+
+/** Submits n held jobs as the other user, 8 sbatch at a time; they never run. */
+export async function fillQueue(n: number): Promise<void> {
+  const { execa } = await import('execa');
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      await execa('runuser', ['-u', OTHER_USER, '--', 'sbatch', '--hold', '--chdir=/tmp', '-o', '/dev/null', '-J', `other-${i}`, '--wrap', 'sleep 60']);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+export function emptyQueue(): void {
+  spawnSync('scancel', ['-u', OTHER_USER]);
+}
+
+export async function measure(n: number, otherJobs: number, intervals = 10): Promise<ScaleResult> {
   const dir = mkdtempSync(join(tmpdir(), 'aifb-bench-'));
   const paths = resolvePaths({ resources: join(dir, 'resources') });
   mkdirSync(paths.resourcesDir, { recursive: true });
   const commands: { at: number; argv: string[] }[] = [];
-  const slurm = new Slurm({ onCommand: (argv) => commands.push({ at: Date.now(), argv }) });
+  let bytes = 0;
+  const slurm = new Slurm({ onCommand: (argv) => commands.push({ at: Date.now(), argv }), onOutput: (_argv, b) => (bytes += b) });
   const executor = new SlurmExecutor({ stateDir: paths.stateDir, slurm, log: silentLogger, pollMs: POLL_MS });
   const controller = new Controller({ paths, executor, log: silentLogger, resyncMs: 60_000, workers: 8 });
   await controller.start();
   const written = new Map<string, number>();
   try {
-    for (let i = 0; i < n; i++) {
-      const name = `scale-${n}-${i}`;
-      // --begin keeps every job pending: the load here is SLURM's bookkeeping, not the runners.
-      const yaml = `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: ${name}\nspec:\n  workload: { type: file-storage }\n  load: { duration: 1m }\n  runner:\n    slurm: { extraDirectives: ["--begin=now+1hour"] }\n`;
-      written.set(name, Date.now());
-      writeFileSync(join(paths.resourcesDir, `${name}.yaml`), yaml);
-    }
+    // As `cp many.yaml resources/` would: every file written at once.
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const name = `scale-${n}-${i}`;
+        // --begin keeps every job pending: the load here is SLURM's bookkeeping, not the runners.
+        const yaml = `apiVersion: aifb.io/v1alpha1\nkind: Benchmark\nmetadata:\n  name: ${name}\nspec:\n  workload: { type: file-storage }\n  load: { duration: 1m }\n  runner:\n    slurm: { extraDirectives: ["--begin=now+1hour"] }\n`;
+        written.set(name, Date.now());
+        return writeFile(join(paths.resourcesDir, `${name}.yaml`), yaml);
+      }),
+    );
     const sbatchAt = new Map<string, number>();
-    const deadline = Date.now() + 300_000;
+    const deadline = Date.now() + 600_000;
     while (sbatchAt.size < n && Date.now() < deadline) {
       for (const c of commands) {
         if (c.argv[0] !== 'sbatch') continue;
@@ -51,23 +93,61 @@ export async function measure(n: number, intervals = 10): Promise<ScaleResult> {
       }
       await sleep(200);
     }
-    if (sbatchAt.size < n) throw new Error(`only ${sbatchAt.size} of ${n} benchmarks were submitted in 5 minutes`);
+    if (sbatchAt.size < n) throw new Error(`only ${sbatchAt.size} of ${n} benchmarks were submitted in 10 minutes`);
     await controller.idle();
     // Steady state: count every SLURM command over whole poll intervals.
-    await sleep(2 * POLL_MS);
-    const from = commands.length;
-    await sleep(intervals * POLL_MS);
-    const window = commands.slice(from);
-    const lags = [...sbatchAt].map(([name, at]) => at - written.get(name)!);
-    return {
-      resources: n,
-      commandsPerInterval: window.length / intervals,
-      squeuePerInterval: window.filter((c) => c.argv[0] === 'squeue').length / intervals,
-      medianCpToSbatchMs: quantile(lags, 0.5),
-      p95CpToSbatchMs: quantile(lags, 0.95),
+    const window = async (): Promise<Cost> => {
+      await sleep(2 * POLL_MS);
+      const from = commands.length;
+      const bytesFrom = bytes;
+      await sleep(intervals * POLL_MS);
+      const seen = commands.slice(from);
+      return {
+        commandsPerInterval: seen.length / intervals,
+        squeuePerInterval: seen.filter((c) => c.argv[0] === 'squeue').length / intervals,
+        bytesPerInterval: Math.round((bytes - bytesFrom) / intervals),
+      };
     };
+    const alone = await window();
+    await fillQueue(otherJobs);
+    const crowded = await window();
+    const jsonBytes = execFileSync('squeue', ['--json', '--me'], { maxBuffer: 1 << 30 }).length;
+    const lags = [...sbatchAt].map(([name, at]) => at - written.get(name)!);
+    return { resources: n, alone, crowded, otherJobs, jsonBytes, medianCpToSbatchMs: quantile(lags, 0.5), p95CpToSbatchMs: quantile(lags, 0.95) };
   } finally {
+    emptyQueue();
     await controller.stop();
-    for (const l of await executor.list()) await executor.stop(l, 10_000).catch(() => undefined);
+    await Promise.all((await executor.list()).map((l) => executor.stop(l, 10_000).catch(() => undefined)));
   }
+}
+
+export async function main(sizes = [10, 100, 200, 1000], otherJobs = 1000): Promise<void> {
+  ensureOtherUser();
+  emptyQueue();
+  const version = execFileSync('squeue', ['--version'], { encoding: 'utf8' }).trim();
+  console.log(`slurm cost: aifb's jobs pending in the queue, poll interval ${POLL_MS} ms, then ${otherJobs} held jobs of user ${OTHER_USER} added (${version})`);
+  const rows: ScaleResult[] = [];
+  for (const n of sizes) rows.push(await measure(n, otherJobs));
+  console.log('AIFB_JOBS  CMDS/POLL  SQUEUE/POLL  BYTES/POLL  +OTHERS: CMDS/POLL  BYTES/POLL  BYTES_RATIO  JSON_BYTES  CP->SBATCH_P50  P95 (ms)');
+  for (const r of rows) {
+    console.log(
+      [
+        String(r.resources).padStart(9),
+        r.alone.commandsPerInterval.toFixed(2).padStart(9),
+        r.alone.squeuePerInterval.toFixed(2).padStart(11),
+        String(r.alone.bytesPerInterval).padStart(10),
+        r.crowded.commandsPerInterval.toFixed(2).padStart(18),
+        String(r.crowded.bytesPerInterval).padStart(10),
+        (r.crowded.bytesPerInterval / Math.max(1, r.alone.bytesPerInterval)).toFixed(2).padStart(11),
+        String(r.jsonBytes).padStart(10),
+        String(r.medianCpToSbatchMs).padStart(14),
+        String(r.p95CpToSbatchMs).padStart(8),
+      ].join('  '),
+    );
+  }
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  console.log(`ratio ${last.resources}/${first.resources} jobs: SLURM commands per poll x${(last.alone.commandsPerInterval / first.alone.commandsPerInterval).toFixed(2)} (1.00 = constant)`);
+  console.log('JSON_BYTES: one `squeue --json --me` in the crowded queue, the listing aifb used before (SLURM 22.05 ignores --me with --json)');
+  console.log(`goal: commands and bytes per poll flat in the other user's jobs (BYTES_RATIO 1.00); cp->sbatch p95 under 2000 ms at 200 resources`);
 }

@@ -2,7 +2,7 @@
 // services and runners as batch jobs, failures injected through SLURM itself.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -10,6 +10,8 @@ import { api, startController, stopProcess, until, workspace, type ControllerPro
 import { allJobs, cancelAifbJobs, envWithFakes, requireSlurm, setNode } from './slurm-harness.js';
 
 const started: ControllerProcess[] = [];
+/** scripts/slurm-up.sh's job_submit.lua refuses the job names listed here, as a QOS submit limit would. */
+const SUBMIT_LIMIT_FILE = '/var/lib/aifb-slurm/submit-limit';
 let stateOfNode: 'down' | 'up' = 'up';
 
 beforeAll(() => requireSlurm());
@@ -206,6 +208,54 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(failed.status.attempts).toBe(1);
     const job = allJobs().find((j) => j.name === 'aifb-service-held' && j.comment.includes(failed.metadata.uid));
     expect(job?.state).toBe('CANCELLED');
+  });
+
+  it("fails a runner job that can never start (a time above its partition's MaxTime) at once, cancelled, naming the fix", async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    const yaml = benchmarkYaml('toolong').replace('  retries:', '  runner: { slurm: { partition: short, time: "00:10:00" } }\n  retries:');
+    writeFileSync(join(ws.resources, 'toolong.yaml'), yaml);
+    const failed = await waitPhase(c, 'benchmarks', 'toolong', ['Failed', 'Succeeded'], 60_000);
+    expect(failed.status.phase).toBe('Failed');
+    expect(failed.status.message).toMatch(/PartitionTimeLimit: .*lower spec\.slurm\.time/);
+    expect(failed.status.attempts).toBe(1);
+    const job = allJobs().find((j) => j.name === 'aifb-benchmark-toolong' && j.comment.includes(failed.metadata.uid));
+    expect(job?.state).toBe('CANCELLED');
+  });
+
+  it('applies runner.slurm.maxPendingTime to runner jobs too', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    const yaml = benchmarkYaml('late').replace('  retries:', '  runner: { slurm: { maxPendingTime: 5s, extraDirectives: ["--begin=now+1hour"] } }\n  retries:');
+    writeFileSync(join(ws.resources, 'late.yaml'), yaml);
+    const failed = await waitPhase(c, 'benchmarks', 'late', ['Failed', 'Succeeded'], 60_000);
+    expect(failed.status.message).toMatch(/waited in the queue longer than runner\.slurm\.maxPendingTime \(last reason: BeginTime\)/);
+    expect(failed.status.attempts).toBe(1);
+    await until('the runner job to be cancelled', () => allJobs().find((j) => j.name === 'aifb-benchmark-late' && j.comment.includes(failed.metadata.uid))?.state === 'CANCELLED' || undefined, 30_000);
+  });
+
+  it('waits while a submit limit refuses the runner job, using up no attempt, and runs it once the limit lifts', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    writeFileSync(SUBMIT_LIMIT_FILE, 'aifb-benchmark-limited\n');
+    try {
+      writeFileSync(join(ws.resources, 'limited.yaml'), benchmarkYaml('limited', { retries: 1 }));
+      const waiting = await until('the submit limit in status', async () => {
+        const v = await phaseOf(c, 'benchmarks', 'limited');
+        return /SubmitLimit: sbatch refused the job \(.*job submit limit/.test(v.status?.message ?? '') ? v : undefined;
+      }, 30_000);
+      expect(waiting.status.phase).toBe('Pending');
+      // Several refused submissions later (one a poll interval), it still waits on its first attempt.
+      await new Promise((r) => setTimeout(r, 4000));
+      const still = await phaseOf(c, 'benchmarks', 'limited');
+      expect(still.status.phase).toBe('Pending');
+      expect(still.status.attempts).toBe(1);
+    } finally {
+      rmSync(SUBMIT_LIMIT_FILE, { force: true });
+    }
+    const done = await waitPhase(c, 'benchmarks', 'limited', ['Succeeded', 'Failed']);
+    expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
+    expect(done.status.attempts).toBe(1);
   });
 
   it('retries a runner job lost to NODE_FAIL and still succeeds', async () => {

@@ -27,7 +27,7 @@ export interface ListedJob {
 
 /** Every job SLURM still knows (queue and recently finished), from scontrol. */
 export function allJobs(): ListedJob[] {
-  const out = execFileSync('scontrol', ['show', 'job', '-o'], { encoding: 'utf8' });
+  const out = execFileSync('scontrol', ['show', 'job', '-o'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   return out
     .split('\n')
     .filter((l) => l.startsWith('JobId='))

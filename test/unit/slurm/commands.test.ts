@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseScontrolLine, Slurm, SlurmCommandError, SlurmUnavailable } from '../../../slurm/commands.js';
+import { parseScontrolLine, Slurm, SlurmCommandError, SlurmUnavailable, SubmitLimited } from '../../../slurm/commands.js';
 
 // Stand-in SLURM binaries (real processes on PATH) that print what SLURM 22.05
 // printed on the test cluster, so parsing and error mapping run without SLURM.
@@ -23,25 +23,26 @@ function slurmWith(bins: Record<string, string>, opts: { timeoutMs?: number } = 
   return { slurm, argvs };
 }
 
-const uid = process.getuid!();
-const squeueJson = JSON.stringify({
-  meta: { Slurm: { release: '22.05.8' } },
-  errors: [],
-  jobs: [
-    { job_id: 7, name: 'aifb-benchmark-x', comment: 'aifb:v1;kind=Benchmark;name=x;uid=u;gen=1;attempt=1;role=runner', job_state: 'FAILED', state_reason: 'NonZeroExitCode', nodes: 'vm', exit_code: 768, submit_time: 1795821189, start_time: 1795821191, end_time: 1795821194, user_id: uid },
-    { job_id: 8, name: 'aifb-service-y', comment: '', job_state: 'CANCELLED', state_reason: 'None', nodes: 'vm', exit_code: 15, submit_time: 1795821189, start_time: 0, end_time: 0, user_id: uid },
-    { job_id: 9, name: 'aifb-service-z', comment: '', job_state: 'PENDING', state_reason: 'Resources', nodes: '', exit_code: 0, submit_time: 1795821189, start_time: 0, end_time: 0, user_id: uid },
-    { job_id: 10, name: 'interactive', comment: '', job_state: 'RUNNING', state_reason: 'None', nodes: 'vm', exit_code: 0, submit_time: 1, start_time: 1, end_time: 0, user_id: uid },
-    { job_id: 11, name: 'aifb-benchmark-other-user', comment: '', job_state: 'RUNNING', state_reason: 'None', nodes: 'vm', exit_code: 0, submit_time: 1, start_time: 1, end_time: 0, user_id: uid + 1 },
-  ],
-});
+// What `squeue --me --states=all --noheader --Format=...` printed on the test
+// cluster (22.05.8): columns ended by the unit separator, times in local time.
+const U = '\x1f';
+const row = (...cols: string[]) => cols.map((c) => c + U).join('');
+const squeueLines = [
+  row('7', 'aifb-benchmark-x', 'FAILED', 'NonZeroExitCode', 'vm', '768', '2026-11-29T19:19:31', '2026-11-29T19:19:34', '2026-11-29T19:19:37', 'aifb:v1;kind=Benchmark;name=x;uid=u;gen=1;attempt=1;role=runner'),
+  row('8', 'aifb-service-y', 'CANCELLED', 'None', 'vm', '15', '2026-11-29T19:19:31', 'N/A', 'N/A', '(null)'),
+  row('9', 'aifb-service-z', 'PENDING', 'Resources', '', '0', '2026-11-29T19:19:31', 'N/A', 'N/A', ''),
+  row('10', 'interactive', 'RUNNING', 'None', 'vm', '0', '2026-11-29T19:19:31', '2026-11-29T19:19:31', 'N/A', ''),
+].join('\n');
 
 describe('Slurm.queue', () => {
-  it('makes one squeue call and returns this user’s aifb jobs, parsed', async () => {
-    writeFileSync(join(bin, 'squeue.json'), squeueJson);
-    const { slurm, argvs } = slurmWith({ squeue: `cat ${join(bin, 'squeue.json')}` });
+  it('makes one squeue call for this user’s jobs only, and returns the aifb jobs, parsed', async () => {
+    writeFileSync(join(bin, 'squeue.out'), squeueLines + '\n');
+    const { slurm, argvs } = slurmWith({ squeue: `cat ${join(bin, 'squeue.out')}` });
     const jobs = await slurm.queue();
-    expect(argvs).toEqual([['squeue', '--json', '--me']]);
+    expect(argvs).toHaveLength(1);
+    // --me with a fixed format: slurmctld filters by user (22.05 ignores --me with --json).
+    expect(argvs[0].slice(0, 4)).toEqual(['squeue', '--me', '--states=all', '--noheader']);
+    expect(argvs[0]).not.toContain('--json');
     expect(jobs.map((j) => j.jobId)).toEqual(['7', '8', '9']);
     expect(jobs[0]).toEqual({
       jobId: '7',
@@ -52,49 +53,44 @@ describe('Slurm.queue', () => {
       nodes: 'vm',
       exitCode: 3,
       signal: 0,
-      submitTime: new Date(1795821189_000).toISOString(),
-      startTime: new Date(1795821191_000).toISOString(),
-      endTime: new Date(1795821194_000).toISOString(),
+      submitTime: new Date('2026-11-29T19:19:31').toISOString(),
+      startTime: new Date('2026-11-29T19:19:34').toISOString(),
+      endTime: new Date('2026-11-29T19:19:37').toISOString(),
     });
-    expect(jobs[1]).toMatchObject({ state: 'CANCELLED', exitCode: 0, signal: 15, startTime: undefined });
+    expect(jobs[1]).toMatchObject({ state: 'CANCELLED', comment: '', exitCode: 0, signal: 15, startTime: undefined });
     expect(jobs[2]).toMatchObject({ state: 'PENDING', reason: 'Resources', nodes: undefined });
     expect((await slurm.queue({ all: true })).map((j) => j.jobId)).toEqual(['7', '8', '9', '10']);
   });
 
-  it('reads the newer (23.x) JSON shapes too', async () => {
-    writeFileSync(
-      join(bin, 'squeue.json'),
-      JSON.stringify({
-        errors: [],
-        jobs: [
-          {
-            job_id: 5,
-            name: 'aifb-benchmark-x',
-            comment: '',
-            job_state: ['RUNNING'],
-            state_reason: 'None',
-            nodes: 'mel2001',
-            exit_code: { status: ['SUCCESS'], return_code: { set: true, number: 0 }, signal: { id: { set: false, number: 0 } } },
-            submit_time: { set: true, infinite: false, number: 1795821189 },
-            start_time: { set: false, infinite: false, number: 0 },
-            user_id: uid,
-          },
-        ],
-      }),
-    );
-    const { slurm } = slurmWith({ squeue: `cat ${join(bin, 'squeue.json')}` });
-    const [job] = await slurm.queue();
-    expect(job).toMatchObject({ jobId: '5', state: 'RUNNING', nodes: 'mel2001', exitCode: 0, submitTime: new Date(1795821189_000).toISOString(), startTime: undefined });
+  it('keeps a comment holding the separator whole, and refuses a line without the columns asked for', async () => {
+    writeFileSync(join(bin, 'squeue.out'), row('5', 'aifb-b', 'RUNNING', 'None', 'n1', '0', 'N/A', 'N/A', 'N/A', `odd${U}comment`) + '\n');
+    const { slurm } = slurmWith({ squeue: `cat ${join(bin, 'squeue.out')}` });
+    expect((await slurm.queue())[0]).toMatchObject({ jobId: '5', comment: `odd${U}comment`, nodes: 'n1' });
+    writeFileSync(join(bin, 'squeue.out'), 'JOBID PARTITION NAME\n');
+    const err = await slurm.queue().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SlurmCommandError);
+    expect((err as Error).message).toMatch(/unexpected line/);
   });
 
-  it('turns 22.05’s "slurm_load_jobs failed" (controller down, exit 0) into SlurmUnavailable', async () => {
-    const down = JSON.stringify({ errors: [{ description: 'Failed while looking for jobs', error_number: -1, error: 'Unspecified error', source: 'slurm_load_jobs' }], jobs: [] });
-    writeFileSync(join(bin, 'squeue.json'), down);
-    const { slurm } = slurmWith({ squeue: `cat ${join(bin, 'squeue.json')}` });
+  it('turns an unreachable slurmctld into SlurmUnavailable', async () => {
+    const { slurm } = slurmWith({ squeue: 'echo "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2; exit 1' });
     const err = await slurm.queue().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SlurmUnavailable);
     expect((err as Error).message).toMatch(/slurmctld/);
     expect((err as Error).message).toMatch(/scontrol ping/);
+  });
+});
+
+describe('Slurm.submit', () => {
+  it('tells a submit limit (may pass later) from other refusals', async () => {
+    const { slurm } = slurmWith({ sbatch: 'echo "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit, user\'s size and/or time limits)" >&2; exit 1' });
+    const err = await slurm.submit('/tmp/x.sbatch').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SubmitLimited);
+    expect((err as SubmitLimited).stderr).toMatch(/job submit limit/);
+    const { slurm: other } = slurmWith({ sbatch: 'echo "sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified" >&2; exit 1' });
+    const refused = await other.submit('/tmp/x.sbatch').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SlurmCommandError);
+    expect(refused).not.toBeInstanceOf(SubmitLimited);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SlurmJob } from '../../../slurm/commands.js';
-import { classify } from '../../../slurm/states.js';
+import { ADMIN_HOLD_BOUND_MS, classify, pendingVerdict } from '../../../slurm/states.js';
 
 const job = (state: string, extra: Partial<SlurmJob> = {}): SlurmJob => ({ jobId: '7', name: 'aifb-benchmark-x', comment: '', state, ...extra });
 
@@ -59,5 +59,34 @@ describe('classify', () => {
 
   it('keeps watching a state it does not know instead of calling it finished', () => {
     expect(classify(job('SOMETHING_NEW'))).toMatchObject({ phase: 'running', reason: 'SLURM state SOMETHING_NEW' });
+  });
+});
+
+describe('pendingVerdict', () => {
+  it.each(['Priority', 'Resources', 'AssocGrpGRES', 'QOSMaxJobsPerUserLimit', 'BeginTime', 'Dependency', undefined, 'SomeReasonOfSlurm24'])('%s: wait, no attempt used', (reason) => {
+    expect(pendingVerdict(reason)).toEqual({ action: 'wait' });
+  });
+
+  it.each([
+    ['PartitionTimeLimit', /spec\.slurm\.time/],
+    ['QOSMaxWallDurationPerJobLimit', /spec\.slurm\.qos/],
+    ['BadConstraints', /spec\.slurm\.constraint/],
+    ['InvalidAccount', /spec\.slurm\.account/],
+  ])('%s: fail at once, naming the field to change', (reason, fix) => {
+    const v = pendingVerdict(reason);
+    expect(v.action).toBe('fail');
+    expect(v.message).toMatch(new RegExp(`^${reason}: `));
+    expect(v.message).toMatch(fix);
+  });
+
+  it('surfaces ReqNodeNotAvail (a reservation, a drain) with its node list, and keeps waiting', () => {
+    expect(pendingVerdict('ReqNodeNotAvail,_UnavailableNodes:mel[2001-2004]')).toMatchObject({ action: 'surface', message: expect.stringMatching(/^ReqNodeNotAvail: .*reserved/) });
+  });
+
+  it('waits out an administrator’s hold for a bound, then fails saying so', () => {
+    expect(pendingVerdict('JobHeldAdmin', ADMIN_HOLD_BOUND_MS - 1).action).toBe('surface');
+    const v = pendingVerdict('JobHeldAdmin', ADMIN_HOLD_BOUND_MS);
+    expect(v.action).toBe('fail');
+    expect(v.message).toMatch(/scontrol release/);
   });
 });
