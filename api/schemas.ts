@@ -42,6 +42,14 @@ export const SlurmSpec = z.strictObject({
    * `--job-setup` lines; a line that fails ends the job with its reason.
    */
   setup: z.array(z.string().min(1).regex(/^[^\n\r]*$/, 'one shell line per item')).optional(),
+  /**
+   * A Service: the network interface (e.g. `ib0`) whose IPv4 address the job
+   * publishes as the service's host, instead of the node's name.
+   */
+  interface: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'a network interface name such as ib0 or eth0: up to 15 letters, digits, ".", "_" or "-"')
+    .optional(),
 });
 
 export const SERVICE_TYPES = [

@@ -12,7 +12,10 @@ export type ServiceType = ServiceSpec['type'];
 export type ImageType = ServiceType | MonitoringComponent;
 
 export interface ServeContext {
-  port: number;
+  /** The port as it goes into arguments and environment: a number, or the job's reference to the one it chose (serve-script.ts). */
+  port: string;
+  /** The port `offset` above it, in the same form (Triton's gRPC and metrics ports). */
+  portAbove(offset: number): string;
   model?: string;
   /** PostgreSQL: the database to create (spec.database, default aifb). */
   database?: string;
@@ -46,6 +49,8 @@ export interface CatalogEntry {
   /** File name stem in the SIF cache: `<cache>/<sif>.sif`. Types sharing an image share a SIF. */
   sif: string;
   port: number;
+  /** Consecutive ports it takes from its port up, when more than one. */
+  ports?: number;
   /** Started with `--nv` (one GPU) unless the spec says otherwise. */
   wantsGpu: boolean;
   /** Container paths the service writes to; a SIF is read-only, so each needs a writable bind. */
@@ -82,7 +87,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     // vLLM reads its --api-key from VLLM_API_KEY: a token given by reference stays off the command line.
     credentialEnv: { token: 'VLLM_API_KEY' },
     // The image's entrypoint is vLLM's OpenAI server; these become its flags.
-    serve: ({ port, model }) => ({ args: ['--model', model ?? 'facebook/opt-125m', '--port', String(port), '--host', '0.0.0.0'], env: {} }),
+    serve: ({ port, model }) => ({ args: ['--model', model ?? 'facebook/opt-125m', '--port', port, '--host', '0.0.0.0'], env: {} }),
   },
   ollama: {
     image: 'docker://ollama/ollama:latest',
@@ -97,11 +102,12 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     image: 'docker://nvcr.io/nvidia/tritonserver:24.08-py3',
     sif: 'triton',
     port: 8000,
+    ports: 3,
     wantsGpu: true,
     writable: [],
     // For triton, `model` is the model repository as seen inside the container (bind it there).
-    serve: ({ port, model }) => ({
-      args: ['tritonserver', `--model-repository=${model ?? '/models'}`, `--http-port=${port}`, `--grpc-port=${port + 1}`, `--metrics-port=${port + 2}`],
+    serve: ({ port, portAbove, model }) => ({
+      args: ['tritonserver', `--model-repository=${model ?? '/models'}`, `--http-port=${port}`, `--grpc-port=${portAbove(1)}`, `--metrics-port=${portAbove(2)}`],
       env: {},
     }),
   },
@@ -112,7 +118,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     wantsGpu: false,
     writable: ['/data'],
     serve: ({ port }) => ({
-      args: ['run', '--host', '0.0.0.0', '--port', String(port), '--path', '/data'],
+      args: ['run', '--host', '0.0.0.0', '--port', port, '--path', '/data'],
       env: { IS_PERSISTENT: 'TRUE', PERSIST_DIRECTORY: '/data', ANONYMIZED_TELEMETRY: 'FALSE' },
     }),
   },
@@ -123,7 +129,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     wantsGpu: false,
     writable: ['/var/lib/weaviate'],
     serve: ({ port }) => ({
-      args: ['--host', '0.0.0.0', '--port', String(port), '--scheme', 'http'],
+      args: ['--host', '0.0.0.0', '--port', port, '--scheme', 'http'],
       env: {
         AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'true',
         PERSISTENCE_DATA_PATH: '/var/lib/weaviate',
@@ -142,10 +148,10 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     writable: ['/var/lib/postgresql/data', '/var/run/postgresql'],
     credentialEnv: { user: { env: 'POSTGRES_USER', default: 'aifb' }, password: 'POSTGRES_PASSWORD' },
     serve: ({ port, database }) => ({
-      args: ['postgres', '-p', String(port)],
+      args: ['postgres', '-p', port],
       env: {
         POSTGRES_DB: database ?? DEFAULT_DATABASE,
-        PGPORT: String(port),
+        PGPORT: port,
         PGDATA: '/var/lib/postgresql/data',
       },
     }),
@@ -182,13 +188,16 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
       args: [],
       env: {
         GF_SERVER_HTTP_ADDR: '0.0.0.0',
-        GF_SERVER_HTTP_PORT: String(port),
+        GF_SERVER_HTTP_PORT: port,
         GF_PATHS_DATA: '/var/lib/grafana',
         GF_PATHS_LOGS: '/var/log/grafana',
       },
     }),
   },
 };
+
+/** A fixed port, as serve() takes it. */
+export const atPort = (port: number): Pick<ServeContext, 'port' | 'portAbove'> => ({ port: String(port), portAbove: (offset) => String(port + offset) });
 
 export const IMAGE_TYPES: readonly ImageType[] = [...SERVICE_TYPES, ...MONITORING_COMPONENTS];
 

@@ -5,8 +5,9 @@ import type { ServiceSpec } from '../api/schemas.js';
 import type { FieldProblem } from '../api/problems.js';
 import { bindProblems, envProblems, type ContainerOptions } from './apptainer.js';
 import type { Credentials, SecretRef } from '../api/connection.js';
-import { catalogEntry, gpusFor, resolveImage, type CredentialEnv, type ImageType, type ResolvedImage } from './catalog.js';
+import { atPort, catalogEntry, gpusFor, resolveImage, type CredentialEnv, type ImageType, type ResolvedImage } from './catalog.js';
 import { ContainerSpecError, throwIfProblems } from './errors.js';
+import { JOB_PORTS, PORT_REF } from './serve-script.js';
 
 export interface ServiceContainer extends ContainerOptions {
   gpus: number;
@@ -15,7 +16,10 @@ export interface ServiceContainer extends ContainerOptions {
   args: string[];
   /** Container variable -> secret reference (password, token); resolved where the container starts, never on its command line. */
   secretEnv: Record<string, SecretRef>;
-  port: number;
+  /** The port it listens on when that is fixed (always, unless jobPort): spec.port, else the catalog's when nothing refers to the job's port. */
+  port: number | undefined;
+  /** Consecutive ports it takes from its port up. */
+  ports: number;
   fromCatalog: boolean;
   /** Host folders behind the writable binds; the caller creates them before the run. */
   writableDirs: string[];
@@ -27,6 +31,11 @@ export interface ServiceContainerOptions {
   dataDir?: string;
   /** The credentials the service runs with (spec.credentials, with a generated password where needed). */
   credentials?: Credentials;
+  /**
+   * Args and env refer to the port as ${AIFB_PORT}, which the serve wrapper
+   * (serve-script.ts) sets when the job runs, instead of holding a number.
+   */
+  jobPort?: boolean;
 }
 
 /** A Service spec whose env holds values only (secrets by reference are passed apart, see secretEnv). */
@@ -73,25 +82,35 @@ export function serviceContainer(spec: ContainerSpec, opts: ServiceContainerOpti
     problems.push(...e.problems);
   }
   const entry = catalogEntry(spec.type);
-  const port = spec.port ?? entry?.port;
-  if (port === undefined) {
-    problems.push({ path: 'spec.port', message: `type "${spec.type}" has no default port; set spec.port to the port the container listens on` });
+  const fixed = spec.port ?? entry?.port;
+  const defaults = entry
+    ? entry.serve({ ...(opts.jobPort ? JOB_PORTS : atPort(spec.port ?? entry.port)), model: spec.model, database: spec.database })
+    : { args: [], env: {} };
+  const { env: credentialEnv, secretEnv } = credentialsFor(entry?.credentialEnv, opts.credentials);
+  const args = spec.args.length > 0 ? [...spec.args] : defaults.args;
+  const env = { ...defaults.env, ...credentialEnv, ...spec.env };
+  // The job chooses the port only where the server is told it: user args that
+  // name none leave it listening where the type does by default.
+  const chosen = opts.jobPort === true && [...args, ...Object.values(env)].some((v) => v.includes(PORT_REF));
+  const port = chosen ? spec.port : fixed;
+  if (port === undefined && !chosen) {
+    const how = opts.jobPort ? `, or write ${PORT_REF} in spec.args where the server takes its port, for one the job chooses` : '';
+    problems.push({ path: 'spec.port', message: `type "${spec.type}" has no default port; set spec.port to the port the container listens on${how}` });
   }
   problems.push(...bindProblems(spec.binds), ...envProblems(spec.env));
   throwIfProblems(problems);
   const { image, fromCatalog } = resolved!;
-  const defaults = entry?.serve({ port: port!, model: spec.model, database: spec.database }) ?? { args: [], env: {} };
-  const { env: credentialEnv, secretEnv } = credentialsFor(entry?.credentialEnv, opts.credentials);
   const userTargets = new Set(spec.binds.map((b) => b.split(':')[1] ?? b.split(':')[0]));
   const writable = opts.dataDir ? (entry?.writable ?? []).filter((p) => !userTargets.has(p)) : [];
   const writableDirs = writable.map((p) => join(opts.dataDir!, dirName(p)));
   return {
     image,
     fromCatalog,
-    port: port!,
+    port,
+    ports: entry?.ports ?? 1,
     gpus: gpusFor(spec),
-    args: spec.args.length > 0 ? [...spec.args] : defaults.args,
-    env: { ...defaults.env, ...credentialEnv, ...spec.env },
+    args,
+    env,
     secretEnv,
     binds: [...writable.map((p, i) => `${writableDirs[i]}:${p}`), ...spec.binds],
     writableDirs,

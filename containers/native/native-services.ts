@@ -44,7 +44,8 @@ export interface NativeLaunch {
 }
 
 export interface NativeOptions {
-  port: number;
+  /** The port as it goes on the command line: a number, or ${AIFB_PORT} for the one the serve wrapper chooses. */
+  port: number | string;
   /** The attempt's data folder (created by the service itself). */
   dataDir: string;
   /** The state folder: as root, PostgreSQL's own user is given search permission from here down to dataDir. */
@@ -152,10 +153,10 @@ export function nativeLaunch(type: NativeType, opts: NativeOptions): NativeLaunc
 }
 
 /**
- * A port nobody listens on now, for a service whose spec names none: a fixed
- * default (5432, 9000, 8000) would collide with a server this host already
- * runs, or with a second service. Another program could take it before the
- * service binds; the service then exits and its next attempt picks another.
+ * A port nobody listens on now on this host, for a server started here beside
+ * others (the tests' own servers). A service's port is chosen where it runs,
+ * by its serve wrapper (serve-script.ts). Another program could take it
+ * before the server binds; the server then fails to start.
  */
 export function freeLocalPort(): Promise<number> {
   return new Promise((resolve, reject) => {

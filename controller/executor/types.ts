@@ -1,5 +1,6 @@
 // The executor interface: how the controller launches, finds, watches and stops
 // what a resource needs, whether as local processes or as SLURM jobs.
+import { z } from 'zod';
 import type { SecretRef } from '../../api/connection.js';
 import type { LaunchRef } from '../../api/launch.js';
 import type { SlurmSpec } from '../api/schemas.js';
@@ -25,8 +26,9 @@ export interface LaunchSpec extends LaunchRef {
   /** Batch settings; the local executor ignores them. */
   slurm?: SlurmSpec;
   /**
-   * For services: where the launch writes `{host, port, jobId}` once it runs, so
-   * the controller learns the node it landed on.
+   * Where the launch writes `{host, port, jobId}` once it runs, so the
+   * controller learns the node it landed on (a MonitoringStack: its ports are
+   * fixed). A Service's serve wrapper writes its own, richer record.
    */
   endpoint?: { file: string; port: number };
 }
@@ -44,11 +46,19 @@ export class ProgramNotFound extends Error {
 
 export const ranksOf = (spec: Pick<LaunchSpec, 'nodes' | 'tasksPerNode'>): number => (spec.nodes ?? 1) * (spec.tasksPerNode ?? 1);
 
-export interface EndpointRecord {
-  host: string;
-  port: number;
-  jobId?: string;
-}
+/** What a launch's endpoint file says: where it answers and, from a Service's serve wrapper (containers/serve-script.ts), who wrote it. */
+export const EndpointRecord = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  /** The SLURM job that wrote it. */
+  jobId: z.string().optional(),
+  launchId: z.string().optional(),
+  /** The serve wrapper's pid: the process the local executor started. */
+  pid: z.number().int().optional(),
+  /** The process holding the socket that listens on the port, once the wrapper saw that it is the server or one of its children. */
+  listenerPid: z.number().int().optional(),
+});
+export type EndpointRecord = z.output<typeof EndpointRecord>;
 
 export interface Launched {
   id: string;

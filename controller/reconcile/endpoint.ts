@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActorFailure } from '../../machines/lifecycle.js';
-import type { EndpointRecord, Executor, LaunchState, Launched } from '../executor/types.js';
+import { EndpointRecord, type Executor, type LaunchState, type Launched } from '../executor/types.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import { pollUntil } from '../runtime/poll.js';
@@ -52,19 +52,45 @@ export function launchEnded(launched: Launched, state: Extract<LaunchState, { st
   );
 }
 
-/** Waits for the endpoint file the launch writes once it runs; fails with the scheduler's reason if the launch ends first. */
+/** The endpoint file's record, or undefined while there is none; a file that is not one throws (the poll reads it again). */
+export function readEndpoint(file: string): EndpointRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  const parsed = EndpointRecord.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file} is not an endpoint record: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/**
+ * Whether this launch wrote the record: its launch id, and the SLURM job it
+ * ran as or, locally, the process the executor started (the serve wrapper).
+ * A file an earlier launch left in the same folder (the same name and
+ * attempt of a deleted and re-created resource, a job of a forgotten launch)
+ * names another job or process.
+ */
+export function writtenBy(record: EndpointRecord, launched: Launched): boolean {
+  if (record.launchId !== launched.id) return false;
+  if (launched.jobId !== undefined) return record.jobId === launched.jobId;
+  return record.pid !== undefined && record.pid === launched.pids?.[0];
+}
+
+/**
+ * Waits for the endpoint file the launch writes once it runs; fails with the scheduler's reason if the launch ends first.
+ * With `own`, only a record this launch wrote counts (see writtenBy).
+ */
 export async function awaitEndpoint(
   deps: { executor: Executor; clock: Clock; log: Logger },
   launched: Launched,
-  opts: { file: string; what: string; maxPendingMs?: number; signal: AbortSignal },
+  opts: { file: string; what: string; maxPendingMs?: number; signal: AbortSignal; own?: boolean },
 ): Promise<{ host: string; port: number }> {
   const submitted = deps.clock.now();
+  let strangerSeen = false;
   return pollUntil(
     async () => {
-      if (existsSync(opts.file)) {
-        // A half-written file throws here and is read again at the next tick.
-        const ep = JSON.parse(readFileSync(opts.file, 'utf8')) as EndpointRecord;
-        return { host: ep.host, port: ep.port };
+      const ep = readEndpoint(opts.file);
+      if (ep && (!opts.own || writtenBy(ep, launched))) return { host: ep.host, port: ep.port };
+      if (ep && !strangerSeen) {
+        strangerSeen = true;
+        deps.log.warn('Ignored an endpoint file another launch wrote; waiting for this one to write its own', { what: opts.what, file: opts.file, record: ep });
       }
       const state = await deps.executor.state(launched);
       if (state.state === 'exited') throw launchEnded(launched, state, `${opts.what} ended before it started`, 'StartFailed');

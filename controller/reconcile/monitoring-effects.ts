@@ -6,6 +6,7 @@ import { fromCallback, fromPromise } from 'xstate';
 import type { AttemptOf, StartInput } from '../../machines/lifecycle-machine.js';
 import { ActorFailure, type StopInput } from '../../machines/lifecycle.js';
 import type { StackEndpoints } from '../../machines/monitoring-stack.js';
+import { defaultSifCache } from '../../containers/catalog.js';
 import { nativeAvailable, stackScript } from '../../monitoring/stack-script.js';
 import type { SecretRef } from '../../api/connection.js';
 import type { MonitoringStackResource } from '../api/schemas.js';
@@ -44,7 +45,7 @@ export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStac
       const mode = deps.executor.name === 'local' && nativeAvailable(spec) ? 'native' : 'containers';
       let built;
       try {
-        built = stackScript(spec, dir, { mode, sifCache: process.env.AIFB_SIF_CACHE, controller: deps.api() });
+        built = stackScript(spec, dir, { mode, sifCache: defaultSifCache(), controller: deps.api() });
       } catch (e) {
         throw new ActorFailure((e as Error).message, 'InvalidStackSpec', false);
       }

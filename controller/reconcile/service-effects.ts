@@ -8,14 +8,15 @@ import type { AttemptOf, StartInput } from '../../machines/lifecycle-machine.js'
 import { ActorFailure, type StopInput } from '../../machines/lifecycle.js';
 import type { ServiceEndpoint } from '../../machines/service.js';
 import type { ServiceResource } from '../api/schemas.js';
+import { defaultSifCache } from '../../containers/catalog.js';
 import { NativeServiceUnavailable } from '../../containers/native/native-services.js';
-import { ProgramNotFound, type LaunchRef, type Launched } from '../executor/types.js';
+import { launchId, ProgramNotFound, type LaunchRef, type Launched } from '../executor/types.js';
 import { ensureOllamaModel } from '../health/ollama-model.js';
-import { probeFor, waitUntilReady } from '../health/readiness.js';
+import { probeFor, ReadinessTimeout, waitUntilReady } from '../health/readiness.js';
 import { poll } from '../runtime/poll.js';
 import { cleanupLaunches, stopLaunch } from './common.js';
 import type { ReconcilerDeps } from './deps.js';
-import { awaitEndpoint, launchEnded } from './endpoint.js';
+import { awaitEndpoint, launchEnded, readEndpoint, writtenBy } from './endpoint.js';
 import type { Target } from './machine-reconciler.js';
 import { serviceLaunch } from './service-command.js';
 import { ensureGeneratedPassword, generatedPasswordFile, serviceCredentials } from './service-connection.js';
@@ -30,6 +31,9 @@ export function serviceRef(t: Target<ServiceResource>, attempt: number): LaunchR
 export function serviceDir(deps: ReconcilerDeps, t: Target<ServiceResource>, attempt: number): string {
   return join(deps.paths.stateDir, 'services', t.resource.metadata.name, `g${t.generation}-a${attempt}`);
 }
+
+/** Written by the attempt's serve wrapper (containers/serve-script.ts). */
+const endpointFileOf = (dir: string) => join(dir, 'endpoint.json');
 
 /** A program that is not here is not a fault to retry: say what to install, or which field runs it another way. */
 export function programMissing(e: ProgramNotFound, spec: ServiceResource['spec'], what: string): ActorFailure {
@@ -50,41 +54,43 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
       // An earlier attempt of this service must not hold its node or port any more.
       await cleanupLaunches(deps, 'Service', metadata.name, (ref) => ref.attempt === input.attempt && ref.generation === t.generation);
       const dir = serviceDir(deps, t, input.attempt);
+      const ref = serviceRef(t, input.attempt);
+      const endpointFile = endpointFileOf(dir);
       let launch;
       try {
         const credentials = serviceCredentials(spec, metadata.name, deps.paths.stateDir);
         const generated = generatedPasswordFile(deps.paths.stateDir, metadata.name);
         if (credentials?.password && 'file' in credentials.password && credentials.password.file === generated) ensureGeneratedPassword(generated);
-        launch = await serviceLaunch(spec, {
+        launch = serviceLaunch(spec, {
           dataDir: join(dir, 'data'),
-          sifCache: process.env.AIFB_SIF_CACHE,
+          sifCache: defaultSifCache(),
           credentials,
           executor: deps.executor.name,
           stateDir: deps.paths.stateDir,
+          endpointFile,
+          launchId: launchId(ref),
         });
       } catch (e) {
         // A server this host lacks is not a fault in the spec, and no retry installs it.
         if (e instanceof NativeServiceUnavailable) throw new ActorFailure(e.message, 'ProgramNotFound', false);
         throw new ActorFailure((e as Error).message, 'InvalidServiceSpec', false);
       }
-      const endpointFile = join(dir, 'endpoint.json');
       let launched: Launched;
       try {
         launched = await deps.executor.launch({
-          ...serviceRef(t, input.attempt),
+          ...ref,
           command: launch.command,
           env: launch.env,
           secretEnv: launch.secretEnv,
           dir,
           gpus: launch.gpus,
           slurm: spec.slurm,
-          endpoint: { file: endpointFile, port: launch.port },
         });
       } catch (e) {
         if (e instanceof ProgramNotFound) throw programMissing(e, spec, what);
         throw new ActorFailure(`could not launch ${what}: ${(e as Error).message}`, 'LaunchFailed', true);
       }
-      return awaitEndpoint(deps, launched, { file: endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal });
+      return awaitEndpoint(deps, launched, { file: endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal, own: true });
     }),
 
     waitReady: fromPromise<void, AttemptOf<ServiceEndpoint>>(async ({ input, signal }) => {
@@ -96,13 +102,31 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
         const state = await deps.executor.state(launched);
         if (state.state === 'exited') throw launchEnded(launched, state, `${what} exited while starting`, 'ServiceExited');
       };
-      await waitUntilReady(
-        async () => {
-          await throwIfExited();
-          return probe(input.started);
-        },
-        { intervalMs: spec.readiness.interval, timeoutMs: spec.readiness.timeout, signal, what: at(input.started), clock: deps.clock },
-      );
+      // A server answering at host:port may be anyone's: only once the job has seen that the socket
+      // listening on the port is its server's (containers/serve-script.ts) is the answer our server's.
+      const dir = serviceDir(deps, t, input.attempt);
+      const endpointFile = endpointFileOf(dir);
+      const held = () => {
+        if (!launched) return true;
+        const record = readEndpoint(endpointFile);
+        return record !== undefined && writtenBy(record, launched) && record.listenerPid !== undefined && record.port === input.started.port;
+      };
+      let heldSeen = false;
+      try {
+        await waitUntilReady(
+          async () => {
+            await throwIfExited();
+            heldSeen ||= held();
+            return heldSeen && probe(input.started);
+          },
+          { intervalMs: spec.readiness.interval, timeoutMs: spec.readiness.timeout, signal, what: at(input.started), clock: deps.clock },
+        );
+      } catch (e) {
+        if (e instanceof ReadinessTimeout && !heldSeen) {
+          throw new ReadinessTimeout(`${e.message}; its job never saw the server listen on port ${input.started.port}: see ${join(dir, 'service.stderr.log')}`);
+        }
+        throw e;
+      }
       // An Ollama that lacks spec.model pulls it before the Service is Ready, so no benchmark starts
       // against a server without its model. This holds for a server the controller started and for
       // one at spec.endpoint alike: naming the model asks for it to be served, wherever the server runs.

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SERVICE_TYPES } from '../../../api/schemas.js';
 import { imagesFileText } from '../../../containers/catalog-list.js';
 import {
+  atPort,
   catalogEntry,
   catalogImageLines,
   catalogTypes,
@@ -14,6 +15,7 @@ import {
   sifPath,
   type ImageType,
 } from '../../../containers/catalog.js';
+import { JOB_PORTS } from '../../../containers/serve-script.js';
 import { problemsOf } from './problems-of.js';
 import { useTempDirs } from './temp-dirs.js';
 
@@ -69,7 +71,7 @@ describe('catalog', () => {
   });
 
   it('builds each container default command for a port and model', () => {
-    expect(catalogEntry('vllm')!.serve({ port: 8123, model: 'meta-llama/Llama-3.2-1B' }).args).toEqual([
+    expect(catalogEntry('vllm')!.serve({ ...atPort(8123), model: 'meta-llama/Llama-3.2-1B' }).args).toEqual([
       '--model',
       'meta-llama/Llama-3.2-1B',
       '--port',
@@ -77,25 +79,34 @@ describe('catalog', () => {
       '--host',
       '0.0.0.0',
     ]);
-    expect(catalogEntry('ollama')!.serve({ port: 11500 }).env).toEqual({ OLLAMA_HOST: '0.0.0.0:11500' });
-    expect(catalogEntry('chromadb')!.serve({ port: 8001 }).args).toEqual(['run', '--host', '0.0.0.0', '--port', '8001', '--path', '/data']);
-    const pg = catalogEntry('postgresql')!.serve({ port: 5433 });
+    expect(catalogEntry('ollama')!.serve({ ...atPort(11500) }).env).toEqual({ OLLAMA_HOST: '0.0.0.0:11500' });
+    expect(catalogEntry('chromadb')!.serve({ ...atPort(8001) }).args).toEqual(['run', '--host', '0.0.0.0', '--port', '8001', '--path', '/data']);
+    const pg = catalogEntry('postgresql')!.serve({ ...atPort(5433) });
     expect(pg.args).toEqual(['postgres', '-p', '5433']);
     expect(pg.env).toEqual({ POSTGRES_DB: 'aifb', PGPORT: '5433', PGDATA: '/var/lib/postgresql/data' });
     // No credential is a catalog constant: the container takes them from these variables.
     expect(catalogEntry('postgresql')!.credentialEnv).toEqual({ user: { env: 'POSTGRES_USER', default: 'aifb' }, password: 'POSTGRES_PASSWORD' });
-    expect(catalogEntry('minio')!.serve({ port: 9000 }).env).toEqual({});
-    expect(catalogEntry('s3')!.serve({ port: 9100 }).args).toEqual(['server', '/data', '--address', ':9100']);
-    expect(catalogEntry('weaviate')!.serve({ port: 8081 }).args).toContain('8081');
-    expect(catalogEntry('triton')!.serve({ port: 8000, model: '/models' }).args).toEqual([
+    expect(catalogEntry('minio')!.serve({ ...atPort(9000) }).env).toEqual({});
+    expect(catalogEntry('s3')!.serve({ ...atPort(9100) }).args).toEqual(['server', '/data', '--address', ':9100']);
+    expect(catalogEntry('weaviate')!.serve({ ...atPort(8081) }).args).toContain('8081');
+    expect(catalogEntry('triton')!.serve({ ...atPort(8000), model: '/models' }).args).toEqual([
       'tritonserver',
       '--model-repository=/models',
       '--http-port=8000',
       '--grpc-port=8001',
       '--metrics-port=8002',
     ]);
-    expect(catalogEntry('prometheus')!.serve({ port: 9095 }).args).toContain('--web.listen-address=:9095');
-    expect(catalogEntry('grafana')!.serve({ port: 3001 }).env.GF_SERVER_HTTP_PORT).toBe('3001');
+    expect(catalogEntry('prometheus')!.serve({ ...atPort(9095) }).args).toContain('--web.listen-address=:9095');
+    expect(catalogEntry('grafana')!.serve({ ...atPort(3001) }).env.GF_SERVER_HTTP_PORT).toBe('3001');
+  });
+
+  it("builds them with the job's port references, for the serve wrapper to fill in where the job runs", () => {
+    expect(catalogEntry('vllm')!.serve({ ...JOB_PORTS }).args).toEqual(['--model', 'facebook/opt-125m', '--port', '${AIFB_PORT}', '--host', '0.0.0.0']);
+    expect(catalogEntry('ollama')!.serve({ ...JOB_PORTS }).env).toEqual({ OLLAMA_HOST: '0.0.0.0:${AIFB_PORT}' });
+    expect(catalogEntry('triton')!.serve({ ...JOB_PORTS }).args.slice(2)).toEqual(['--http-port=${AIFB_PORT}', '--grpc-port=${AIFB_PORT_1}', '--metrics-port=${AIFB_PORT_2}']);
+    // Triton takes three ports in a row; the job finds three free ones.
+    expect(catalogEntry('triton')!.ports).toBe(3);
+    expect(catalogEntry('vllm')!.ports).toBeUndefined();
   });
 
   it('names SIFs <cache>/<type>.sif, with s3 sharing MinIO\'s', () => {

@@ -3,6 +3,7 @@ import { ServiceSpec } from '../../../api/schemas.js';
 import { runCommand } from '../../../containers/apptainer.js';
 import { ContainerSpecError } from '../../../containers/errors.js';
 import { serviceContainer } from '../../../containers/service-container.js';
+import { problemsOf } from './problems-of.js';
 
 const spec = (s: Record<string, unknown>) => ServiceSpec.parse(s);
 
@@ -74,5 +75,30 @@ describe('serviceContainer', () => {
       expect((e as ContainerSpecError).problems.map((p) => p.path)).toEqual(['spec.image', 'spec.port', 'spec.binds[0]', 'spec.env.NO-DASH']);
       expect((e as Error).message).toMatch(/^spec\.image: .*; spec\.port: /);
     }
+  });
+});
+
+describe('serviceContainer for the serve wrapper (jobPort)', () => {
+  it('refers to the port the job chooses, unless spec.port pins it, which the wrapper then passes', () => {
+    const free = serviceContainer(spec({ type: 'ollama' }), { jobPort: true });
+    expect(free.port).toBeUndefined();
+    expect(free.env).toEqual({ OLLAMA_HOST: '0.0.0.0:${AIFB_PORT}' });
+    const pinned = serviceContainer(spec({ type: 'vllm', port: 8100 }), { jobPort: true });
+    expect(pinned.port).toBe(8100);
+    expect(pinned.args).toEqual(['--model', 'facebook/opt-125m', '--port', '${AIFB_PORT}', '--host', '0.0.0.0']);
+    expect(serviceContainer(spec({ type: 'triton' }), { jobPort: true }).ports).toBe(3);
+  });
+
+  it("keeps the type's port when spec.args replace the defaults and name no port, and the job's when they refer to it", () => {
+    expect(serviceContainer(spec({ type: 'vllm', args: ['--model', 'm'] }), { jobPort: true }).port).toBe(8000);
+    expect(serviceContainer(spec({ type: 'vllm', args: ['--model', 'm', '--port', '${AIFB_PORT}'] }), { jobPort: true }).port).toBeUndefined();
+    const echo = serviceContainer(spec({ type: 'http', image: 'docker://ghcr.io/acme/echo:1', args: ['--listen=:${AIFB_PORT}'] }), { jobPort: true });
+    expect(echo.port).toBeUndefined();
+    expect(problemsOf(() => serviceContainer(spec({ type: 'http', image: 'docker://ghcr.io/acme/echo:1' }), { jobPort: true }))).toEqual([
+      {
+        path: 'spec.port',
+        message: 'type "http" has no default port; set spec.port to the port the container listens on, or write ${AIFB_PORT} in spec.args where the server takes its port, for one the job chooses',
+      },
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isBadImage, launchEnded } from '../../../controller/reconcile/endpoint.js';
+import { isBadImage, launchEnded, readEndpoint, writtenBy } from '../../../controller/reconcile/endpoint.js';
 import type { Launched } from '../../../controller/executor/types.js';
 
 const CHECKSUM = 'FATAL:   While making image from oci registry: error fetching image to cache: failed to get checksum for docker://x/y:z';
@@ -64,5 +64,36 @@ describe('launchEnded', () => {
       expect(failure.message).toContain('apptainer: command not found');
     }
     expect(launchEnded(launched, { state: 'exited', exitCode: 1, retryable: true }, 'service s', 'StartFailed')).toMatchObject({ reason: 'StartFailed', retryable: true });
+  });
+});
+
+describe('whose endpoint record it is', () => {
+  const ref = { kind: 'Service', name: 's', uid: 'u', generation: 1, attempt: 1, role: 'service' } as const;
+  const local: Launched = { id: 'service.s.g1.a1.service', ref, dir: '/d', startedAt: '', pids: [100] };
+  const job: Launched = { ...local, pids: undefined, jobId: '42' };
+  const record = { host: 'n1', port: 41000, launchId: 'service.s.g1.a1.service' };
+
+  it("is this launch's when it names the launch and the SLURM job, or locally the process the executor started", () => {
+    expect(writtenBy({ ...record, jobId: '42', pid: 7 }, job)).toBe(true);
+    expect(writtenBy({ ...record, pid: 100 }, local)).toBe(true);
+  });
+
+  it('is not when another job, another process or another launch wrote it, or it does not say', () => {
+    expect(writtenBy({ ...record, jobId: '41', pid: 7 }, job)).toBe(false);
+    expect(writtenBy({ ...record, pid: 7 }, job)).toBe(false);
+    expect(writtenBy({ ...record, pid: 101 }, local)).toBe(false);
+    expect(writtenBy({ ...record, launchId: 'service.s.g1.a2.service', pid: 100 }, local)).toBe(false);
+    expect(writtenBy({ host: 'n1', port: 41000 }, local)).toBe(false);
+  });
+
+  it('reads nothing while there is no file, and names the file that is not a record', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aifb-endpoint-record-'));
+    try {
+      expect(readEndpoint(join(dir, 'endpoint.json'))).toBeUndefined();
+      writeFileSync(join(dir, 'endpoint.json'), JSON.stringify({ host: 'n1', port: 'eighty' }));
+      expect(() => readEndpoint(join(dir, 'endpoint.json'))).toThrow(/endpoint\.json is not an endpoint record: port: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

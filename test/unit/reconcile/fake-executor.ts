@@ -1,6 +1,7 @@
 // STAND-IN for an executor, for reconciler unit tests: it follows the Executor
 // interface (launch is idempotent per ref, find/list/state/stop/forget) in
-// memory, writes a service's endpoint file as a real launch would, and answers
+// memory, writes a service's endpoint file as a real launch would (a Service's
+// as its serve wrapper does once its server holds the port), and answers
 // state() from a script the test writes (an answer may be an Error: a
 // scheduler that did not answer). Every call is logged in order.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,10 @@ export class FakeExecutor implements Executor {
   readonly log: string[] = [];
   /** Called after a launch is recorded (write rank files, start a server...). */
   onLaunch?: (spec: LaunchSpec, launched: Launched) => void | Promise<void>;
+  /** The next port a serve wrapper chooses. */
+  freePorts = 41000;
+  /** The serve wrapper never sees its server hold the port (a stranger holds it). */
+  unconfirmed = false;
   /** Thrown by the next launch (then cleared). */
   launchError?: Error;
   private readonly scripts = new Map<string, Answer[]>();
@@ -49,6 +54,13 @@ export class FakeExecutor implements Executor {
     if (spec.endpoint) {
       mkdirSync(dirname(spec.endpoint.file), { recursive: true });
       writeFileSync(spec.endpoint.file, JSON.stringify({ host: '127.0.0.1', port: spec.endpoint.port }));
+    }
+    const wrapper = spec.env ?? {};
+    if (wrapper.AIFB_ENDPOINT_FILE) {
+      // A port it chose is one of its own numbering, as a node's free port is the job's.
+      const port = wrapper.AIFB_PORT === 'free' ? this.freePorts++ : Number(wrapper.AIFB_PORT);
+      const record = { host: '127.0.0.1', port, launchId: id, pid: launched.pids[0], listenerPid: launched.pids[0] + 1 };
+      writeFileSync(wrapper.AIFB_ENDPOINT_FILE, JSON.stringify(this.unconfirmed ? { ...record, listenerPid: undefined } : record));
     }
     await this.onLaunch?.(spec, launched);
     return launched;

@@ -1,5 +1,5 @@
 // The Service reconciler with its real effects, a fake executor and simulated time.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProgramNotFound } from '../../../controller/executor/types.js';
@@ -125,6 +125,39 @@ spec:
     await world.advance(1000);
     expect(world.executor.log).toEqual(['launch service.db.g1.a1.service', 'stop service.db.g1.a1.service', 'forget service.db.g1.a1.service']);
     expect(world.meta.get('Service/db')).toBeUndefined();
+  });
+
+  it('takes only the endpoint record its own launch wrote, not one another launch left in the folder', async () => {
+    world = reconcilerWorld();
+    const file = `${world.paths.stateDir}/services/db/g1-a1/endpoint.json`;
+    // What an earlier job left behind: the same launch id, another process, another port.
+    const stale = { host: 'elsewhere', port: 9999, launchId: 'service.db.g1.a1.service', pid: 1, listenerPid: 2 };
+    world.executor.onLaunch = () => writeFileSync(file, JSON.stringify(stale));
+    await world.apply(service('db'));
+    await world.advance(5000);
+    expect(world.status('Service/db')).toMatchObject({ phase: 'Starting' });
+    // The launch's own record (the fake executor's process is 4242).
+    writeFileSync(file, JSON.stringify({ ...stale, host: '127.0.0.1', port: 5432, pid: 4242, listenerPid: 4243 }));
+    await world.advance(1000);
+    expect(world.status('Service/db')).toMatchObject({ phase: 'Ready', endpoint: { host: '127.0.0.1', port: 5432 } });
+    expect(world.logged.join('\n')).toContain('Ignored an endpoint file another launch wrote');
+  });
+
+  it('is not Ready until its job has seen the server hold the port, whatever answers there, and says so when time runs out', async () => {
+    world = reconcilerWorld();
+    world.executor.unconfirmed = true;
+    // Something answers on the port all along: not the server the job started.
+    const stranger = createServer((c) => c.end());
+    await new Promise<void>((r) => stranger.listen(0, '127.0.0.1', r));
+    const port = (stranger.address() as AddressInfo).port;
+    await world.apply(service('db').replace('port: 5432', `port: ${port}`).replace('readiness: { type: none }', 'readiness: { type: tcp, interval: 1s, timeout: 20s }'));
+    await world.advance(10_000);
+    expect(world.status('Service/db')?.phase).toBe('Starting');
+    await world.advance(15_000);
+    await new Promise<void>((r) => stranger.close(() => r()));
+    const st = world.status('Service/db')!;
+    expect(st).toMatchObject({ phase: 'Retrying', attempts: 1 });
+    expect(st.message).toMatch(new RegExp(`did not become ready within 20s; .*its job never saw the server listen on port ${port}: see .*/services/db/g1-a1/service\\.stderr\\.log`));
   });
 
   it('asks to be looked at again while its job waits in the queue', async () => {
