@@ -88,7 +88,7 @@ export class Slurm {
   /** Submits a batch script; returns the job id. */
   async submit(scriptPath: string, opts: CallOptions & { cwd?: string } = {}): Promise<string> {
     const argv = ['sbatch', '--parsable', scriptPath];
-    const r = await this.run(argv, opts, opts.cwd);
+    const r = await this.run(argv, opts, opts.cwd, submitEnv(process.env));
     if (r.exitCode !== 0) throw SUBMIT_LIMIT.test(r.stderr) ? new SubmitLimited(argv, r.stderr, r.exitCode) : this.failure(argv, r);
     // --parsable prints "<id>" or "<id>;<cluster>".
     const jobId = r.stdout.trim().split(';')[0];
@@ -148,7 +148,8 @@ export class Slurm {
     if (r.exitCode !== 0 && !ALREADY_DONE.test(r.stderr)) throw this.failure(argv, r);
   }
 
-  private async run(argv: string[], opts: CallOptions, cwd?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  /** `base`, when given, replaces this process's environment (options.env still goes on top). */
+  private async run(argv: string[], opts: CallOptions, cwd?: string, base?: NodeJS.ProcessEnv): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     this.options.onCommand?.(argv);
     const timeout = opts.timeoutMs ?? this.timeoutMs;
     const r = await execa(argv[0], argv.slice(1), {
@@ -156,7 +157,8 @@ export class Slurm {
       timeout,
       cancelSignal: opts.signal,
       cwd,
-      env: this.options.env,
+      env: base ? { ...base, ...this.options.env } : this.options.env,
+      extendEnv: base === undefined,
       stdin: 'ignore',
       maxBuffer: 256 * 1024 * 1024,
     });
@@ -178,6 +180,18 @@ export class Slurm {
     if (UNREACHABLE.test(r.stderr)) return new SlurmUnavailable(argv, r.stderr.trim().split('\n').pop() ?? '');
     return new SlurmCommandError(argv, r.stderr, r.exitCode);
   }
+}
+
+/**
+ * sbatch's environment without the SLURM_* variables of the job the controller
+ * itself runs in: sbatch hands its whole environment to the new job, and its
+ * allocation's SLURM_MEM_PER_NODE, SLURM_CPUS_PER_TASK, ... would then shape
+ * that job's steps (a multi-rank srun aborts on mutually exclusive memory
+ * variables). SLURM_CONF (where SLURM is) stays; SBATCH_* stay too, being how
+ * a user gives every job a default account or partition.
+ */
+export function submitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('SLURM_') || k === 'SLURM_CONF'));
 }
 
 function checkJobId(jobId: string): void {

@@ -97,6 +97,25 @@ describe('SLURM adapter against the test cluster', () => {
     expect(decodeJobComment(job.comment)?.name).toBe(listed.name.replace('aifb-benchmark-', ''));
   });
 
+  it("a job's environment holds none of the SLURM_* variables of the job the controller runs in", async () => {
+    // What a controller running as a job of its own has in its environment.
+    const leaked = { SLURM_MEM_PER_NODE: '1234', SLURM_CPUS_PER_TASK: '7', SLURM_AIFB_LEAK_MARKER: 'yes' };
+    Object.assign(process.env, leaked);
+    try {
+      const slurm = new Slurm();
+      const out = join(dir, 'job-env');
+      const id = await submit(slurm, [`env > ${shellQuote(out)}`]);
+      expect((await finished(slurm, id)).state).toBe('COMPLETED');
+      const env = readFileSync(out, 'utf8');
+      expect(env).toMatch(new RegExp(`^SLURM_JOB_ID=${id}$`, 'm'));
+      expect(env).not.toMatch(/^SLURM_AIFB_LEAK_MARKER=/m);
+      expect(env).not.toMatch(/^SLURM_MEM_PER_NODE=1234$/m);
+      expect(env).not.toMatch(/^SLURM_CPUS_PER_TASK=7$/m);
+    } finally {
+      for (const k of Object.keys(leaked)) delete process.env[k];
+    }
+  });
+
   it('a job exiting 3 is FAILED with exit code 3, retryable', async () => {
     const slurm = new Slurm();
     const id = await submit(slurm, ['exit 3']);
