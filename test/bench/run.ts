@@ -7,6 +7,7 @@
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
 //   http: the http workload's closed-loop requests/s against autocannon and wrk on one loopback server (about 80 s).
 //   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
+//   coordinated-omission: a 1 s server stall under open loop (200 req/s) and closed loop (4 workers): p50, p99, max of each against wrk2's expectation (about 25 s).
 import { main as llm } from './llm.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   faiss: async () => (await import('./faiss.js')).main(),
   http: async () => (await import('./http-peers.js')).main(),
   'open-loop': async () => (await import('./open-loop.js')).main(),
+  'coordinated-omission': async () => (await import('./coordinated-omission.js')).main(),
 };
 
 const asked = process.argv.slice(2);
