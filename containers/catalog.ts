@@ -67,7 +67,7 @@ export const DEFAULT_REGION = 'us-east-1';
 type EntryWithoutType = Omit<CatalogEntry, 'type'>;
 
 const minio: EntryWithoutType = {
-  image: 'docker://minio/minio:latest',
+  image: 'docker://minio/minio:RELEASE.2024-10-13T13-34-11Z',
   sif: 'minio',
   port: 9000,
   wantsGpu: false,
@@ -78,7 +78,7 @@ const minio: EntryWithoutType = {
 
 const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
   vllm: {
-    image: 'docker://vllm/vllm-openai:latest',
+    image: 'docker://vllm/vllm-openai:v0.8.5',
     sif: 'vllm',
     port: 8000,
     wantsGpu: true,
@@ -90,7 +90,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     serve: ({ port, model }) => ({ args: ['--model', model ?? 'facebook/opt-125m', '--port', port, '--host', '0.0.0.0'], env: {} }),
   },
   ollama: {
-    image: 'docker://ollama/ollama:latest',
+    image: 'docker://ollama/ollama:0.5.7',
     sif: 'ollama',
     port: 11434,
     wantsGpu: true,
@@ -112,7 +112,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     }),
   },
   chromadb: {
-    image: 'docker://chromadb/chroma:latest',
+    image: 'docker://chromadb/chroma:1.0.0',
     sif: 'chromadb',
     port: 8000,
     wantsGpu: false,
@@ -123,7 +123,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     }),
   },
   weaviate: {
-    image: 'docker://semitechnologies/weaviate:latest',
+    image: 'docker://semitechnologies/weaviate:1.25.0',
     sif: 'weaviate',
     port: 8080,
     wantsGpu: false,
@@ -140,7 +140,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     }),
   },
   postgresql: {
-    image: 'docker://postgres:16',
+    image: 'docker://postgres:16.4',
     sif: 'postgresql',
     port: 5432,
     wantsGpu: false,
@@ -160,7 +160,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
   // s3 is served by MinIO: the same image and SIF.
   s3: minio,
   prometheus: {
-    image: 'docker://prom/prometheus:latest',
+    image: 'docker://prom/prometheus:v2.53.0',
     sif: 'prometheus',
     port: 9090,
     wantsGpu: false,
@@ -171,7 +171,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     }),
   },
   pushgateway: {
-    image: 'docker://prom/pushgateway:latest',
+    image: 'docker://prom/pushgateway:v1.9.0',
     sif: 'pushgateway',
     port: 9091,
     wantsGpu: false,
@@ -179,7 +179,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     serve: ({ port }) => ({ args: [`--web.listen-address=:${port}`], env: {} }),
   },
   grafana: {
-    image: 'docker://grafana/grafana:latest',
+    image: 'docker://grafana/grafana:11.1.0',
     sif: 'grafana',
     port: 3000,
     wantsGpu: false,
@@ -248,6 +248,12 @@ export interface ResolvedImage {
 
 export interface ResolveOptions {
   sifCache?: string;
+  /**
+   * A catalog image must be in sifCache (under SLURM): converting a registry
+   * image on the compute node costs every job minutes, fills the home quota
+   * and meets the registry's rate limit, where the node reaches it at all.
+   */
+  requireCached?: boolean;
   /** Field path used in problems; a MonitoringStack passes e.g. `spec.grafana.image`. */
   field?: string;
 }
@@ -274,6 +280,15 @@ export function resolveImage(spec: { type: ImageType; image?: string }, opts: Re
   if (opts.sifCache) {
     const sif = sifPath(opts.sifCache, spec.type);
     if (existsSync(sif)) return { image: sif, fromCatalog: true };
+  }
+  if (opts.requireCached) {
+    const where = opts.sifCache ?? defaultSifCache();
+    throwIfProblems([
+      {
+        path: field,
+        message: `the ${spec.type} image is not in the SIF cache (${sifPath(where, spec.type)}): run \`containers/pull.sh ${spec.type}\` on the login node (it fills ${where}; AIFB_SIF_CACHE moves it), or set ${field} to a SIF path, or to ${entry!.image} for the job to pull it on the compute node`,
+      },
+    ]);
   }
   return { image: entry!.image, fromCatalog: true };
 }

@@ -27,6 +27,8 @@ export interface ServiceContainer extends ContainerOptions {
 
 export interface ServiceContainerOptions {
   sifCache?: string;
+  /** A catalog image must be in sifCache (see resolveImage). */
+  requireCached?: boolean;
   /** Host folder under which each writable container path gets its own subfolder. */
   dataDir?: string;
   /** The credentials the service runs with (spec.credentials, with a generated password where needed). */
@@ -76,7 +78,7 @@ export function serviceContainer(spec: ContainerSpec, opts: ServiceContainerOpti
   const problems: FieldProblem[] = [];
   let resolved: ResolvedImage | undefined;
   try {
-    resolved = resolveImage(spec, { sifCache: opts.sifCache });
+    resolved = resolveImage(spec, { sifCache: opts.sifCache, requireCached: opts.requireCached });
   } catch (e) {
     if (!(e instanceof ContainerSpecError)) throw e;
     problems.push(...e.problems);

@@ -78,6 +78,8 @@ export function nativeAvailable(spec: MonitoringStackSpec): boolean {
 export interface StackOptions {
   mode: StackMode;
   sifCache?: string;
+  /** Catalog images must be in sifCache (under SLURM; see resolveImage). */
+  requireCached?: boolean;
   /** Scraped by Prometheus and read by Grafana's status-API datasource, once the API listens. */
   controller?: ControllerTarget;
 }
@@ -108,7 +110,7 @@ function nativeLine(c: Component, spec: MonitoringStackSpec, dir: string, setup:
   return `${Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')} ${shellQuote(bin)} &`;
 }
 
-function containerLine(c: Component, spec: MonitoringStackSpec, dir: string, setup: Setup, sifCache?: string): string {
+function containerLine(c: Component, spec: MonitoringStackSpec, dir: string, setup: Setup, images: { sifCache?: string; requireCached?: boolean }): string {
   // Files the component reads are bound at the same path, so the generated configs name host paths.
   const token = setup.controller ? [`${setup.controller.tokenFile}:${setup.controller.tokenFile}:ro`] : [];
   const binds =
@@ -119,7 +121,7 @@ function containerLine(c: Component, spec: MonitoringStackSpec, dir: string, set
         : [`${setup.persist}:/pushgateway`];
   const env = c === 'grafana' ? grafanaEnv(spec, setup.provisioning) : {};
   const args = c === 'pushgateway' ? [`--web.listen-address=:${spec[c].port}`, '--persistence.file=/pushgateway/pushgateway.data'] : [];
-  const container = serviceContainer({ type: c, image: spec[c].image, port: spec[c].port, gpus: 0, args, env, binds }, { dataDir: join(dir, `${c}-data`), sifCache });
+  const container = serviceContainer({ type: c, image: spec[c].image, port: spec[c].port, gpus: 0, args, env, binds }, { dataDir: join(dir, `${c}-data`), ...images });
   for (const d of container.writableDirs) mkdirSync(d, { recursive: true });
   return `${runCommand(container).map(shellQuote).join(' ')} &`;
 }
@@ -160,7 +162,7 @@ export function stackScript(spec: MonitoringStackSpec, dir: string, opts: StackO
       dashboards: setup.dashboards,
     });
   }
-  const lines = components.map((c) => (opts.mode === 'native' ? nativeLine(c, spec, dir, setup) : containerLine(c, spec, dir, setup, opts.sifCache)));
+  const lines = components.map((c) => (opts.mode === 'native' ? nativeLine(c, spec, dir, setup) : containerLine(c, spec, dir, setup, { sifCache: opts.sifCache, requireCached: opts.requireCached })));
   lines.push('wait -n', 'status=$?', 'kill 0 2>/dev/null', 'exit $status');
   return { lines, components };
 }

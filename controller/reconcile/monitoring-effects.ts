@@ -45,7 +45,7 @@ export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStac
       const mode = deps.executor.name === 'local' && nativeAvailable(spec) ? 'native' : 'containers';
       let built;
       try {
-        built = stackScript(spec, dir, { mode, sifCache: defaultSifCache(), controller: deps.api() });
+        built = stackScript(spec, dir, { mode, sifCache: defaultSifCache(), requireCached: deps.executor.name === 'slurm', controller: deps.api() });
       } catch (e) {
         throw new ActorFailure((e as Error).message, 'InvalidStackSpec', false);
       }

@@ -85,7 +85,7 @@ function served(spec: ServiceSpec, opts: ServiceCommandOptions): Served {
     });
     return { argv: command, env: { ...env, ...plain }, secretEnv: { ...secretEnv, ...refs }, port: spec.port, ports: 1 };
   }
-  const container = serviceContainer({ ...spec, env: plain }, { sifCache: opts.sifCache, dataDir: opts.dataDir, credentials: opts.credentials, jobPort: true });
+  const container = serviceContainer({ ...spec, env: plain }, { sifCache: opts.sifCache, requireCached: opts.executor === 'slurm', dataDir: opts.dataDir, credentials: opts.credentials, jobPort: true });
   for (const dir of container.writableDirs) mkdirSync(dir, { recursive: true });
   // Apptainer hands APPTAINERENV_<NAME> to the container as <NAME>: nothing of the environment goes on
   // its command line, where every user of a shared node could read it (ps).

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { api, startController, stopProcess, until, workspace, type ControllerProcess, type Workspace } from '../e2e/harness.js';
-import { allJobs, cancelAifbJobs, envWithFakes, requireSlurm, setNode } from './slurm-harness.js';
+import { allJobs, cancelAifbJobs, envWithFakes, requireSlurm, setNode, SIF_CACHE } from './slurm-harness.js';
 
 const started: ControllerProcess[] = [];
 /** scripts/slurm-up.sh's job_submit.lua refuses the job names listed here, as a QOS submit limit would. */
@@ -23,8 +23,8 @@ afterEach(async () => {
 });
 afterAll(() => cancelAifbJobs());
 
-async function controllerOn(ws: Workspace, fakeLog?: string): Promise<ControllerProcess> {
-  const env: Record<string, string> = envWithFakes();
+async function controllerOn(ws: Workspace, fakeLog?: string, extraEnv: Record<string, string> = {}): Promise<ControllerProcess> {
+  const env: Record<string, string> = { ...envWithFakes(), ...extraEnv };
   if (fakeLog) env.AIFB_FAKE_APPTAINER_LOG = fakeLog;
   const c = await startController(ws, ['--executor', 'slurm', '--poll', '1s'], env);
   started.push(c);
@@ -112,7 +112,7 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(script).toMatch(/^#SBATCH --gres=gpu:1$/m);
     expect(script).toMatch(/^#SBATCH --job-name=aifb-service-db$/m);
     const argv = JSON.parse(readFileSync(fakeLog, 'utf8').trim().split('\n')[0]);
-    expect(argv.argv ?? argv).toEqual(expect.arrayContaining(['run', '--nv', 'docker://vllm/vllm-openai:latest']));
+    expect(argv.argv ?? argv).toEqual(expect.arrayContaining(['run', '--nv', join(SIF_CACHE, 'vllm.sif')]));
     expect(existsSync('/tmp/aifb-pwned')).toBe(false);
     // The token reached the server (it answered the runner) and no file of the controller's holds it.
     expect(svc.status.endpoint.credentials).toEqual({ token: { file: keyFile } });
@@ -164,6 +164,18 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(svc.status.attempts).toBe(1);
     expect(svc.status.conditions.find((x: any) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'BadImage' });
     expect(svc.status.message).toMatch(/could not pull image/);
+  });
+
+  it('fails a service whose catalog image is not in the SIF cache at once, with the containers/pull.sh command, submitting nothing', async () => {
+    const ws = workspace();
+    const emptyCache = join(ws.dir, 'sif');
+    const c = await controllerOn(ws, undefined, { AIFB_SIF_CACHE: emptyCache });
+    writeFileSync(join(ws.resources, 'nosif.yaml'), ['apiVersion: aifb.io/v1alpha1', 'kind: Service', 'metadata:', '  name: nosif', 'spec:', '  type: ollama', '  retries: { max: 3, backoff: 1s }', ''].join('\n'));
+    const failed = await waitPhase(c, 'services', 'nosif', ['Failed', 'Ready'], 60_000);
+    expect(failed.status.phase).toBe('Failed');
+    expect(failed.status.message).toContain(`the ollama image is not in the SIF cache (${join(emptyCache, 'ollama.sif')}): run \`containers/pull.sh ollama\``);
+    expect(failed.status.attempts).toBe(1);
+    expect(allJobs().filter((j) => j.comment.includes(failed.metadata.uid))).toEqual([]);
   });
 
   it('runs a multi-rank load with srun, each rank leaving its own results, merged into one', async () => {

@@ -1,7 +1,10 @@
 // Helpers for tests against the real single-node SLURM that scripts/slurm-up.sh
 // starts: what squeue and scontrol say, the node, and the stand-in apptainer.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { catalogTypes, sifPath } from '../../containers/catalog.js';
 import { ROOT } from '../e2e/harness.js';
 
 export const FAKES = join(ROOT, 'test/fakes');
@@ -49,4 +52,15 @@ export function setNode(state: 'down' | 'resume', reason = 'aifb-test'): void {
   execFileSync('scontrol', args);
 }
 
-export const envWithFakes = (): Record<string, string> => ({ PATH: `${FAKES}:${process.env.PATH}` });
+/**
+ * A SIF cache holding every catalog image, as containers/pull.sh leaves it (the
+ * controller under SLURM requires it). The files are empty: the stand-in
+ * apptainer maps an image to its native program by the file's name.
+ */
+export const SIF_CACHE = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'aifb-sif-cache-'));
+  for (const type of catalogTypes()) writeFileSync(sifPath(dir, type), '');
+  return dir;
+})();
+
+export const envWithFakes = (): Record<string, string> => ({ PATH: `${FAKES}:${process.env.PATH}`, AIFB_SIF_CACHE: SIF_CACHE });

@@ -26,17 +26,17 @@ const IMAGES_TXT = fileURLToPath(new URL('../../../containers/images.txt', impor
 describe('catalog', () => {
   it('gives the guide images for every containerised type', () => {
     const images: Record<string, string> = {
-      vllm: 'docker://vllm/vllm-openai:latest',
-      ollama: 'docker://ollama/ollama:latest',
-      chromadb: 'docker://chromadb/chroma:latest',
-      postgresql: 'docker://postgres:16',
-      minio: 'docker://minio/minio:latest',
-      s3: 'docker://minio/minio:latest',
-      weaviate: 'docker://semitechnologies/weaviate:latest',
+      vllm: 'docker://vllm/vllm-openai:v0.8.5',
+      ollama: 'docker://ollama/ollama:0.5.7',
+      chromadb: 'docker://chromadb/chroma:1.0.0',
+      postgresql: 'docker://postgres:16.4',
+      minio: 'docker://minio/minio:RELEASE.2024-10-13T13-34-11Z',
+      s3: 'docker://minio/minio:RELEASE.2024-10-13T13-34-11Z',
+      weaviate: 'docker://semitechnologies/weaviate:1.25.0',
       triton: 'docker://nvcr.io/nvidia/tritonserver:24.08-py3',
-      prometheus: 'docker://prom/prometheus:latest',
-      pushgateway: 'docker://prom/pushgateway:latest',
-      grafana: 'docker://grafana/grafana:latest',
+      prometheus: 'docker://prom/prometheus:v2.53.0',
+      pushgateway: 'docker://prom/pushgateway:v1.9.0',
+      grafana: 'docker://grafana/grafana:11.1.0',
     };
     for (const [type, image] of Object.entries(images)) expect(catalogEntry(type)?.image, type).toBe(image);
     expect(catalogTypes().sort()).toEqual(Object.keys(images).sort());
@@ -121,10 +121,20 @@ describe('catalog', () => {
 describe('resolveImage', () => {
   it('uses the docker reference when the cache has no SIF, and the SIF once it does', () => {
     const cache = tempDir('aifb-sif-');
-    expect(resolveImage({ type: 'vllm' }, { sifCache: cache })).toEqual({ image: 'docker://vllm/vllm-openai:latest', fromCatalog: true });
+    expect(resolveImage({ type: 'vllm' }, { sifCache: cache })).toEqual({ image: 'docker://vllm/vllm-openai:v0.8.5', fromCatalog: true });
     writeFileSync(join(cache, 'vllm.sif'), 'sif');
     expect(resolveImage({ type: 'vllm' }, { sifCache: cache })).toEqual({ image: join(cache, 'vllm.sif'), fromCatalog: true });
-    expect(resolveImage({ type: 'vllm' })).toEqual({ image: 'docker://vllm/vllm-openai:latest', fromCatalog: true });
+    expect(resolveImage({ type: 'vllm' })).toEqual({ image: 'docker://vllm/vllm-openai:v0.8.5', fromCatalog: true });
+  });
+
+  it('under SLURM (requireCached) refuses a catalog image missing from the cache, naming the pull command; spec.image still goes', () => {
+    const cache = tempDir('aifb-sif-');
+    expect(() => resolveImage({ type: 'ollama' }, { sifCache: cache, requireCached: true })).toThrow(
+      `spec.image: the ollama image is not in the SIF cache (${join(cache, 'ollama.sif')}): run \`containers/pull.sh ollama\``,
+    );
+    writeFileSync(join(cache, 'ollama.sif'), 'sif');
+    expect(resolveImage({ type: 'ollama' }, { sifCache: cache, requireCached: true }).image).toBe(join(cache, 'ollama.sif'));
+    expect(resolveImage({ type: 'vllm', image: 'docker://vllm/vllm-openai:v0.8.5' }, { sifCache: cache, requireCached: true }).image).toBe('docker://vllm/vllm-openai:v0.8.5');
   });
 
   it('honours spec.image, SIF path or registry reference, even when the cache has one', () => {

@@ -45,8 +45,8 @@ describe('containers/pull.sh', () => {
     const r = await execa(PULL, ['postgresql', 's3'], { env: { ...env, AIFB_SIF_CACHE: cache }, reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(calls()).toEqual([
-      ['pull', join(cache, 'postgresql.sif'), 'docker://postgres:16'],
-      ['pull', join(cache, 'minio.sif'), 'docker://minio/minio:latest'],
+      ['pull', join(cache, 'postgresql.sif'), 'docker://postgres:16.4'],
+      ['pull', join(cache, 'minio.sif'), 'docker://minio/minio:RELEASE.2024-10-13T13-34-11Z'],
     ]);
   });
 

@@ -16,8 +16,8 @@ describe('stackScript', () => {
     const d = dir();
     const { lines, components } = stackScript(spec({ grafana: { enabled: false } }), d, { mode: 'containers' });
     expect(components).toEqual(['prometheus', 'pushgateway']);
-    expect(lines[0]).toMatch(/^apptainer run .*--bind .*prometheus\.yml:\/etc\/prometheus\/prometheus\.yml:ro.* docker:\/\/prom\/prometheus:latest .*--web\.listen-address=:9090 &$/);
-    expect(lines[1]).toMatch(/docker:\/\/prom\/pushgateway:latest .*&$/);
+    expect(lines[0]).toMatch(/^apptainer run .*--bind .*prometheus\.yml:\/etc\/prometheus\/prometheus\.yml:ro.* docker:\/\/prom\/prometheus:v2\.53\.0 .*--web\.listen-address=:9090 &$/);
+    expect(lines[1]).toMatch(/docker:\/\/prom\/pushgateway:v1\.9\.0 .*&$/);
     expect(lines.slice(-4)).toEqual(['wait -n', 'status=$?', 'kill 0 2>/dev/null', 'exit $status']);
     expect(readFileSync(join(d, 'prometheus.yml'), 'utf8')).toContain("targets: ['127.0.0.1:9091']");
   });

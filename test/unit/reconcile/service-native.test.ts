@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { POSTGRES_MAIN, S3_MAIN } from '../../../containers/native/native-services.js';
 import { PORT_REF } from '../../../containers/serve-script.js';
 import { reconcilerWorld, type ReconcilerWorld } from './harness.js';
+import { useFullSifCache } from './sif-cache.js';
+
+useFullSifCache();
 
 // Plays a host without the server's program: the real planner, unless a test sets a message.
 const missing = vi.hoisted(() => ({ message: undefined as string | undefined }));

@@ -4,6 +4,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProgramNotFound } from '../../../controller/executor/types.js';
 import { reconcilerWorld, type ReconcilerWorld } from './harness.js';
+import { useFullSifCache } from './sif-cache.js';
+
+useFullSifCache();
 
 const service = (name: string, extra = '') => `apiVersion: aifb.io/v1alpha1
 kind: Service
