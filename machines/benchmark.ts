@@ -7,7 +7,7 @@ import type { RetryPolicy } from './backoff.js';
 import { failOr, failureOf, notProvided, retryDelays, retryGuards, retryStates, stateNameOf, type Failure, type StopInput } from './lifecycle.js';
 
 /** Bump whenever states, context or events change shape: older persisted snapshots are then dropped. */
-export const MACHINE_VERSION = 'benchmark/2';
+export const MACHINE_VERSION = 'benchmark/3';
 
 export interface BenchmarkInput {
   name: string;
@@ -31,6 +31,10 @@ export interface BenchmarkContext extends BenchmarkInput {
   reports?: Record<string, string>;
   startedAt?: number;
   completedAt?: number;
+  /** The service's attempt the current run was started against: another attempt is another server. */
+  serviceAttempt?: number;
+  /** Attempts after an interruption by the service: they use up no retry (canRetry). */
+  relaunches?: number;
 }
 
 export interface LaunchRunnerInput {
@@ -46,6 +50,9 @@ export interface RunnerRef {
   runId: string;
   attempt: number;
 }
+export interface InterruptInput extends RunnerRef {
+  message: string;
+}
 export interface CollectedResults {
   results: ResultsSummary;
   reports: Record<string, string>;
@@ -58,7 +65,9 @@ export type RunnerExited = { type: 'RUNNER_EXITED'; exitCode: number; reason?: s
 export type RunnerWatchEvent = { type: 'PROGRESS'; progress: RunnerProgress } | RunnerExited;
 
 export type BenchmarkEvent =
-  | { type: 'SERVICE_READY' }
+  | { type: 'SERVICE_READY'; attempt?: number }
+  /** The service left Ready (or was started again) while a run used it. */
+  | { type: 'SERVICE_LOST'; message: string }
   | { type: 'SERVICE_FAILED'; reason: string; message: string }
   | RunnerWatchEvent
   | { type: 'DELETE' }
@@ -77,6 +86,8 @@ const actors = {
   /** Sends PROGRESS and exactly one RUNNER_EXITED; its cleanup stops watching, not the runner. */
   watchRunner: fromCallback<EventObject, RunnerRef>(() => notProvided('benchmark', 'watchRunner')),
   collectResults: fromPromise<CollectedResults, RunnerRef>(async () => notProvided('benchmark', 'collectResults')),
+  /** Stops a run whose service went away and marks it interrupted (not a result, not an SLO failure). */
+  interruptRunner: fromPromise<void, InterruptInput>(async () => notProvided('benchmark', 'interruptRunner')),
   /** Stops the attempt's runner; must succeed when there is nothing left to stop. */
   stop: fromPromise<void, StopInput>(async () => notProvided('benchmark', 'stop')),
 };
@@ -112,6 +123,11 @@ export const benchmarkMachine = setup({
   actions: {
     recordError: assign({ lastError: ({ event }, params: { reason: string }) => failureOf((event as { error?: unknown }).error, params.reason) }),
     recordExit: assign({ lastError: ({ context, event }) => exitFailure(event as RunnerExited, context.attempt) }),
+    recordInterruption: assign({
+      lastError: ({ context, event }) => ({ reason: 'ServiceInterrupted', message: `run ${context.runId ?? ''} (attempt ${context.attempt}) was interrupted: ${(event as { message: string }).message}` }),
+      // The next attempt uses up no retry: the service's end was not the run's fault.
+      relaunches: ({ context }) => (context.relaunches ?? 0) + 1,
+    }),
   },
   delays: retryDelays,
 }).createMachine({
@@ -126,7 +142,7 @@ export const benchmarkMachine = setup({
     },
     waitingForService: {
       on: {
-        SERVICE_READY: 'nextAttempt',
+        SERVICE_READY: { target: 'nextAttempt', actions: assign({ serviceAttempt: ({ event }) => event.attempt }) },
         SERVICE_FAILED: {
           target: 'failed',
           actions: assign({
@@ -151,7 +167,7 @@ export const benchmarkMachine = setup({
         },
         onError: failOr('LaunchFailed'),
       },
-      on: { DELETE: 'terminating' },
+      on: { DELETE: 'terminating', SERVICE_LOST: { target: 'interrupted', actions: 'recordInterruption' } },
     },
     running: {
       invoke: {
@@ -167,8 +183,20 @@ export const benchmarkMachine = setup({
           { guard: 'isRetryableExit', target: 'retryOrFail', actions: 'recordExit' },
           { target: 'failed', actions: 'recordExit' },
         ],
+        SERVICE_LOST: { target: 'interrupted', actions: 'recordInterruption' },
         DELETE: 'terminating',
       },
+    },
+    // The service went away mid-run: the runner is stopped, its run marked interrupted, and the
+    // benchmark waits for the service again; no retry is used up (the run measured nothing wrong).
+    interrupted: {
+      invoke: {
+        src: 'interruptRunner',
+        input: ({ context }) => ({ runId: context.runId ?? '', attempt: context.attempt, message: context.lastError?.message ?? '' }),
+        onDone: 'waitingForService',
+        onError: 'waitingForService',
+      },
+      on: { DELETE: 'terminating' },
     },
     collecting: {
       invoke: {
@@ -204,6 +232,7 @@ const PHASE_OF: Record<BenchmarkStateName, BenchmarkPhase> = {
   nextAttempt: 'Starting',
   starting: 'Starting',
   running: 'Running',
+  interrupted: 'Retrying',
   collecting: 'Collecting',
   retryOrFail: 'Retrying',
   retrying: 'Retrying',

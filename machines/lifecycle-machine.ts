@@ -38,6 +38,8 @@ export interface LifecycleContext<S> {
   /** What the current attempt's start returned (or what was given). */
   started?: S;
   lastError?: Failure;
+  /** Attempts started again after a planned end (see ExitedEvent.relaunch). */
+  relaunches?: number;
 }
 
 export interface StartInput {
@@ -63,6 +65,7 @@ export const LIFECYCLE_PHASE = {
   starting: 'Starting',
   checking: 'Starting',
   ready: 'Ready',
+  relaunching: 'Starting',
   retryOrFail: 'Retrying',
   retrying: 'Retrying',
   backoff: 'Retrying',
@@ -101,6 +104,7 @@ export function lifecycleMachine<S>(id: string, version: string) {
       ...retryGuards,
       isExternal: ({ context }) => context.external,
       isRetryableExit: ({ event }) => (event as ExitedEvent).retryable,
+      isRelaunch: ({ event }) => (event as ExitedEvent).relaunch === true,
     },
     actions: {
       recordError: assign({ lastError: ({ event }, params: { reason: string }) => failureOf((event as { error?: unknown }).error, params.reason) }),
@@ -152,11 +156,17 @@ export function lifecycleMachine<S>(id: string, version: string) {
         },
         on: {
           EXITED: [
+            { guard: 'isRelaunch', target: 'relaunching', actions: ['recordExit', assign({ relaunches: ({ context }) => (context.relaunches ?? 0) + 1 })] },
             { guard: 'isRetryableExit', target: 'retryOrFail', actions: 'recordExit' },
             { target: 'failed', actions: 'recordExit' },
           ],
           DELETE: 'terminating',
         },
+      },
+      // What ended as planned is stopped (its leftovers) and started again at once, without backoff.
+      relaunching: {
+        invoke: { src: 'stop', input: ({ context }) => ({ attempt: context.attempt }), onDone: 'nextAttempt', onError: 'nextAttempt' },
+        on: { DELETE: 'terminating' },
       },
       ...retryStates,
     },

@@ -31,10 +31,12 @@ export interface AttemptContext {
   /** 1-based number of the current (or last) attempt; 0 before the first. */
   attempt: number;
   retries: RetryPolicy;
+  /** Attempts started again after a planned end (a job's time limit): they use up no retry. */
+  relaunches?: number;
 }
 
-/** `retries.max` counts retries after the first attempt, so max+1 attempts in all. */
-export const canRetry = ({ attempt, retries }: AttemptContext): boolean => attempt <= retries.max;
+/** `retries.max` counts retries after the first attempt, so max+1 attempts in all; relaunches do not count. */
+export const canRetry = ({ attempt, retries, relaunches }: AttemptContext): boolean => attempt - (relaunches ?? 0) <= retries.max;
 
 export const retryDelay = ({ attempt, retries }: AttemptContext): number => backoffMs(attempt, retries);
 
@@ -83,6 +85,11 @@ export interface ExitedEvent {
   message: string;
   /** False when restarting cannot help (bad image, bad args): the machine fails at once. */
   retryable: boolean;
+  /**
+   * A planned end, not a failure (the job reached its time limit while ready):
+   * started again at once, using up no retry.
+   */
+  relaunch?: boolean;
 }
 
 export const exitFailure = (event: ExitedEvent): Failure => ({ reason: event.reason, message: event.message });

@@ -5,7 +5,7 @@ import { lifecycleMachine, type LifecycleInput } from './lifecycle-machine.js';
 import type { ServiceEndpoint } from './service.js';
 
 /** Bump whenever states, context or events change shape: older persisted snapshots are then dropped. */
-export const MACHINE_VERSION = 'monitoring-stack/2';
+export const MACHINE_VERSION = 'monitoring-stack/3';
 
 export type StackComponent = Exclude<keyof MonitoringStackSpec, 'slurm'>;
 /** Only enabled components appear. */

@@ -15,7 +15,7 @@ import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef, LaunchState, Launched } from '../executor/types.js';
 import { RUNNER_EXIT } from '../../api/runner-contract.js';
-import type { RunnerExited } from '../../machines/benchmark.js';
+import type { InterruptInput, RunnerExited } from '../../machines/benchmark.js';
 import { cleanupLaunches, stopLaunch } from './common.js';
 import type { StopInput } from '../../machines/lifecycle.js';
 import type { ReconcilerDeps } from './deps.js';
@@ -173,6 +173,14 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
 
     stop: fromPromise<void, StopInput>(async ({ input }) => {
       await stopLaunch(deps, runnerRef(t, input.attempt));
+    }),
+
+    interruptRunner: fromPromise<void, InterruptInput>(async ({ input }) => {
+      await stopLaunch(deps, runnerRef(t, input.attempt));
+      // Said in the run's own folder, so whoever finds the partial files there knows they are no result.
+      const dir = input.runId ? runDirOf(deps, name, input.runId) : undefined;
+      if (dir && existsSync(dir)) writeFileSync(join(dir, 'interrupted.json'), `${JSON.stringify({ interruptedAt: new Date().toISOString(), reason: input.message }, null, 2)}\n`);
+      deps.log.warn('Interrupted a run: its service went away', { kind: 'Benchmark', name, runId: input.runId, reason: input.message });
     }),
   };
 }

@@ -48,9 +48,16 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
     if ((state === 'succeeded' || state === 'failed') && before) return { type: before.type, status: before.status, reason: before.reason, message: before.message };
     const svc = this.deps.lastStatus(`Service/${ref}`);
     const ready = svc?.phase === 'Ready' && svc.endpoint !== undefined;
-    if (stateNameOf(hosted.actor.getSnapshot().value) === 'waitingForService') {
-      if (ready) hosted.actor.send({ type: 'SERVICE_READY' });
+    if (state === 'waitingForService') {
+      if (ready) hosted.actor.send({ type: 'SERVICE_READY', attempt: svc.attempts });
       else if (svc?.phase === 'Failed') hosted.actor.send({ type: 'SERVICE_FAILED', reason: 'ServiceFailed', message: svc.message ?? `service ${ref} failed` });
+    } else if (state === 'starting' || state === 'running') {
+      // The server the run was started against is gone, or was replaced by another attempt's.
+      const startedOn = (hosted.actor.getSnapshot().context as BenchmarkContext).serviceAttempt;
+      if (!ready) hosted.actor.send({ type: 'SERVICE_LOST', message: `service ${ref} left Ready (${svc?.phase ?? 'gone'}${svc?.message ? `: ${svc.message}` : ''})` });
+      else if (startedOn !== undefined && svc.attempts !== undefined && svc.attempts !== startedOn) {
+        hosted.actor.send({ type: 'SERVICE_LOST', message: `service ${ref} was started again (attempt ${svc.attempts}) during the run` });
+      }
     }
     if (ready) return { type: 'ServiceReady', status: 'True', reason: 'ServiceReady', message: `service ${ref} at ${svc.endpoint!.host}:${svc.endpoint!.port}` };
     if (!svc) return { type: 'ServiceReady', status: 'False', reason: 'ServiceNotFound', message: `no Service named "${ref}"; create it or fix spec.serviceRef` };
@@ -117,6 +124,8 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
         return { type: 'Normal' as const, reason: 'Started', message: `runner started: run ${ctx.runId}, attempt ${ctx.attempt}` };
       case 'collecting':
         return { type: 'Normal' as const, reason: 'Collecting', message: `runner finished; collecting results of ${ctx.runId}` };
+      case 'interrupted':
+        return { type: 'Warning' as const, reason: 'Interrupted', message: `${err}; the run is marked interrupted and runs again once the service is Ready` };
       case 'retrying':
         return { type: 'Warning' as const, reason: 'Retrying', message: `attempt ${ctx.attempt} failed (${err}); retrying` };
       case 'succeeded': {

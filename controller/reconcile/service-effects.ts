@@ -155,7 +155,7 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
     /** Exit from the one batched sweep of launches; reachability by a probe on the slow watchInterval cadence. */
     watch: fromCallback<{ type: string }, AttemptOf<ServiceEndpoint>>(({ sendBack, input }) => {
       let gone = false;
-      const lost = (event: { reason: string; message: string; retryable: boolean }) => {
+      const lost = (event: { reason: string; message: string; retryable: boolean; relaunch?: boolean }) => {
         if (gone) return;
         gone = true;
         sendBack({ type: 'EXITED', ...event });
@@ -167,6 +167,10 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
             const { launched, state } = seen;
             if (state.state !== 'exited') return;
             const log = join(launched.dir, 'service.stderr.log');
+            // A server that served until its job's time limit ended as planned: benchmarks may still need it.
+            if (state.reason?.startsWith('TIMEOUT')) {
+              return lost({ reason: 'TimeLimitReached', message: `${what} reached its job's time limit (spec.slurm.time) while ready; it is started again`, retryable: true, relaunch: true });
+            }
             lost({ reason: 'ServiceExited', message: `${what} ended (${state.reason ?? `exit ${state.exitCode ?? 'unknown'}`}); see ${log}`, retryable: state.retryable !== false });
           });
       let misses = 0;

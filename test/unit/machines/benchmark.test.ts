@@ -7,6 +7,7 @@ import {
   benchmarkStateName,
   MACHINE_VERSION,
   type BenchmarkInput,
+  type InterruptInput,
   type CollectedResults,
   type LaunchedRunner,
   type LaunchRunnerInput,
@@ -44,6 +45,9 @@ function world(opts: {
   const stop = recorder<StopInput, void>((i) => {
     log.push(`stop ${i.attempt}`);
   });
+  const interrupt = recorder<InterruptInput, void>((i) => {
+    log.push(`interrupt ${i.runId}`);
+  });
   const watcher = fakeWatcher<RunnerRef, RunnerWatchEvent>();
   const machine = benchmarkMachine.provide({
     actors: {
@@ -51,9 +55,10 @@ function world(opts: {
       watchRunner: watcher.logic,
       collectResults: fromPromise(collect.run),
       stop: fromPromise(stop.run),
+      interruptRunner: fromPromise(interrupt.run),
     },
   });
-  return { machine, launch, collect, stop, watcher, log };
+  return { machine, launch, collect, stop, interrupt, watcher, log };
 }
 
 describe('benchmarkMachine', () => {
@@ -96,6 +101,29 @@ describe('benchmarkMachine', () => {
     await settle();
     expect(benchmarkPhase(actor.getSnapshot())).toBe('Running');
     expect(w.launch.calls).toEqual([{ name: 'vllm-load', generation: 3, attempt: 1 }]);
+  });
+
+  it('interrupts the run when its service goes away, waits for it, and runs again without using up a retry', async () => {
+    const w = world();
+    const actor = createActor(w.machine, { input: input({ needsService: true, retries: { max: 1, backoff: 1_000, maxBackoff: 60_000 } }), clock: new SimulatedClock() }).start();
+    actor.send({ type: 'SERVICE_READY', attempt: 1 });
+    await settle();
+    expect(actor.getSnapshot().context).toMatchObject({ attempt: 1, serviceAttempt: 1 });
+    actor.send({ type: 'SERVICE_LOST', message: 'service vllm left Ready (Starting)' });
+    await settle();
+    expect(benchmarkPhase(actor.getSnapshot())).toBe('Waiting');
+    expect(w.interrupt.calls).toEqual([{ runId: 'r1', attempt: 1, message: 'run r1 (attempt 1) was interrupted: service vllm left Ready (Starting)' }]);
+    expect(actor.getSnapshot().context.lastError).toMatchObject({ reason: 'ServiceInterrupted' });
+    expect(w.collect.calls).toHaveLength(0);
+
+    actor.send({ type: 'SERVICE_READY', attempt: 2 });
+    await settle();
+    expect(actor.getSnapshot().context).toMatchObject({ attempt: 2, runId: 'r2', serviceAttempt: 2 });
+    // retries.max is 1, and the interrupted attempt did not use it up: a failure now is retried.
+    w.watcher.send({ type: 'RUNNER_EXITED', exitCode: 3, retryable: true });
+    await settle();
+    expect(benchmarkPhase(actor.getSnapshot())).toBe('Retrying');
+    expect(w.log).toEqual(['launch 1', 'interrupt r1', 'launch 2', 'stop 2']);
   });
 
   it('fails without launching when its service fails', async () => {

@@ -44,6 +44,21 @@ describe('lifecycleMachine (Service)', () => {
     expect(w.stop.calls).toHaveLength(0);
   });
 
+  it('starts a service again at once when its job reaches its time limit while ready, using up no retry', async () => {
+    const w = world();
+    const actor = createActor(w.machine, { input: { ...launched, retries: { ...retries, max: 1 } }, clock: new SimulatedClock() }).start();
+    await settle();
+    w.watcher.send({ type: 'EXITED', reason: 'TimeLimitReached', message: "service vllm reached its job's time limit", retryable: true, relaunch: true });
+    await settle();
+    expect(lifecyclePhase(actor.getSnapshot())).toBe('Ready');
+    expect(actor.getSnapshot().context).toMatchObject({ attempt: 2, relaunches: 1, started: { host: 'node2', port: 8000 } });
+    expect(w.log).toEqual(['start 1', 'stop 1', 'start 2']);
+    // retries.max 1, still unused: a real failure of the relaunched service is retried.
+    w.watcher.send(exited());
+    await settle();
+    expect(lifecyclePhase(actor.getSnapshot())).toBe('Retrying');
+  });
+
   it('checks what is given (an external endpoint) without starting anything', async () => {
     const w = world();
     const actor = createActor(w.machine, { input: { ...launched, given: { host: 'db.example', port: 5432 } }, clock: new SimulatedClock() }).start();
