@@ -242,7 +242,7 @@ export class SlurmExecutor implements Executor {
     }
     const c = classify(job);
     if (c.phase === 'pending') return this.pending(record, job, c.reason);
-    if (c.phase === 'running') return { state: 'running', node: c.nodes };
+    if (c.phase === 'running') return { state: 'running', node: c.nodes, ...(job.endTime ? { endsAt: job.endTime } : {}) };
     return { state: 'exited', exitCode: c.exitCode ?? null, reason: c.reason, retryable: c.retryable };
   }
 

@@ -71,7 +71,8 @@ export interface Launched {
 }
 
 export type LaunchState =
-  | { state: 'running'; node?: string }
+  /** endsAt: when the scheduler will end it (its time limit), ISO 8601; absent when nothing will. */
+  | { state: 'running'; node?: string; endsAt?: string }
   | { state: 'pending'; reason?: string }
   | { state: 'exited'; exitCode: number | null; reason?: string; retryable?: boolean };
 
