@@ -48,9 +48,15 @@ export function observe<T>(times: RequestTimes, send: () => Promise<T>): Promise
   return current.run(times, send);
 }
 
-/** Milliseconds from the last body byte sent to the answer, or undefined when either was not seen. */
+/**
+ * Milliseconds from the last body byte sent to the answer of a SUCCESSFUL
+ * upload, or undefined when no answer was seen. A store answers a PUT only
+ * once it holds the whole body, so an answer seen before `finish` (or before a
+ * `finish` still queued when send() resolved) means both completed in the
+ * same turn of a busy event loop: the time between them is below what this
+ * process can resolve, and is 0, not missing.
+ */
 export function afterUpload(t: RequestTimes): number | undefined {
-  if (t.bodySent === undefined || t.answered === undefined) return undefined;
-  // An answer before the body was out (an early refusal) has no such time.
-  return t.answered >= t.bodySent ? t.answered - t.bodySent : undefined;
+  if (t.answered === undefined) return undefined;
+  return t.bodySent === undefined ? 0 : Math.max(0, t.answered - t.bodySent);
 }
