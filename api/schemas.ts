@@ -30,6 +30,14 @@ export const SlurmSpec = z.strictObject({
   ntasksPerNode: z.number().int().positive().optional(),
   cpusPerTask: z.number().int().positive().optional(),
   mem: z.string().optional(),
+  /**
+   * A job with GPUs (a Service's `gpus`): CPUs and memory for each GPU
+   * (`--cpus-per-gpu`, `--mem-per-gpu`). Default 4 and 32G, which every GPU
+   * node we know of can give each of its GPUs; a node's fair share is often
+   * more (MeluXina: 32 and 120G). Not with cpusPerTask or mem, which replace them.
+   */
+  cpusPerGpu: z.number().int().positive().optional(),
+  memPerGpu: z.string().optional(),
   gres: z.string().optional(),
   qos: z.string().optional(),
   constraint: z.string().optional(),
@@ -112,6 +120,22 @@ export const ServiceSpec = z.strictObject({
   /** A value, or a secret by reference (`{env: NAME}` or `{file: /path}`): read where the service starts, never shown or written. */
   env: z.record(z.string(), z.union([z.string(), SecretRef])).default({}),
   binds: z.array(z.string()).default([]),
+  /**
+   * Variables of the environment the service starts in (a job inherits the
+   * controller's) that its container sees too. A container runs with
+   * Apptainer's --cleanenv: it sees spec.env, the GPU, cache and hub variables
+   * aifb passes (PASS_ENV in containers/service-container.ts) and these, nothing else.
+   */
+  passEnv: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name: letters, digits and "_", not starting with a digit, e.g. NCCL_DEBUG')
+        .refine((n) => !['HOME', 'PATH'].includes(n) && !/^(APPTAINER|SINGULARITY)/.test(n), {
+          message: 'cannot be passed: Apptainer sets HOME and PATH in a container itself and keeps APPTAINER_* and SINGULARITY* for its own settings; remove it, or give a value in spec.env',
+        }),
+    )
+    .optional(),
   readiness: Readiness.default({ interval: 2_000, timeout: 600_000, watchInterval: 30_000 }),
   retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),
   slurm: SlurmSpec.default({}),
@@ -266,28 +290,33 @@ export function benchmarkSpec<W extends z.ZodType>(workload: W, check?: (spec: B
 
 export type BenchmarkSpecShape<W extends z.ZodType> = z.output<z.ZodObject<typeof benchmarkFields & { workload: W }>>;
 
-const Component = (port: number) =>
+const Component = () =>
   z.strictObject({
     enabled: z.boolean().default(true),
     image: z.string().optional(),
-    port: z.number().int().min(1).max(65535).default(port),
+    /**
+     * Pins the port; without it the stack's job chooses a free one on its node
+     * when it starts (status.endpoints says which), so stacks and other users'
+     * servers on a shared node never collide.
+     */
+    port: z.number().int().min(1).max(65535).optional(),
   });
 
 export const MonitoringStackSpec = z.strictObject({
-  prometheus: Component(9090)
+  prometheus: Component()
     .extend({
       /** How often Prometheus scrapes the Pushgateway and the controller's /metrics. */
       scrapeInterval: Duration.default(5_000),
     })
-    .default({ enabled: true, port: 9090, scrapeInterval: 5_000 }),
-  pushgateway: Component(9091).default({ enabled: true, port: 9091 }),
-  grafana: Component(3000)
+    .default({ enabled: true, scrapeInterval: 5_000 }),
+  pushgateway: Component().default({ enabled: true }),
+  grafana: Component()
     .extend({
       adminUser: z.string().min(1).default('admin'),
       /** Default: a password generated into the state folder (owner-only), never admin/admin. */
       adminPassword: SecretRef.optional(),
     })
-    .default({ enabled: true, port: 3000, adminUser: 'admin' }),
+    .default({ enabled: true, adminUser: 'admin' }),
   /** How a user reaches the stack from a laptop: the SSH tunnel command in status is built from these. */
   access: z
     .strictObject({
@@ -299,6 +328,16 @@ export const MonitoringStackSpec = z.strictObject({
     })
     .default({ sshPort: 22 }),
   slurm: SlurmSpec.default({}),
+}).superRefine((s, ctx) => {
+  // Caught here, not on the node after the queue wait: two components cannot listen on one port.
+  const pinned = new Map<number, string>();
+  for (const c of ['prometheus', 'pushgateway', 'grafana'] as const) {
+    const port = s[c].enabled ? s[c].port : undefined;
+    if (port === undefined) continue;
+    const other = pinned.get(port);
+    if (other) ctx.addIssue({ code: 'custom', path: [c, 'port'], message: `${port} is also spec.${other}.port; give each component its own port, or remove this one so that the job chooses a free port` });
+    else pinned.set(port, c);
+  }
 });
 
 export const Condition = z.object({
@@ -372,6 +411,10 @@ export const Status = z
     completedAt: z.string().optional(),
     /** Service: how clients reach it (credentials as references only). */
     endpoint: Connection.partial({ scheme: true }).loose().optional(),
+    /** Service, while Ready: when its job's time limit ends it (ISO 8601); absent when nothing will. */
+    endsAt: z.string().optional(),
+    /** Benchmark: its service's attempt `attempt` ends before the run would, and is to be started again first. */
+    renewal: z.object({ attempt: z.number(), message: z.string() }).optional(),
     /** MonitoringStack: where each component answers. */
     endpoints: z.record(z.string(), z.object({ host: z.string(), port: z.number() })).optional(),
     /** MonitoringStack: the SSH command that forwards every component to a laptop's localhost. */

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_TYPES, type ServiceSpec } from '../api/schemas.js';
+import { dataPaths } from './data-dir.js';
 import { throwIfProblems } from './errors.js';
 import { imageProblems } from './image-ref.js';
 
@@ -57,6 +58,12 @@ export interface CatalogEntry {
   writable: string[];
   /** Model used when the spec names none (vllm needs one to start). */
   defaultModel?: string;
+  /**
+   * The variables that say where the server keeps what it downloads or builds
+   * (model weights, compiled kernels), each with its folder under the data
+   * root (containers/data-dir.ts): left to the server, they fill the home quota.
+   */
+  caches?: Record<string, string>;
   credentialEnv?: CredentialEnv;
   serve(ctx: ServeContext): ServeDefaults;
 }
@@ -84,6 +91,8 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     wantsGpu: true,
     writable: [],
     defaultModel: 'facebook/opt-125m',
+    // Weights through the Hugging Face hub; torch.compile and CUDA graph caches in VLLM_CACHE_ROOT.
+    caches: { HF_HOME: 'models/huggingface', VLLM_CACHE_ROOT: 'cache/vllm' },
     // vLLM reads its --api-key from VLLM_API_KEY: a token given by reference stays off the command line.
     credentialEnv: { token: 'VLLM_API_KEY' },
     // The image's entrypoint is vLLM's OpenAI server; these become its flags.
@@ -95,6 +104,7 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     port: 11434,
     wantsGpu: true,
     writable: [],
+    caches: { OLLAMA_MODELS: 'models/ollama' },
     // Models are pulled through the API after start; `serve` replaces the image's CMD.
     serve: ({ port }) => ({ args: ['serve'], env: { OLLAMA_HOST: `0.0.0.0:${port}` } }),
   },
@@ -105,6 +115,8 @@ const ENTRIES: Partial<Record<ImageType, EntryWithoutType>> = {
     ports: 3,
     wantsGpu: true,
     writable: [],
+    // Its vLLM and Python backends fetch weights through the Hugging Face hub.
+    caches: { HF_HOME: 'models/huggingface' },
     // For triton, `model` is the model repository as seen inside the container (bind it there).
     serve: ({ port, portAbove, model }) => ({
       args: ['tritonserver', `--model-repository=${model ?? '/models'}`, `--http-port=${port}`, `--grpc-port=${portAbove(1)}`, `--metrics-port=${portAbove(2)}`],
@@ -234,9 +246,9 @@ export function sifPath(cacheDir: string, type: ImageType): string {
   return join(cacheDir, `${entry?.sif ?? type}.sif`);
 }
 
-/** The cache containers/pull.sh fills by default. */
+/** The cache containers/pull.sh fills by default: AIFB_SIF_CACHE, else the data folder's sif/, else containers/sif. */
 export function defaultSifCache(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
-  return env.AIFB_SIF_CACHE || join(cwd, 'containers', 'sif');
+  return dataPaths({ env, cwd }).sifCache;
 }
 
 export interface ResolvedImage {
@@ -286,7 +298,7 @@ export function resolveImage(spec: { type: ImageType; image?: string }, opts: Re
     throwIfProblems([
       {
         path: field,
-        message: `the ${spec.type} image is not in the SIF cache (${sifPath(where, spec.type)}): run \`containers/pull.sh ${spec.type}\` on the login node (it fills ${where}; AIFB_SIF_CACHE moves it), or set ${field} to a SIF path, or to ${entry!.image} for the job to pull it on the compute node`,
+        message: `the ${spec.type} image is not in the SIF cache (${sifPath(where, spec.type)}): run \`containers/pull.sh ${spec.type}\` on the login node (with the controller's AIFB_DATA_DIR or AIFB_SIF_CACHE it fills ${where}; \`--cache ${where}\` names it outright), or set ${field} to a SIF path, or to ${entry!.image} for the job to pull it on the compute node`,
       },
     ]);
   }

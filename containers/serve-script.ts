@@ -41,19 +41,31 @@ export interface ServeOptions {
   endpointFile: string;
   host: EndpointHost;
   launchId: string;
+  /** Variables a --cleanenv container is to see from where it starts (see the loop over AIFB_PASS_ENV). */
+  passEnv?: readonly string[];
 }
+
+/**
+ * Bash: \`sockets_on PORT\` prints "state inode" of every TCP socket whose local
+ * port is PORT (state 0A is LISTEN); the stack's script asks the same way.
+ */
+export const SOCKETS_ON = `# "state inode" of every socket whose local port is $1.
+sockets_on() {
+  local hex; printf -v hex ':%04X' "$1"
+  awk -v h="$hex" 'FNR > 1 && substr($2, length($2) - 4) == h { print $4, $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}`;
 
 // A template literal: \${ is bash's own ${, \\ a backslash.
 const SCRIPT = `# aifb-serve: chooses the port, starts the server, writes where it answers.
 set -uo pipefail
 say() { printf 'aifb-serve: %s\\n' "$*" >&2; }
 ports=\${AIFB_PORTS:-1}
-# "state inode" of every socket whose local port is $1.
-sockets_on() {
-  local hex; printf -v hex ':%04X' "$1"
-  awk -v h="$hex" 'FNR > 1 && substr($2, length($2) - 4) == h { print $4, $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
+${SOCKETS_ON}
+# A port chosen at random must have no socket at all (a client's ephemeral port may be on it);
+# a pinned one needs only no listener: a relaunch's own old connections (TIME_WAIT,
+# FIN_WAIT2) linger for a minute and do not stop a server binding it.
 free_from() { local p; for ((p = $1; p < $1 + ports; p++)); do [ -z "$(sockets_on "$p")" ] || return 1; done; }
+unheard_from() { local p; for ((p = $1; p < $1 + ports; p++)); do [ -z "$(sockets_on "$p" | awk '$1 == "0A"')" ] || return 1; done; }
 if [ "$AIFB_PORT" = free ]; then
   read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
   for ((try = 0; try < 100; try++)); do
@@ -61,7 +73,7 @@ if [ "$AIFB_PORT" = free ]; then
     if free_from "$p"; then AIFB_PORT=$p; break; fi
   done
   [ "$AIFB_PORT" != free ] || { say "found no free port in $lo-$hi on $(hostname) after 100 tries"; exit 75; }
-elif ! free_from "$AIFB_PORT"; then
+elif ! unheard_from "$AIFB_PORT"; then
   say "port $AIFB_PORT (spec.port) is already in use on $(hostname) by another process; remove spec.port so that the job chooses a free port"
   exit 75
 fi
@@ -87,6 +99,13 @@ with_ports() {
 for name in $(compgen -e); do
   [[ \${!name} == *'\${AIFB_PORT'* ]] || continue
   with_ports "\${!name}"; export "$name=$REPLY"
+done
+# A container started with --cleanenv sees only APPTAINERENV_<NAME> of this environment as <NAME>:
+# the names in AIFB_PASS_ENV are copied there where set here (on the node: SLURM's GPU
+# selection, ...), unless the launch gave that variable a value of its own.
+for name in \${AIFB_PASS_ENV:-}; do
+  pass=APPTAINERENV_$name
+  if [ -n "\${!name+set}" ] && [ -z "\${!pass+set}" ]; then export "$pass=\${!name}"; fi
 done
 args=()
 for a in "$@"; do with_ports "$a"; args+=("$REPLY"); done
@@ -127,6 +146,13 @@ done
 wait "$server"
 `;
 
+/** Names only: the wrapper splits the list at spaces, so anything else would be words of the shell's choosing. */
+function passEnvValue(names: readonly string[]): string {
+  const bad = names.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  if (bad !== undefined) throw new Error(`spec.passEnv: ${JSON.stringify(bad)} is not a variable name; use letters, digits and "_", not starting with a digit`);
+  return names.join(' ');
+}
+
 function hostSetting(host: EndpointHost): string {
   if (host === 'hostname') return 'hostname';
   return 'interface' in host ? `interface:${host.interface}` : host.address;
@@ -147,6 +173,7 @@ export function serveCommand(argv: string[], opts: ServeOptions): { command: str
       AIFB_ENDPOINT_FILE: opts.endpointFile,
       AIFB_ENDPOINT_HOST: hostSetting(opts.host),
       AIFB_LAUNCH_ID: opts.launchId,
+      ...(opts.passEnv && opts.passEnv.length > 0 ? { AIFB_PASS_ENV: passEnvValue(opts.passEnv) } : {}),
     },
   };
 }

@@ -7,7 +7,7 @@ import type { RetryPolicy } from './backoff.js';
 import { failOr, failureOf, notProvided, retryDelays, retryGuards, retryStates, stateNameOf, type Failure, type StopInput } from './lifecycle.js';
 
 /** Bump whenever states, context or events change shape: older persisted snapshots are then dropped. */
-export const MACHINE_VERSION = 'benchmark/3';
+export const MACHINE_VERSION = 'benchmark/4';
 
 export interface BenchmarkInput {
   name: string;
@@ -35,6 +35,8 @@ export interface BenchmarkContext extends BenchmarkInput {
   serviceAttempt?: number;
   /** Attempts after an interruption by the service: they use up no retry (canRetry). */
   relaunches?: number;
+  /** While the service is renewed for this run: which of its attempts was too short, and why. */
+  renewal?: { attempt: number; message: string };
 }
 
 export interface LaunchRunnerInput {
@@ -69,6 +71,10 @@ export type BenchmarkEvent =
   /** The service left Ready (or was started again) while a run used it. */
   | { type: 'SERVICE_LOST'; message: string }
   | { type: 'SERVICE_FAILED'; reason: string; message: string }
+  /** The service is Ready, but its job ends before the run would: it is to be renewed first. */
+  | { type: 'SERVICE_TIME_SHORT'; attempt: number; message: string }
+  /** No job of the service lasts the run (its time limit, or its start-up): retrying cannot help. */
+  | { type: 'SERVICE_TIME_TOO_SHORT'; message: string }
   | RunnerWatchEvent
   | { type: 'DELETE' }
   /** Send after starting a restored actor: timers are not persisted, so `retrying` re-arms its backoff. */
@@ -128,6 +134,15 @@ export const benchmarkMachine = setup({
       // The next attempt uses up no retry: the service's end was not the run's fault.
       relaunches: ({ context }) => (context.relaunches ?? 0) + 1,
     }),
+    recordServiceAttempt: assign({ serviceAttempt: ({ event }) => (event as { attempt?: number }).attempt }),
+    recordServiceFailure: assign({
+      lastError: ({ event }) => {
+        const e = event as { reason: string; message: string };
+        return { reason: 'ServiceFailed', message: `service failed (${e.reason}): ${e.message}` };
+      },
+    }),
+    recordRenewal: assign({ renewal: ({ event }) => ({ attempt: (event as { attempt: number }).attempt, message: (event as { message: string }).message }) }),
+    recordTooShort: assign({ lastError: ({ event }) => ({ reason: 'ServiceTimeTooShort', message: (event as { message: string }).message }), renewal: undefined }),
   },
   delays: retryDelays,
 }).createMachine({
@@ -140,15 +155,25 @@ export const benchmarkMachine = setup({
     deciding: {
       always: [{ guard: 'needsService', target: 'waitingForService' }, { target: 'nextAttempt' }],
     },
+    // Every attempt that uses a service passes here (the first, a retry, a rerun after an
+    // interruption), so each starts against a service that is Ready and lasts the run.
     waitingForService: {
       on: {
-        SERVICE_READY: { target: 'nextAttempt', actions: assign({ serviceAttempt: ({ event }) => event.attempt }) },
-        SERVICE_FAILED: {
-          target: 'failed',
-          actions: assign({
-            lastError: ({ event }) => ({ reason: 'ServiceFailed', message: `service failed (${event.reason}): ${event.message}` }),
-          }),
-        },
+        SERVICE_READY: { target: 'nextAttempt', actions: 'recordServiceAttempt' },
+        SERVICE_TIME_SHORT: { target: 'renewingService', actions: 'recordRenewal' },
+        SERVICE_FAILED: { target: 'failed', actions: 'recordServiceFailure' },
+        SERVICE_TIME_TOO_SHORT: { target: 'failed', actions: 'recordTooShort' },
+        DELETE: 'terminating',
+      },
+    },
+    // The service's job would end mid-run: the reconciler asks for a fresh one (status.renewal)
+    // and the run starts once that is Ready. No runner was started, so nothing is interrupted.
+    renewingService: {
+      on: {
+        SERVICE_READY: { target: 'nextAttempt', actions: ['recordServiceAttempt', assign({ renewal: undefined })] },
+        SERVICE_TIME_SHORT: { actions: 'recordRenewal' },
+        SERVICE_FAILED: { target: 'failed', actions: 'recordServiceFailure' },
+        SERVICE_TIME_TOO_SHORT: { target: 'failed', actions: 'recordTooShort' },
         DELETE: 'terminating',
       },
     },
@@ -219,6 +244,11 @@ export const benchmarkMachine = setup({
       on: { DELETE: 'terminating' },
     },
     ...retryStates,
+    // A retry that uses a service waits for it first: it may have been started again, or be short of time, meanwhile.
+    backoff: {
+      ...retryStates.backoff,
+      after: { retryBackoff: [{ guard: 'needsService', target: 'waitingForService' }, { target: 'nextAttempt' }] },
+    },
   },
 });
 
@@ -229,6 +259,7 @@ export type BenchmarkPhase = Extract<Phase, 'Waiting' | 'Starting' | 'Running' |
 const PHASE_OF: Record<BenchmarkStateName, BenchmarkPhase> = {
   deciding: 'Starting',
   waitingForService: 'Waiting',
+  renewingService: 'Waiting',
   nextAttempt: 'Starting',
   starting: 'Starting',
   running: 'Running',

@@ -57,7 +57,14 @@ export type LifecycleEvent =
   | ExitedEvent
   | { type: 'DELETE' }
   /** Send after starting a restored actor: timers are not persisted, so `backoff` re-arms. */
-  | { type: 'RESUME' };
+  | { type: 'RESUME' }
+  /**
+   * Start attempt `attempt` again as a fresh launch (a new job, a new time limit)
+   * although it runs fine: its job ends before what needs it would. Naming the
+   * attempt makes the request idempotent: however many ask while one attempt is
+   * short, that attempt is renewed once, and a request for an earlier one is moot.
+   */
+  | { type: 'RENEW'; attempt: number; message: string };
 
 /** State name -> phase, for every machine the factory makes. */
 export const LIFECYCLE_PHASE = {
@@ -105,10 +112,14 @@ export function lifecycleMachine<S>(id: string, version: string) {
       isExternal: ({ context }) => context.external,
       isRetryableExit: ({ event }) => (event as ExitedEvent).retryable,
       isRelaunch: ({ event }) => (event as ExitedEvent).relaunch === true,
+      // Something given (spec.endpoint) is not ours to start again.
+      isRenewalOfThisAttempt: ({ context, event }) => !context.external && (event as { attempt: number }).attempt === context.attempt,
     },
     actions: {
       recordError: assign({ lastError: ({ event }, params: { reason: string }) => failureOf((event as { error?: unknown }).error, params.reason) }),
       recordExit: assign({ lastError: ({ event }) => exitFailure(event as ExitedEvent) }),
+      // Like a planned end: the next attempt uses up no retry.
+      countRelaunch: assign({ relaunches: ({ context }) => (context.relaunches ?? 0) + 1 }),
     },
     delays: retryDelays,
   }).createMachine({
@@ -156,14 +167,19 @@ export function lifecycleMachine<S>(id: string, version: string) {
         },
         on: {
           EXITED: [
-            { guard: 'isRelaunch', target: 'relaunching', actions: ['recordExit', assign({ relaunches: ({ context }) => (context.relaunches ?? 0) + 1 })] },
+            { guard: 'isRelaunch', target: 'relaunching', actions: ['recordExit', 'countRelaunch'] },
             { guard: 'isRetryableExit', target: 'retryOrFail', actions: 'recordExit' },
             { target: 'failed', actions: 'recordExit' },
           ],
+          RENEW: {
+            guard: 'isRenewalOfThisAttempt',
+            target: 'relaunching',
+            actions: [assign({ lastError: ({ event }) => ({ reason: 'Renewal', message: event.message }) }), 'countRelaunch'],
+          },
           DELETE: 'terminating',
         },
       },
-      // What ended as planned is stopped (its leftovers) and started again at once, without backoff.
+      // What ended as planned, or is renewed, is stopped and started again at once, without backoff.
       relaunching: {
         invoke: { src: 'stop', input: ({ context }) => ({ attempt: context.attempt }), onDone: 'nextAttempt', onError: 'nextAttempt' },
         on: { DELETE: 'terminating' },

@@ -3,7 +3,7 @@
 import { lifecycleMachine, type LifecycleInput } from './lifecycle-machine.js';
 
 /** Bump whenever states, context or events change shape: older persisted snapshots are then dropped. */
-export const MACHINE_VERSION = 'service/3';
+export const MACHINE_VERSION = 'service/4';
 
 /** Where a started service answers; what clients need beyond this is the reconciler's to publish. */
 export interface ServiceEndpoint {

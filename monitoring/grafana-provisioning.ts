@@ -22,6 +22,12 @@ export interface ProvisioningInput {
   api?: { url: string; tokenFile: string };
   /** The dashboards folder, as Grafana sees it. */
   dashboards: string;
+  /**
+   * Where to write the datasources file instead of its place in the folder:
+   * a template, when its URL names a port only the job learns (the job then
+   * writes the file where Grafana reads it).
+   */
+  datasourcesTemplate?: string;
 }
 
 const yamlString = (s: string) => JSON.stringify(s);
@@ -62,11 +68,12 @@ export function dashboardsYaml(input: ProvisioningInput): string {
   ].join('\n');
 }
 
-/** Writes `<dir>/datasources/aifb.yaml` and `<dir>/dashboards/aifb.yaml`; returns dir. */
+/** Writes `<dir>/datasources/aifb.yaml` (or its template) and `<dir>/dashboards/aifb.yaml`; returns where Grafana reads the datasources. */
 export function writeProvisioning(dir: string, input: ProvisioningInput): string {
+  const datasources = join(dir, 'datasources', 'aifb.yaml');
   mkdirSync(join(dir, 'datasources'), { recursive: true });
   mkdirSync(join(dir, 'dashboards'), { recursive: true });
-  writeFileSync(join(dir, 'datasources', 'aifb.yaml'), datasourcesYaml(input));
+  writeFileSync(input.datasourcesTemplate ?? datasources, datasourcesYaml(input));
   writeFileSync(join(dir, 'dashboards', 'aifb.yaml'), dashboardsYaml(input));
-  return dir;
+  return datasources;
 }

@@ -32,7 +32,11 @@ export interface JobScriptOptions {
   /** Override slurm.nodes / slurm.ntasksPerNode (a runner's spread). */
   nodes?: number;
   ntasksPerNode?: number;
-  /** Adds --gres=gpu:N unless slurm.gres is set. */
+  /**
+   * GPUs of the job: --gres=gpu:N unless the spec asks for GPUs itself
+   * (slurm.gres, or a --gres / --gpus* directive in slurm.extraDirectives),
+   * and CPUs and memory per GPU (see GPU_SHARE).
+   */
   gpus?: number;
   output: string;
   error: string;
@@ -53,6 +57,25 @@ export interface JobScriptOptions {
 // aifb finds its jobs by name and comment and retries on its own; a user's
 // extra directive must not change those.
 const RESERVED = new Set(['job-name', 'comment', 'output', 'error', 'chdir', 'requeue', 'no-requeue', 'array', 'wrap', 'parsable']);
+
+/**
+ * What a job with GPUs gets per GPU unless its spec says (slurm.cpusPerGpu,
+ * memPerGpu, or cpusPerTask / mem instead). Left to SLURM, a job gets one CPU
+ * unless the site set DefCpuPerGPU, and vLLM alone runs an API server, an
+ * engine core and a worker per GPU: a starved server would be measured, not
+ * the GPU. A default above what a node has makes sbatch refuse the job
+ * outright ("Requested node configuration is not available"), so these are
+ * what every GPU node we know of can give each of its GPUs: 4 CPUs (Leonardo
+ * has 8 cores per A100, an 8-GPU DGX-1 10) and 32G (256 GB nodes with 4 GPUs,
+ * 512 GB with 8, with room for the node's own RealMemory margin).
+ */
+export const GPU_SHARE = { cpusPerGpu: 4, memPerGpu: '32G' } as const;
+
+/** Directives that ask for GPUs; with one, no --gres=gpu:N is added beside it. */
+const GPU_REQUESTS = ['gres', 'gpus', 'gpus-per-node', 'gpus-per-task', 'gpus-per-socket'];
+/** SLURM takes one of each group (sbatch: "mutually exclusive"). */
+const CPU_OPTIONS = ['cpus-per-task', 'cpus-per-gpu'];
+const MEM_OPTIONS = ['mem', 'mem-per-cpu', 'mem-per-gpu'];
 
 /**
  * Quoting for an #SBATCH line: sbatch's own parser honours single quotes and,
@@ -112,6 +135,7 @@ export function renderJobScript(opts: JobScriptOptions): string {
   if (s.account !== undefined) add(validateAccount(s.account, `${sp}.account`));
   if (s.time !== undefined) add(validateTime(s.time, `${sp}.time`));
   if (s.mem !== undefined) add(validateMem(s.mem, `${sp}.mem`));
+  if (s.memPerGpu !== undefined) add(validateMem(s.memPerGpu, `${sp}.memPerGpu`));
   if (s.gres !== undefined) add(validateGres(s.gres, `${sp}.gres`));
   if (s.qos !== undefined) add(validateQos(s.qos, `${sp}.qos`));
   if (s.constraint !== undefined) add(validateConstraint(s.constraint, `${sp}.constraint`));
@@ -124,16 +148,13 @@ export function renderJobScript(opts: JobScriptOptions): string {
     problems,
   );
   const cpus = positiveInt(`${sp}.cpusPerTask`, s.cpusPerTask, problems);
-  let gres = s.gres;
-  if (gres === undefined && opts.gpus !== undefined && opts.gpus !== 0) {
-    const gpus = positiveInt('gpus', opts.gpus, problems);
-    if (gpus !== undefined) gres = `gpu:${gpus}`;
-  }
+  const cpusPerGpu = positiveInt(`${sp}.cpusPerGpu`, s.cpusPerGpu, problems);
   oneLine('output', opts.output, problems);
   oneLine('error', opts.error, problems);
   oneLine('workdir', opts.workdir, problems);
 
   const extra: string[] = [];
+  const extraOptions = new Map<string, string | undefined>();
   (s.extraDirectives ?? []).forEach((raw, i) => {
     const path = `${sp}.extraDirectives[${i}]`;
     const line = raw.trim();
@@ -151,8 +172,35 @@ export function renderJobScript(opts: JobScriptOptions): string {
       problems.push({ path, message: `--${option} is set by aifb (it finds and retries its jobs by name and comment); remove this directive` });
       return;
     }
+    extraOptions.set(option.toLowerCase(), value);
     extra.push(value === undefined ? `#SBATCH --${option}` : `#SBATCH --${option}=${directiveQuote(value)}`);
   });
+
+  // The GPU request and each GPU's share, unless the spec words them itself.
+  const inExtra = (options: string[]) => options.find((o) => extraOptions.has(o));
+  const gpus = opts.gpus !== undefined && opts.gpus !== 0 ? positiveInt('gpus', opts.gpus, problems) : undefined;
+  const gres = s.gres ?? (gpus !== undefined && !inExtra(GPU_REQUESTS) ? `gpu:${gpus}` : undefined);
+  const exclusive = s.exclusive === true || extraOptions.has('exclusive');
+  const cpuClash = s.cpusPerTask !== undefined ? 'cpusPerTask' : inExtra(CPU_OPTIONS) && `extraDirectives --${inExtra(CPU_OPTIONS)}`;
+  const memClash = s.mem !== undefined ? 'mem' : inExtra(MEM_OPTIONS) && `extraDirectives --${inExtra(MEM_OPTIONS)}`;
+  if (s.cpusPerGpu !== undefined && cpuClash) {
+    problems.push({ path: `${sp}.cpusPerGpu`, message: `SLURM takes one of --cpus-per-gpu and --cpus-per-task, and ${sp}.${cpuClash} sets the CPUs already; remove one of the two` });
+  }
+  if (s.memPerGpu !== undefined && memClash) {
+    problems.push({ path: `${sp}.memPerGpu`, message: `SLURM takes one of --mem-per-gpu, --mem and --mem-per-cpu, and ${sp}.${memClash} sets the memory already; remove one of the two` });
+  }
+  // What is asked, not what the service would like: a gres of other devices gives it no GPU to share out.
+  const gpuGres = (g: string | undefined) => /(^|,)gpu(:|,|$)/i.test(g ?? '');
+  const asksGpus = gpuGres(gres) || gpuGres(extraOptions.get('gres')) || inExtra(GPU_REQUESTS.slice(1)) !== undefined;
+  for (const field of ['cpusPerGpu', 'memPerGpu'] as const) {
+    if (s[field] !== undefined && !asksGpus) {
+      problems.push({ path: `${sp}.${field}`, message: `counts per GPU, and this job asks for none (sbatch refuses that); use ${field === 'cpusPerGpu' ? 'cpusPerTask' : 'mem'}, or give the job GPUs (a Service's spec.gpus)` });
+    }
+  }
+  // An exclusive node is the job's whole: a share per GPU would only fence it in.
+  const share = gpus !== undefined && asksGpus && !exclusive;
+  const perGpuCpus = cpusPerGpu ?? (share && !cpuClash ? GPU_SHARE.cpusPerGpu : undefined);
+  const perGpuMem = s.memPerGpu ?? (share && !memClash ? GPU_SHARE.memPerGpu : undefined);
 
   const env = Object.entries(opts.env ?? {});
   for (const [key, value] of env) {
@@ -175,6 +223,8 @@ export function renderJobScript(opts: JobScriptOptions): string {
   if (cpus !== undefined) d('cpus-per-task', cpus);
   if (s.mem !== undefined) d('mem', s.mem);
   if (gres !== undefined) d('gres', gres);
+  if (perGpuCpus !== undefined) d('cpus-per-gpu', perGpuCpus);
+  if (perGpuMem !== undefined) d('mem-per-gpu', perGpuMem);
   if (s.qos !== undefined) d('qos', s.qos);
   if (s.constraint !== undefined) d('constraint', s.constraint);
   if (s.exclusive) d('exclusive');

@@ -11,6 +11,7 @@ import type { Executor } from '../executor/types.js';
 import { parseDuration } from '../../api/units.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { resolvePaths, type Paths } from '../runtime/paths.js';
+import { resolveDataRoot } from '../../containers/data-dir.js';
 import { buildApp } from '../server/app.js';
 import { isLoopback, loadApiToken } from '../server/auth.js';
 import { startServer } from '../server/server.js';
@@ -38,6 +39,8 @@ export interface ControllerRunOptions {
   pushgateway?: string;
   /** Push live counts this often while a run goes on (with --pushgateway or a benchmark's own). */
   pushInterval?: string;
+  /** The data folder (SIF cache, Apptainer's cache, model caches); default AIFB_DATA_DIR, $SCRATCH/aifb, $PROJECT/aifb. */
+  dataDir?: string;
   /** Where log lines go; default stderr. */
   log?: Logger;
 }
@@ -93,6 +96,12 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
   const readsNeedToken = !isLoopback(opts.host);
   const https = tlsOptions(opts);
   const resyncMs = durationOption('--resync', opts.resync);
+  const data = resolveDataRoot(opts.dataDir);
+  // Through the environment: every launch, the jobs it submits and a successor controller read it there.
+  if (data) {
+    process.env.AIFB_DATA_DIR = data.dir;
+    log.info('Keeping images and model caches in the data folder', { dir: data.dir, from: data.source });
+  }
   const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs, observeMs: pollMs(opts), push: pushDefaults(opts) });
   const app = buildApp({
     source: controller,
@@ -167,6 +176,7 @@ export function registerControllerCommands(program: Command): void {
     .option('--tls-cert <file>', 'serve the status API over HTTPS with this certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--job-setup <line>', 'a shell line every SLURM job runs first, e.g. "module load Apptainer" (repeatable; a resource adds its own with slurm.setup)', (v: string, all: string[] = []) => [...all, v])
+    .option('--data-dir <dir>', 'where SIF images, Apptainer\'s cache and model caches go, off the home quota (default: $AIFB_DATA_DIR, else $SCRATCH/aifb, else $PROJECT/aifb, else containers/sif and the servers\' own defaults)')
     .option('--pushgateway <url>', 'push results of benchmarks that name no spec.pushgateway to this Pushgateway (http://HOST:9091)')
     .option('--push-interval <duration>', 'also push live counts this often while a benchmark runs (e.g. 15s); default: only finished runs')
     .addHelpText(

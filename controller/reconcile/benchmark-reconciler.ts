@@ -1,9 +1,10 @@
 // Reconciles Benchmark resources: the machine is fed the state of its service,
 // and status, conditions and events are derived from the machine's snapshot.
 import type { SnapshotFrom } from 'xstate';
-import { benchmarkMachine, benchmarkPhase, type BenchmarkContext } from '../../machines/benchmark.js';
+import { benchmarkMachine, benchmarkPhase, benchmarkStateName, type BenchmarkContext } from '../../machines/benchmark.js';
 import { stateNameOf } from '../../machines/lifecycle.js';
-import type { BenchmarkResource, Status } from '../api/schemas.js';
+import { runNeed, serviceTimeVerdict } from '../../machines/service-time.js';
+import type { BenchmarkResource, ServiceSpec, Status } from '../api/schemas.js';
 import type { Hosted } from './actor-host.js';
 import { benchmarkEffects } from './benchmark-effects.js';
 import { mergeConditions, validCondition, type ConditionInput } from './conditions.js';
@@ -48,9 +49,25 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
     if ((state === 'succeeded' || state === 'failed') && before) return { type: before.type, status: before.status, reason: before.reason, message: before.message };
     const svc = this.deps.lastStatus(`Service/${ref}`);
     const ready = svc?.phase === 'Ready' && svc.endpoint !== undefined;
-    if (state === 'waitingForService') {
-      if (ready) hosted.actor.send({ type: 'SERVICE_READY', attempt: svc.attempts });
+    if (state === 'waitingForService' || state === 'renewingService') {
+      const ctx = hosted.actor.getSnapshot().context as BenchmarkContext;
+      const time = serviceTimeVerdict({
+        service: ref,
+        need: runNeed(t.resource.spec.load),
+        limit: this.serviceTimeLimit(t, ref),
+        endsAt: ready && svc.endsAt ? Date.parse(svc.endsAt) : undefined,
+        attempt: svc?.attempts,
+        now: this.deps.clock.now(),
+        renewalOf: ctx.renewal?.attempt,
+      });
+      if (time.verdict === 'tooShort') hosted.actor.send({ type: 'SERVICE_TIME_TOO_SHORT', message: time.message });
       else if (svc?.phase === 'Failed') hosted.actor.send({ type: 'SERVICE_FAILED', reason: 'ServiceFailed', message: svc.message ?? `service ${ref} failed` });
+      else if (ready && time.verdict === 'renew') hosted.actor.send({ type: 'SERVICE_TIME_SHORT', attempt: time.attempt, message: time.message });
+      else if (ready) hosted.actor.send({ type: 'SERVICE_READY', attempt: svc.attempts });
+      const renewal = (hosted.actor.getSnapshot().context as BenchmarkContext).renewal;
+      if (stateNameOf(hosted.actor.getSnapshot().value) === 'renewingService' && renewal) {
+        return { type: 'ServiceReady', status: 'False', reason: 'ServiceRenewing', message: `${renewal.message}; service ${ref} is started again (a new job) before the run` };
+      }
     } else if (state === 'starting' || state === 'running') {
       // The server the run was started against is gone, or was replaced by another attempt's.
       const startedOn = (hosted.actor.getSnapshot().context as BenchmarkContext).serviceAttempt;
@@ -62,6 +79,28 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
     if (ready) return { type: 'ServiceReady', status: 'True', reason: 'ServiceReady', message: `service ${ref} at ${svc.endpoint!.host}:${svc.endpoint!.port}` };
     if (!svc) return { type: 'ServiceReady', status: 'False', reason: 'ServiceNotFound', message: `no Service named "${ref}"; create it or fix spec.serviceRef` };
     return { type: 'ServiceReady', status: 'False', reason: `Service${svc.phase ?? 'Pending'}`, message: `service ${ref} is ${svc.phase ?? 'Pending'}` };
+  }
+
+  /**
+   * The Service's whole time limit, where one applies: a SLURM job that aifb
+   * launches. The local executor ignores spec.slurm, and a spec.endpoint runs elsewhere.
+   */
+  private serviceTimeLimit(t: Target<BenchmarkResource>, ref: string): string | undefined {
+    if (this.deps.executor.name !== 'slurm') return undefined;
+    const doc = this.deps.doc(`Service/${ref}`);
+    const spec: ServiceSpec | undefined = doc?.validation.ok && doc.validation.resource.kind === 'Service' ? doc.validation.resource.spec : t.resource.spec.service;
+    return spec && !spec.endpoint ? spec.slurm.time : undefined;
+  }
+
+  /** A benchmark that asks for a renewal, or stops using its service, has the Service look again. */
+  override async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const before = this.deps.lastStatus(key)?.phase;
+    const result = await super.reconcile(key);
+    const after = this.deps.lastStatus(key);
+    const doc = this.deps.doc(key);
+    const ref = doc?.validation.ok && doc.validation.resource.kind === 'Benchmark' ? serviceNameOf(doc.validation.resource as BenchmarkResource) : undefined;
+    if (ref && (after?.renewal || after?.phase !== before)) this.deps.enqueue(`Service/${ref}`);
+    return result;
   }
 
   protected statusOf(snapshot: SnapshotFrom<M>, t: Target<BenchmarkResource>, prev: Status | undefined, serviceCondition: unknown): Status {
@@ -109,6 +148,7 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
       startedAt: iso(ctx.startedAt),
       completedAt: iso(ctx.completedAt),
       runId: ctx.runId,
+      renewal: benchmarkStateName(snapshot) === 'renewingService' ? ctx.renewal : undefined,
       progress: phase === 'Running' ? ctx.progress : undefined,
       results: ctx.results,
       reports: ctx.reports,
@@ -120,6 +160,8 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
     switch (state) {
       case 'waitingForService':
         return { type: 'Normal' as const, reason: 'WaitingForService', message: 'waiting for the service to be ready' };
+      case 'renewingService':
+        return { type: 'Normal' as const, reason: 'RenewingService', message: `${ctx.renewal?.message ?? 'its job ends too soon'}; the service is started again (a new job, no retry used) and the run starts once it is Ready` };
       case 'running':
         return { type: 'Normal' as const, reason: 'Started', message: `runner started: run ${ctx.runId}, attempt ${ctx.attempt}` };
       case 'collecting':

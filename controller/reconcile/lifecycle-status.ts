@@ -42,6 +42,11 @@ export function lifecycleEvent(what: string, state: string, ctx: LifecycleContex
       return { type: 'Normal' as const, reason: 'CheckingReadiness', message: `waiting for ${what} to answer` };
     case 'ready':
       return { type: 'Normal' as const, reason: 'Ready', message: readyMessage };
+    // A planned new start (its job's time limit, or a renewal asked for): no retry is used up.
+    case 'relaunching':
+      return ctx.lastError?.reason === 'Renewal'
+        ? { type: 'Normal' as const, reason: 'Renewing', message: `${ctx.lastError.message}; starting ${what} again as attempt ${ctx.attempt + 1}, a new job` }
+        : { type: 'Normal' as const, reason: 'Relaunching', message: `${err}; starting ${what} again as attempt ${ctx.attempt + 1}` };
     case 'retrying':
       return { type: 'Warning' as const, reason: 'Retrying', message: `attempt ${ctx.attempt} failed (${err}); retrying` };
     case 'failed':

@@ -9,6 +9,7 @@ import type { Credentials, SecretRef } from '../../api/connection.js';
 import { runCommand } from '../../containers/apptainer.js';
 import { gpusFor } from '../../containers/catalog.js';
 import { nativeLaunch, nativeTypeOf } from '../../containers/native/native-services.js';
+import { apptainerDirsEnv, dataPaths, type DataPaths } from '../../containers/data-dir.js';
 import { credentialEnvFor, serviceContainer } from '../../containers/service-container.js';
 import { PORT_REF, serveCommand, type EndpointHost } from '../../containers/serve-script.js';
 import type { ServiceSpec } from '../api/schemas.js';
@@ -23,7 +24,10 @@ export interface ServiceLaunch {
 export interface ServiceCommandOptions {
   /** Folder for the container's writable data (binds), one per attempt. */
   dataDir: string;
+  /** Default: the data folder's sif/ (see data). */
   sifCache?: string;
+  /** The data folder and its caches; default from the environment (AIFB_DATA_DIR, $SCRATCH, $PROJECT: containers/data-dir.ts). */
+  data?: DataPaths;
   /** The credentials the service runs with (see serviceCredentials). */
   credentials?: Credentials;
   /** Which executor runs it: the local one serves postgresql, s3, minio and chromadb natively. */
@@ -59,6 +63,8 @@ interface Served {
   /** A pinned port; undefined: the job chooses one. */
   port: number | undefined;
   ports: number;
+  /** A container's pass-through list (the wrapper hands these on); a native server sees the whole environment anyway. */
+  passEnv?: string[];
 }
 
 function served(spec: ServiceSpec, opts: ServiceCommandOptions): Served {
@@ -85,17 +91,24 @@ function served(spec: ServiceSpec, opts: ServiceCommandOptions): Served {
     });
     return { argv: command, env: { ...env, ...plain }, secretEnv: { ...secretEnv, ...refs }, port: spec.port, ports: 1 };
   }
-  const container = serviceContainer({ ...spec, env: plain }, { sifCache: opts.sifCache, requireCached: opts.executor === 'slurm', dataDir: opts.dataDir, credentials: opts.credentials, jobPort: true });
-  for (const dir of container.writableDirs) mkdirSync(dir, { recursive: true });
-  // Apptainer hands APPTAINERENV_<NAME> to the container as <NAME>: nothing of the environment goes on
-  // its command line, where every user of a shared node could read it (ps).
+  const data = opts.data ?? dataPaths();
+  const container = serviceContainer(
+    { ...spec, env: plain },
+    { sifCache: opts.sifCache ?? data.sifCache, requireCached: opts.executor === 'slurm', dataDir: opts.dataDir, credentials: opts.credentials, jobPort: true, data },
+  );
+  // Apptainer's own cache and build space too: a docker:// image is converted where the job runs.
+  const apptainerDirs = apptainerDirsEnv(data);
+  for (const dir of [...container.writableDirs, ...Object.values(apptainerDirs)]) mkdirSync(dir, { recursive: true });
+  // Apptainer hands APPTAINERENV_<NAME> to the container as <NAME>, even with --cleanenv: nothing of the
+  // environment goes on its command line, where every user of a shared node could read it (ps).
   const prefixed = <T>(vars: Record<string, T>) => Object.fromEntries(Object.entries(vars).map(([k, v]) => [`APPTAINERENV_${k}`, v]));
   return {
     argv: runCommand({ ...container, env: {} }),
-    env: prefixed(container.env),
+    env: { ...prefixed(container.env), ...apptainerDirs },
     secretEnv: prefixed({ ...container.secretEnv, ...refs }),
     port: container.port,
     ports: container.ports,
+    passEnv: container.passEnv,
   };
 }
 
@@ -111,6 +124,7 @@ export function serviceLaunch(spec: ServiceSpec, opts: ServiceCommandOptions): S
     endpointFile: opts.endpointFile,
     host: endpointHost(spec, opts.executor),
     launchId: opts.launchId,
+    passEnv: s.passEnv,
   });
   return { command: wrapped.command, env: { ...s.env, ...wrapped.env }, secretEnv: s.secretEnv, gpus: gpusFor(spec) };
 }

@@ -155,6 +155,8 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
     /** Exit from the one batched sweep of launches; reachability by a probe on the slow watchInterval cadence. */
     watch: fromCallback<{ type: string }, AttemptOf<ServiceEndpoint>>(({ sendBack, input }) => {
       let gone = false;
+      /** The job's end as last seen: a changed one (scontrol update TimeLimit=...) is re-published in status. */
+      let endsAt: string | undefined;
       const lost = (event: { reason: string; message: string; retryable: boolean; relaunch?: boolean }) => {
         if (gone) return;
         gone = true;
@@ -165,6 +167,10 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
         : deps.observer.watch(serviceRef(t, input.attempt), (seen) => {
             if (!seen.launched) return lost({ reason: 'ServiceExited', message: `${what} is gone: its launch record was removed`, retryable: true });
             const { launched, state } = seen;
+            if (state.state === 'running' && state.endsAt !== endsAt) {
+              endsAt = state.endsAt;
+              deps.enqueue(t.key);
+            }
             if (state.state !== 'exited') return;
             const log = join(launched.dir, 'service.stderr.log');
             // A server that served until its job's time limit ended as planned: benchmarks may still need it.

@@ -99,22 +99,23 @@ describe('live monitoring with the real Prometheus and Pushgateway', () => {
   it("answers the guide's PromQL with the run's own numbers, and /metrics moves while the run goes on", async () => {
     ws = workspace();
     controller = await startController(ws);
-    const [promPort, gwPort, webPort] = [await freePort(), await freePort(), await webServer()];
-    // examples/monitoring.yaml on free ports, scraping every second, without Grafana (not installable here).
+    const webPort = await webServer();
+    // examples/monitoring.yaml as it is (its job chooses the ports), scraping every second, without Grafana (not installable here).
     const example = readFileSync(join(ROOT, 'examples/monitoring.yaml'), 'utf8');
     const edited = example
       .replace('name: monitoring', 'name: mon')
-      .replace('prometheus: { port: 9090, scrapeInterval: 5s }', `prometheus: { port: ${promPort}, scrapeInterval: 1s }`)
-      .replace('pushgateway: { port: 9091 }', `pushgateway: { port: ${gwPort} }`)
-      .replace('grafana: { port: 3000, adminUser: admin }', 'grafana: { enabled: false }');
+      .replace('prometheus: { scrapeInterval: 5s }', 'prometheus: { scrapeInterval: 1s }')
+      .replace('grafana: { adminUser: admin }', 'grafana: { enabled: false }');
     // The example still reads as this test expects it to.
-    for (const part of [`port: ${promPort}, scrapeInterval: 1s`, `pushgateway: { port: ${gwPort} }`, 'grafana: { enabled: false }', 'name: mon\n']) expect(edited).toContain(part);
+    for (const part of ['prometheus: { scrapeInterval: 1s }', 'pushgateway: { enabled: true }', 'grafana: { enabled: false }', 'name: mon\n']) expect(edited).toContain(part);
+    expect(edited).not.toMatch(/^[^#\n]*port: \d/m);
     writeFileSync(join(ws.resources, 'mon.yaml'), edited);
     const stack = await until('the stack Ready', async () => {
       const { body } = await api(controller!.url, '/api/v1/monitoringstacks/mon');
       if (body.status?.phase === 'Failed') throw new Error(JSON.stringify(body.status));
       return body.status?.phase === 'Ready' ? body.status : undefined;
     }, 90_000, 300);
+    const [promPort, gwPort] = [stack.endpoints.prometheus.port as number, stack.endpoints.pushgateway.port as number];
     expect(stack.tunnel).toBe(`ssh -L ${promPort}:127.0.0.1:${promPort} -L ${gwPort}:127.0.0.1:${gwPort} ${userInfo().username}@login.lxp.lu -p 8822`);
     const prometheus = `http://127.0.0.1:${promPort}`;
     // The generated config scrapes the controller's /metrics too, and the scrape works.

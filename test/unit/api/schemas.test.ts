@@ -139,7 +139,7 @@ describe('Service and MonitoringStack schemas', () => {
   it('default a monitoring stack', () => {
     const r = validateResource({ apiVersion: 'aifb.io/v1alpha1', kind: 'MonitoringStack', metadata: { name: 'm' }, spec: {} });
     expect(r.ok).toBe(true);
-    if (r.ok && r.resource.kind === 'MonitoringStack') expect(r.resource.spec.prometheus.port).toBe(9090);
+    if (r.ok && r.resource.kind === 'MonitoringStack') expect(r.resource.spec.prometheus.port).toBeUndefined();
   });
 });
 

@@ -27,7 +27,7 @@ describe('serviceContainer', () => {
     expect(c.args).toEqual(['--model', 'other', '--port', '8000']);
     expect(c.env).toEqual({ HF_HOME: '/hf' });
     expect(c.binds).toEqual(['/scratch/hf:/hf']);
-    expect(runCommand(c)).toEqual(['apptainer', 'run', '--nv', '--bind', '/scratch/hf:/hf', '--env', 'HF_HOME=/hf', 'docker://vllm/vllm-openai:v0.8.5', '--model', 'other', '--port', '8000']);
+    expect(runCommand(c)).toEqual(['apptainer', 'run', '--nv', '--cleanenv', '--bind', '/scratch/hf:/hf', '--env', 'HF_HOME=/hf', 'docker://vllm/vllm-openai:v0.8.5', '--model', 'other', '--port', '8000']);
 
     const pg = serviceContainer(spec({ type: 'postgresql', env: { POSTGRES_PASSWORD: 's3cret' }, binds: ['/fast/pg:/var/lib/postgresql/data'] }), { dataDir: '/d' });
     expect(pg.env.POSTGRES_PASSWORD).toBe('s3cret');

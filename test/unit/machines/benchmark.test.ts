@@ -126,6 +126,65 @@ describe('benchmarkMachine', () => {
     expect(w.log).toEqual(['launch 1', 'interrupt r1', 'launch 2', 'stop 2']);
   });
 
+  it('waits for a renewed service when its job is short of time, then runs on the new attempt: nothing interrupted, no retry used', async () => {
+    const w = world();
+    const actor = createActor(w.machine, { input: input({ needsService: true, retries: { max: 0, backoff: 1_000, maxBackoff: 60_000 } }), clock: new SimulatedClock() }).start();
+    actor.send({ type: 'SERVICE_TIME_SHORT', attempt: 1, message: 'the run needs 2m20s, and its job (attempt 1) ends in 50s' });
+    await settle();
+    expect(benchmarkStateName(actor.getSnapshot())).toBe('renewingService');
+    expect(benchmarkPhase(actor.getSnapshot())).toBe('Waiting');
+    expect(actor.getSnapshot().context).toMatchObject({ attempt: 0, renewal: { attempt: 1, message: 'the run needs 2m20s, and its job (attempt 1) ends in 50s' } });
+    // Asked again while the renewal is put off: still waiting, with the newer numbers.
+    actor.send({ type: 'SERVICE_TIME_SHORT', attempt: 1, message: 'the run needs 2m20s, and its job (attempt 1) ends in 40s' });
+    expect(actor.getSnapshot().context.renewal?.message).toMatch(/ends in 40s/);
+    expect(w.launch.calls).toHaveLength(0);
+
+    actor.send({ type: 'SERVICE_READY', attempt: 2 });
+    await settle();
+    const snap = actor.getSnapshot();
+    expect(benchmarkStateName(snap)).toBe('running');
+    expect(snap.context).toMatchObject({ attempt: 1, serviceAttempt: 2 });
+    expect(snap.context.renewal).toBeUndefined();
+    expect(w.interrupt.calls).toHaveLength(0);
+    expect(w.log).toEqual(['launch 1']);
+  });
+
+  it('fails at once, without launching or retrying, when no job of its service lasts the run', async () => {
+    for (const from of ['waitingForService', 'renewingService']) {
+      const w = world();
+      const clock = new SimulatedClock();
+      const actor = createActor(w.machine, { input: input({ needsService: true }), clock }).start();
+      if (from === 'renewingService') actor.send({ type: 'SERVICE_TIME_SHORT', attempt: 1, message: 'its job ends in 50s' });
+      expect(benchmarkStateName(actor.getSnapshot())).toBe(from);
+      actor.send({ type: 'SERVICE_TIME_TOO_SHORT', message: 'the run needs 3m of service vllm, more than its whole time limit, spec.slurm.time "00:02:00"' });
+      await settle();
+      clock.increment(1_000_000);
+      await settle();
+      expect(benchmarkPhase(actor.getSnapshot())).toBe('Failed');
+      expect(actor.getSnapshot().context.lastError).toEqual({ reason: 'ServiceTimeTooShort', message: 'the run needs 3m of service vllm, more than its whole time limit, spec.slurm.time "00:02:00"' });
+      expect(w.launch.calls).toHaveLength(0);
+    }
+  });
+
+  it('waits for its service again before a retry, so a retry also starts on a Ready service that lasts it', async () => {
+    const w = world();
+    const clock = new SimulatedClock();
+    const actor = createActor(w.machine, { input: input({ needsService: true }), clock }).start();
+    actor.send({ type: 'SERVICE_READY', attempt: 1 });
+    await settle();
+    w.watcher.send({ type: 'RUNNER_EXITED', exitCode: 3, retryable: true });
+    await settle();
+    clock.increment(1_000);
+    await settle();
+    expect(benchmarkStateName(actor.getSnapshot())).toBe('waitingForService');
+    expect(w.launch.calls).toHaveLength(1);
+    actor.send({ type: 'SERVICE_TIME_SHORT', attempt: 1, message: 'its job ends in 10s' });
+    actor.send({ type: 'SERVICE_READY', attempt: 2 });
+    await settle();
+    expect(actor.getSnapshot().context).toMatchObject({ attempt: 2, serviceAttempt: 2, runId: 'r2' });
+    expect(w.log).toEqual(['launch 1', 'stop 1', 'launch 2']);
+  });
+
   it('fails without launching when its service fails', async () => {
     const w = world();
     const actor = createActor(w.machine, { input: input({ needsService: true }), clock: new SimulatedClock() }).start();

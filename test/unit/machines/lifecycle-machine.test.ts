@@ -59,6 +59,37 @@ describe('lifecycleMachine (Service)', () => {
     expect(lifecyclePhase(actor.getSnapshot())).toBe('Retrying');
   });
 
+  it('renews the attempt a RENEW names, once however many ask, using up no retry; a request for another attempt is moot', async () => {
+    const w = world();
+    const actor = createActor(w.machine, { input: { ...launched, retries: { ...retries, max: 0 } }, clock: new SimulatedClock() }).start();
+    await settle();
+    actor.send({ type: 'RENEW', attempt: 2, message: 'not this one' });
+    expect(lifecyclePhase(actor.getSnapshot())).toBe('Ready');
+    actor.send({ type: 'RENEW', attempt: 1, message: 'benchmark a: its job ends in 1m' });
+    actor.send({ type: 'RENEW', attempt: 1, message: 'benchmark b: its job ends in 1m' });
+    await settle();
+    actor.send({ type: 'RENEW', attempt: 1, message: 'benchmark c, late: its job ends in 1m' });
+    await settle();
+    expect(lifecyclePhase(actor.getSnapshot())).toBe('Ready');
+    expect(actor.getSnapshot().context).toMatchObject({ attempt: 2, relaunches: 1, started: { host: 'node2', port: 8000 } });
+    expect(w.log).toEqual(['start 1', 'stop 1', 'start 2']);
+    // retries.max 0, and the renewal did not use it: a real failure now fails, as it would have on attempt 1.
+    w.watcher.send(exited());
+    await settle();
+    expect(lifecyclePhase(actor.getSnapshot())).toBe('Failed');
+  });
+
+  it('does not renew what it was given (spec.endpoint): there is no job to start again', async () => {
+    const w = world();
+    const actor = createActor(w.machine, { input: { ...launched, given: { host: 'db.example', port: 5432 } }, clock: new SimulatedClock() }).start();
+    await settle();
+    actor.send({ type: 'RENEW', attempt: 1, message: 'its job ends in 1m' });
+    await settle();
+    expect(lifecyclePhase(actor.getSnapshot())).toBe('Ready');
+    expect(actor.getSnapshot().context.attempt).toBe(1);
+    expect(w.stop.calls).toHaveLength(0);
+  });
+
   it('checks what is given (an external endpoint) without starting anything', async () => {
     const w = world();
     const actor = createActor(w.machine, { input: { ...launched, given: { host: 'db.example', port: 5432 } }, clock: new SimulatedClock() }).start();

@@ -62,6 +62,16 @@ export class FakeExecutor implements Executor {
       const record = { host: '127.0.0.1', port, launchId: id, pid: launched.pids[0], listenerPid: launched.pids[0] + 1 };
       writeFileSync(wrapper.AIFB_ENDPOINT_FILE, JSON.stringify(this.unconfirmed ? { ...record, listenerPid: undefined } : record));
     }
+    if (wrapper.AIFB_STACK_ENDPOINT_FILE) {
+      // A MonitoringStack's job (monitoring/stack-script.ts): a port per component, chosen as a serve wrapper's, each held by its component.
+      const ports = Object.fromEntries(
+        Object.keys(wrapper)
+          .filter((k) => /^AIFB_[A-Z]+_PORT$/.test(k))
+          .map((k) => [k.slice('AIFB_'.length, -'_PORT'.length).toLowerCase(), wrapper[k] === 'free' ? this.freePorts++ : Number(wrapper[k])]),
+      );
+      const listenerPids = Object.fromEntries(Object.keys(ports).map((c, i) => [c, launched.pids[0] + 1 + i]));
+      writeFileSync(wrapper.AIFB_STACK_ENDPOINT_FILE, JSON.stringify({ host: '127.0.0.1', port: Object.values(ports)[0], launchId: id, pid: launched.pids[0], ports, listenerPids }));
+    }
     await this.onLaunch?.(spec, launched);
     return launched;
   }
