@@ -116,7 +116,7 @@ describe('live monitoring with the real Prometheus and Pushgateway', () => {
       return body.status?.phase === 'Ready' ? body.status : undefined;
     }, 90_000, 300);
     const [promPort, gwPort] = [stack.endpoints.prometheus.port as number, stack.endpoints.pushgateway.port as number];
-    expect(stack.tunnel).toBe(`ssh -L ${promPort}:127.0.0.1:${promPort} -L ${gwPort}:127.0.0.1:${gwPort} ${userInfo().username}@login.lxp.lu -p 8822`);
+    expect(stack.tunnel).toBe(`ssh -L 9090:127.0.0.1:${promPort} -L 9091:127.0.0.1:${gwPort} ${userInfo().username}@login.lxp.lu -p 8822`);
     const prometheus = `http://127.0.0.1:${promPort}`;
     // The generated config scrapes the controller's /metrics too, and the scrape works.
     await until('Prometheus to scrape the controller', async () => ((await single(prometheus, 'up{job="aifb-controller"}')) === 1 ? true : undefined), 30_000, 500);

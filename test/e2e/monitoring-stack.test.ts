@@ -64,7 +64,7 @@ describe('MonitoringStack on the local executor', () => {
     expect([prometheus.port, pushgateway.port]).not.toContain(USUAL.pushgateway);
     expect(prometheus.port).not.toBe(pushgateway.port);
     expect(Object.keys(status.endpoints).sort()).toEqual(['prometheus', 'pushgateway']);
-    expect(status.tunnel).toBe(`ssh -L ${prometheus.port}:127.0.0.1:${prometheus.port} -L ${pushgateway.port}:127.0.0.1:${pushgateway.port} ${userInfo().username}@login.example.org`);
+    expect(status.tunnel).toBe(`ssh -L 9090:127.0.0.1:${prometheus.port} -L 9091:127.0.0.1:${pushgateway.port} ${userInfo().username}@login.example.org`);
 
     // The record the stack's own job wrote: its launch, its pid, and who holds each port.
     const dir = join(ws.state, 'monitoring', 'mon', 'g1-a1');

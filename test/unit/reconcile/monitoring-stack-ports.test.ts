@@ -51,7 +51,7 @@ describe('MonitoringStack ports chosen by its job', () => {
     expect(world.status('MonitoringStack/mon')).toMatchObject({
       phase: 'Ready',
       endpoints: { prometheus: { host: '127.0.0.1', port: prom }, pushgateway: { host: '127.0.0.1', port: push }, grafana: { host: '127.0.0.1', port: grafana } },
-      tunnel: `ssh -L ${prom}:127.0.0.1:${prom} -L ${push}:127.0.0.1:${push} -L ${grafana}:127.0.0.1:${grafana} u100@login.example.org`,
+      tunnel: `ssh -L 9090:127.0.0.1:${prom} -L 9091:127.0.0.1:${push} -L 3000:127.0.0.1:${grafana} u100@login.example.org`,
       grafana: { url: `http://127.0.0.1:${grafana}` },
     });
     expect(asked.sort()).toEqual(['/-/ready', '/-/ready', '/api/health']);

@@ -65,5 +65,7 @@ describe('tunnelCommand', () => {
 
   it('leaves out -p for port 22', () => {
     expect(tunnelCommand(access({ loginHost: 'login', user: 'me' }), { grafana: { host: 'n', port: 3000 } })).toBe('ssh -L 3000:n:3000 me@login');
+    // A port the job chose on the node stays the well-known one on the laptop.
+    expect(tunnelCommand(access({ loginHost: 'login', user: 'me' }), { grafana: { host: 'n', port: 41234 }, other: { host: 'n', port: 5000 } })).toBe('ssh -L 3000:n:41234 -L 5000:n:5000 me@login');
   });
 });
