@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Stops the single-node SLURM test cluster started by scripts/slurm-up.sh.
 #
-#   scripts/slurm-down.sh              stop slurmd, slurmctld and munged
+#   scripts/slurm-down.sh              stop slurmd, slurmctld, slurmdbd, its MariaDB and munged
 #   scripts/slurm-down.sh --ctld-only  stop only slurmctld (tests of "controller unreachable")
-#   scripts/slurm-down.sh --keep-munge stop slurmd and slurmctld, leave munged running
+#   scripts/slurm-down.sh --keep-munge stop slurmd, slurmctld and slurmdbd; leave munged and MariaDB running
 set -euo pipefail
 
 CTLD_PID=/run/slurmctld.pid
 SLURMD_PID=/run/slurmd.pid
+DBD_PID=/run/slurmdbd.pid
+# slurm-up.sh's own MariaDB, not a system one.
+DB_PID=/run/aifb-slurm/mariadb.pid
 MUNGE_PID=/run/munge/munged.pid
 
 log() { echo "slurm-down: $*" >&2; }
@@ -36,10 +39,14 @@ case "${1:-}" in
   --keep-munge)
     stop slurmd "$SLURMD_PID"
     stop slurmctld "$CTLD_PID"
+    stop slurmdbd "$DBD_PID"
     ;;
   "")
     stop slurmd "$SLURMD_PID"
+    # slurmctld before slurmdbd, so it hands over the job records it still holds.
     stop slurmctld "$CTLD_PID"
+    stop slurmdbd "$DBD_PID"
+    stop MariaDB "$DB_PID"
     stop munged "$MUNGE_PID"
     ;;
   *)

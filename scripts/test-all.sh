@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # faiss-node is built against (scripts/build-faiss-node.sh), and wrk, a peer in
 # `npm run bench -- http` (its small test runs it), and chromium, in which the
 # HTML report and the web page are opened by tests (playwright-core drives it).
-PACKAGES=(python3 make g++ procps slurm-wlm munge postgresql prometheus prometheus-pushgateway libfaiss-dev wrk chromium)
+PACKAGES=(python3 make g++ procps slurm-wlm munge slurmdbd mariadb-server postgresql prometheus prometheus-pushgateway libfaiss-dev wrk chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,5 @@
-// The one place aifb runs SLURM binaries (sbatch, squeue, scontrol, scancel):
-// each call has a timeout and an abort signal, and failures become typed errors.
+// The one place aifb runs SLURM binaries (sbatch, squeue, scontrol, sacct,
+// scancel): each call has a timeout and an abort signal, and failures become typed errors.
 import { execa } from 'execa';
 
 export interface SlurmJob {
@@ -77,9 +77,13 @@ const UNREACHABLE =
 const INVALID_JOB = /Invalid job id specified/i;
 const JOB_ID = /^\d+(_\d+)?$/;
 const ALREADY_DONE = /already completing or completed|Invalid job id specified/i;
+// What sacct says on a cluster that keeps no accounting (AccountingStorageType=accounting_storage/none).
+const NO_ACCOUNTING = /accounting storage is disabled|not running a supported accounting_storage plugin/i;
 
 export class Slurm {
   private readonly timeoutMs: number;
+  /** Set once sacct said the cluster keeps no accounting: it is not asked again. */
+  private noAccounting = false;
 
   constructor(private readonly options: SlurmOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 60_000;
@@ -131,6 +135,36 @@ export class Slurm {
     const line = r.stdout.split('\n').find((l) => l.startsWith(`JobId=${jobId} `)) ?? r.stdout.split('\n')[0];
     if (!line?.trim()) return undefined;
     return fromScontrol(parseScontrolLine(line));
+  }
+
+  /**
+   * What accounting recorded of these jobs (their end, once slurmctld has
+   * forgotten them), from ONE sacct call for all; jobs it has no record of are
+   * left out. undefined where the cluster keeps no accounting (sacct says so
+   * once; it is not asked again).
+   */
+  async accounting(jobIds: string[], opts: CallOptions = {}): Promise<SlurmJob[] | undefined> {
+    if (this.noAccounting) return undefined;
+    if (jobIds.length === 0) return [];
+    jobIds.forEach(checkJobId);
+    // -X: the job's allocation only, not its steps; with -j, sacct searches from the epoch.
+    const argv = ['sacct', '-X', '--noheader', '--parsable2', `--delimiter=${SEP}`, `--format=${ACCT_FIELDS.join(',')}`, '-j', jobIds.join(',')];
+    const r = await this.run(argv, opts);
+    if (r.exitCode !== 0) {
+      if (NO_ACCOUNTING.test(r.stderr)) {
+        this.noAccounting = true;
+        return undefined;
+      }
+      throw this.failure(argv, r);
+    }
+    const jobs: SlurmJob[] = [];
+    for (const line of r.stdout.split('\n')) {
+      if (line.trim() === '') continue;
+      const job = fromSacctLine(line);
+      if (!job) throw new SlurmCommandError(argv, `unexpected line ${JSON.stringify(line.slice(0, 200))}`, r.exitCode);
+      jobs.push(job);
+    }
+    return jobs;
   }
 
   /**
@@ -229,6 +263,31 @@ export function fromSqueueLine(line: string): SlurmJob | undefined {
     nodes: none(nodes),
     exitCode: status === undefined ? null : (status >> 8) & 0xff,
     signal: status === undefined ? null : status & 0x7f,
+    submitTime: localTime(submit),
+    startTime: localTime(start),
+    endTime: localTime(end),
+  };
+}
+
+// sacct's columns, between SEPs (--parsable2 ends a line without one); the comment goes last, as in the listing.
+const ACCT_FIELDS = ['JobIDRaw', 'JobName', 'State', 'ExitCode', 'NodeList', 'Submit', 'Start', 'End', 'Comment'] as const;
+
+/** One line of `sacct --parsable2`; undefined when it does not have the columns asked for. */
+export function fromSacctLine(line: string): SlurmJob | undefined {
+  const cols = line.split(SEP);
+  if (cols.length < ACCT_FIELDS.length || !JOB_ID.test(cols[0].trim())) return undefined;
+  const [jobId, name, state, exit, nodes, submit, start, end] = cols.map((c) => c.trim());
+  const comment = cols.slice(ACCT_FIELDS.length - 1).join(SEP).trim();
+  // "code:signal", as scontrol prints it.
+  const [code, sig] = exit.split(':');
+  return {
+    jobId,
+    name,
+    comment,
+    state: baseState(state),
+    nodes: nodes === '' || nodes === 'None assigned' ? undefined : nodes,
+    exitCode: /^\d+$/.test(code ?? '') ? Number(code) : null,
+    signal: /^\d+$/.test(sig ?? '') ? Number(sig) : null,
     submitTime: localTime(submit),
     startTime: localTime(start),
     endTime: localTime(end),

@@ -118,3 +118,25 @@ export function pendingVerdict(reason: string | undefined, pendingForMs = 0): Pe
   if (key in SURFACED) return { action: 'surface', message: `${key}: ${SURFACED[key]}` };
   return { action: 'wait' };
 }
+
+// sbatch refusals no resubmission can get past: the job names an account, QOS
+// or partition this user may not use. Each says what is wrong and how to find
+// what is allowed; `FIELD` stands for where the launch's slurm settings are.
+const REFUSED_FOR_GOOD: Array<[RegExp, string]> = [
+  [
+    /Invalid account or account\/partition combination/i,
+    'FIELD.account names an account that does not exist, that you are not a user of, or that may not use FIELD.partition; set FIELD.account to one of yours (sacctmgr show assoc user=$USER format=account,partition)',
+  ],
+  [/Invalid qos specification/i, 'FIELD.qos names a QOS that does not exist or that your account may not use; set FIELD.qos to one of yours (sacctmgr show assoc user=$USER format=account,qos)'],
+  [/Invalid partition name specified/i, "FIELD.partition names a partition this cluster does not have; set it to one that sinfo lists (sinfo -o '%P %l')"],
+];
+
+/**
+ * What is wrong when sbatch refused a job for good (undefined for any other
+ * failure, which may pass on another try). `field` is the path of the launch's
+ * slurm settings: spec.slurm, or spec.runner.slurm for a Benchmark's runner.
+ */
+export function submitRefusal(stderr: string, field: string): string | undefined {
+  const hit = REFUSED_FOR_GOOD.find(([words]) => words.test(stderr));
+  return hit ? hit[1].replaceAll('FIELD', field) : undefined;
+}

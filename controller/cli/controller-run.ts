@@ -39,6 +39,8 @@ export interface ControllerRunOptions {
   pushgateway?: string;
   /** Push live counts this often while a run goes on (with --pushgateway or a benchmark's own). */
   pushInterval?: string;
+  /** At most this many of this controller's SLURM jobs submitted and not ended; more launches wait (MaxJobsInFlight). */
+  maxJobs?: number;
   /** The data folder (SIF cache, Apptainer's cache, model caches); default AIFB_DATA_DIR, $SCRATCH/aifb, $PROJECT/aifb. */
   dataDir?: string;
   /** Where log lines go; default stderr. */
@@ -68,7 +70,7 @@ function pollMs(opts: ControllerRunOptions): number {
 function executorFor(opts: ControllerRunOptions, paths: Paths, log: Logger): Executor {
   if (opts.executor === 'local') return new LocalExecutor(paths.stateDir);
   if (opts.executor === 'slurm') {
-    return new SlurmExecutor({ stateDir: paths.stateDir, slurm: new Slurm(), log, pollMs: pollMs(opts), setup: opts.jobSetup });
+    return new SlurmExecutor({ stateDir: paths.stateDir, slurm: new Slurm(), log, pollMs: pollMs(opts), setup: opts.jobSetup, maxJobsInFlight: opts.maxJobs });
   }
   throw new Error(`unknown executor "${opts.executor}"; use --executor local (processes on this host) or --executor slurm (batch jobs)`);
 }
@@ -160,6 +162,12 @@ function parsePort(v: string): number {
   return n;
 }
 
+function parseMaxJobs(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1) throw new Error(`--max-jobs must be a whole number of at least 1, got "${v}"; leave it out for no cap`);
+  return n;
+}
+
 export function registerControllerCommands(program: Command): void {
   const controllerCmd = program.command('controller').description('run the aifb controller');
   controllerCmd
@@ -176,6 +184,7 @@ export function registerControllerCommands(program: Command): void {
     .option('--tls-cert <file>', 'serve the status API over HTTPS with this certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--job-setup <line>', 'a shell line every SLURM job runs first, e.g. "module load Apptainer" (repeatable; a resource adds its own with slurm.setup)', (v: string, all: string[] = []) => [...all, v])
+    .option('--max-jobs <n>', 'at most this many of the controller\'s SLURM jobs queued or running at once; more launches wait, pending as MaxJobsInFlight, using up no attempt (default: no cap beyond SLURM\'s own limits)', parseMaxJobs)
     .option('--data-dir <dir>', 'where SIF images, Apptainer\'s cache and model caches go, off the home quota (default: $AIFB_DATA_DIR, else $SCRATCH/aifb, else $PROJECT/aifb, else containers/sif and the servers\' own defaults)')
     .option('--pushgateway <url>', 'push results of benchmarks that name no spec.pushgateway to this Pushgateway (http://HOST:9091)')
     .option('--push-interval <duration>', 'also push live counts this often while a benchmark runs (e.g. 15s); default: only finished runs')

@@ -8,7 +8,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { resolveSecretEnv } from '../../clients/secrets.js';
 import { systemClock } from '../runtime/clock.js';
 import { pollUntil } from '../runtime/poll.js';
-import { launchId, ProgramNotFound, ranksOf, type EndpointRecord, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
+import { launchId, ProgramNotFound, ranksOf, type Executor, type LaunchRef, type LaunchSpec, type LaunchState, type Launched } from './types.js';
 
 interface ProcRecord extends Launched {
   /** Kernel start time of each pid (from /proc), so a reused pid is never mistaken for ours. */
@@ -142,7 +142,6 @@ export class LocalExecutor implements Executor {
     };
     writeJsonAtomic(this.recordPath(id), record);
     this.records.set(id, record);
-    if (spec.endpoint) writeJsonAtomic(spec.endpoint.file, { host: '127.0.0.1', port: spec.endpoint.port } satisfies EndpointRecord);
     return record;
   }
 

@@ -6,8 +6,8 @@ import writeFileAtomic from 'write-file-atomic';
 import { decodeJobComment, encodeJobComment, jobName } from '../../slurm/job-comment.js';
 import { shellQuote } from '../../slurm/quote.js';
 import { renderJobScript } from '../../slurm/script.js';
-import { classify, pendingVerdict } from '../../slurm/states.js';
-import { SubmitLimited, type Slurm, type SlurmJob } from '../../slurm/commands.js';
+import { classify, pendingVerdict, submitRefusal } from '../../slurm/states.js';
+import { SlurmCommandError, SubmitLimited, type Slurm, type SlurmJob } from '../../slurm/commands.js';
 import { systemClock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import { pollUntil } from '../runtime/poll.js';
@@ -19,10 +19,16 @@ export interface SlurmExecutorOptions {
   log: Logger;
   /** squeue at most this often, whatever the number of jobs. */
   pollMs?: number;
-  /** A job neither squeue nor scontrol knows is declared gone after this long. */
+  /** A job neither squeue, scontrol nor sacct knows is declared gone after this long. */
   vanishWindowMs?: number;
   /** Shell lines every job runs first (controller run --job-setup), before the resource's slurm.setup. */
   setup?: string[];
+  /**
+   * At most this many of this controller's jobs submitted and not ended at
+   * once; a launch beyond it waits, pending, and is submitted (first come,
+   * first served) when one ends. Undefined: no cap.
+   */
+  maxJobsInFlight?: number;
 }
 
 /** After a launch, the next listing is due this soon (instead of a whole poll interval), and no sooner. */
@@ -33,9 +39,13 @@ interface JobRecord extends Launched {
   script: string;
   /** Set while SLURM does not know the job: when it was first missing. */
   missingSince?: number;
-  /** Set while sbatch refuses the job for a submit limit: the refusal; jobId is empty until a submission is accepted. */
+  /**
+   * jobId is empty until a submission is accepted: the launch waits for a slot
+   * under maxJobsInFlight, or sbatch refused it for a submit limit (then this
+   * holds sbatch's words).
+   */
   heldBack?: string;
-  /** Why aifb cancelled the job while it was pending (a reason it could never start with): its end, for good. */
+  /** Why the job can never run (sbatch refused it for good, or aifb cancelled it for a pending reason it cannot start with): its end. */
   refused?: string;
 }
 
@@ -58,7 +68,10 @@ export class SlurmExecutor implements Executor {
   private readonly records: Map<string, JobRecord>;
   /** Launches held back by a submit limit: when sbatch was last tried, and the try in flight. */
   private readonly lastSubmitTry = new Map<string, number>();
-  private readonly submitting = new Map<string, Promise<void>>();
+  /** Submissions under way, by launch id: they count against maxJobsInFlight, and stop() waits for them. */
+  private readonly submitting = new Map<string, Promise<JobRecord>>();
+  /** Whether the last sacct call failed, so a lasting failure is logged once. */
+  private sacctFailing = false;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.dir = join(opts.stateDir, 'slurm-jobs');
@@ -108,18 +121,22 @@ export class SlurmExecutor implements Executor {
         this.queue = new Map(jobs.map((j) => [j.jobId, j]));
         this.byLaunchId = undefined;
         this.lastPoll = began;
+        const forgotten: JobRecord[] = [];
         for (const record of await this.list()) {
           const r = record as JobRecord;
           if (!r.jobId || this.queue.has(r.jobId) || this.isFinal(this.departed.get(r.jobId))) continue;
           // Submitted while the listing ran: not listed yet, not gone (a burst of launches must not cost an scontrol each).
           if (Date.parse(r.startedAt) >= began) continue;
           const shown = await this.opts.slurm.show(r.jobId);
-          if (shown) {
-            this.departed.set(r.jobId, shown);
-            if (r.missingSince) this.write({ ...r, missingSince: undefined });
-          } else if (!r.missingSince) {
-            this.write({ ...r, missingSince: Date.now() });
-          }
+          if (shown) this.found(r, shown);
+          else forgotten.push(r);
+        }
+        // slurmctld forgets a job MinJobAge after its end; accounting keeps the end.
+        const ended = await this.accounted(forgotten);
+        for (const r of forgotten) {
+          const job = ended.get(r.jobId);
+          if (job) this.found(r, job);
+          else if (!r.missingSince) this.write({ ...r, missingSince: Date.now() });
         }
       } finally {
         this.polling = undefined;
@@ -130,6 +147,41 @@ export class SlurmExecutor implements Executor {
 
   private isFinal(job: SlurmJob | undefined): boolean {
     return job !== undefined && classify(job).phase === 'exited';
+  }
+
+  private found(record: JobRecord, job: SlurmJob): void {
+    this.departed.set(record.jobId, job);
+    if (record.missingSince) this.write({ ...record, missingSince: undefined });
+  }
+
+  /**
+   * The recorded ends of these jobs, from one sacct call; empty where the
+   * cluster keeps no accounting, or sacct fails (the jobs then count as
+   * missing, as before accounting was asked).
+   */
+  private async accounted(records: JobRecord[]): Promise<Map<string, SlurmJob>> {
+    const out = new Map<string, SlurmJob>();
+    if (records.length === 0) return out;
+    let jobs: SlurmJob[] | undefined;
+    try {
+      jobs = await this.opts.slurm.accounting(records.map((r) => r.jobId));
+      if (this.sacctFailing) this.opts.log.info('sacct answers again');
+      this.sacctFailing = false;
+    } catch (e) {
+      if (!this.sacctFailing) this.opts.log.warn('sacct failed; jobs slurmctld has forgotten count as missing until it answers', { error: (e as Error).message });
+      this.sacctFailing = true;
+      return out;
+    }
+    const byJobId = new Map(records.map((r) => [r.jobId, r]));
+    for (const job of jobs ?? []) {
+      const record = byJobId.get(job.jobId);
+      // A job id given out again (a test cluster's state reset) is another launch's job: the comment says whose.
+      const ref = decodeJobComment(job.comment);
+      if (!record || (ref && launchId(ref) !== record.id)) continue;
+      // Only an end is taken from accounting: a job it still calls running, slurmctld has lost.
+      if (this.isFinal(job)) out.set(job.jobId, job);
+    }
+    return out;
   }
 
   /** Our jobs in the current queue listing, by launch id (from their comments). */
@@ -166,25 +218,76 @@ export class SlurmExecutor implements Executor {
     const script = join(spec.dir, `${spec.role}.sbatch`);
     // Owner-only: it may hold environment values, and other users of a shared node must not read them.
     writeFileSync(script, this.render(spec), { mode: 0o700 });
-    let jobId: string;
-    try {
-      jobId = await this.opts.slurm.submit(script, { cwd: spec.dir });
-    } catch (e) {
-      if (!(e instanceof SubmitLimited)) throw e;
-      // Not a failure of this attempt: the launch waits, pending, and is submitted again (see state()).
-      const held: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId: '', script, heldBack: e.stderr.trim() };
-      this.write(held);
-      this.lastSubmitTry.set(id, Date.now());
-      this.opts.log.warn('SLURM refused a job for a submit limit; will submit it again', { kind: spec.kind, name: spec.name, role: spec.role, error: held.heldBack });
-      return held;
+    const unsubmitted: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId: '', script };
+    if (this.slotWait(unsubmitted)) {
+      // Not a failure of this attempt: the launch waits, pending, and is submitted once a slot frees (see state()).
+      this.write(unsubmitted);
+      this.opts.log.info('Held back a job: maxJobsInFlight reached', { kind: spec.kind, name: spec.name, role: spec.role, max: this.opts.maxJobsInFlight });
+      return unsubmitted;
     }
-    const record: JobRecord = { id, ref, dir: spec.dir, startedAt: new Date().toISOString(), jobId, script };
-    this.write(record);
-    // The new job should be listed soon, not after a whole poll interval; but a
-    // burst of launches must not cost one squeue each: see refresh().
-    this.lastLaunch = Date.now();
-    this.opts.log.info('Submitted job', { kind: spec.kind, name: spec.name, role: spec.role, attempt: spec.attempt, jobId, script });
-    return record;
+    return this.submit(unsubmitted);
+  }
+
+  /**
+   * sbatch for a launch not yet submitted, recorded whatever the outcome: a
+   * job id; sbatch's words for a submit limit (the launch waits and is
+   * submitted again); or, for a refusal no retry gets past (an account the
+   * user may not use), the launch's end.
+   */
+  private submit(record: JobRecord): Promise<JobRecord> {
+    const running = this.submitting.get(record.id);
+    if (running) return running;
+    const { ref } = record;
+    const submission = (async (): Promise<JobRecord> => {
+      this.lastSubmitTry.set(record.id, Date.now());
+      let next: JobRecord;
+      try {
+        const jobId = await this.opts.slurm.submit(record.script, { cwd: record.dir });
+        next = { ...record, jobId, heldBack: undefined };
+        // The new job should be listed soon, not after a whole poll interval; but a
+        // burst of launches must not cost one squeue each: see refresh().
+        this.lastLaunch = Date.now();
+        this.opts.log.info('Submitted job', { kind: ref.kind, name: ref.name, role: ref.role, attempt: ref.attempt, jobId, script: record.script });
+      } catch (e) {
+        if (e instanceof SubmitLimited) {
+          next = { ...record, heldBack: e.stderr.trim() };
+          if (record.heldBack === undefined) this.opts.log.warn('SLURM refused a job for a submit limit; will submit it again', { kind: ref.kind, name: ref.name, role: ref.role, error: next.heldBack });
+        } else {
+          const refusal = e instanceof SlurmCommandError ? submitRefusal(e.stderr, ref.role === 'runner' ? 'spec.runner.slurm' : 'spec.slurm') : undefined;
+          if (!refusal || !(e instanceof SlurmCommandError)) throw e;
+          next = { ...record, heldBack: undefined, refused: `sbatch refused the job (${e.stderr.trim()}): ${refusal}` };
+          this.opts.log.warn('SLURM refused a job for good', { kind: ref.kind, name: ref.name, role: ref.role, error: e.stderr.trim() });
+        }
+      }
+      this.write(next);
+      return next;
+    })().finally(() => this.submitting.delete(record.id));
+    this.submitting.set(record.id, submission);
+    return submission;
+  }
+
+  /**
+   * Why a launch not yet submitted must wait for maxJobsInFlight, or undefined
+   * when it may go: in flight are this controller's jobs SLURM has not ended
+   * plus submissions under way, and launches waiting longer go first.
+   */
+  private slotWait(record: JobRecord): string | undefined {
+    const max = this.opts.maxJobsInFlight;
+    if (max === undefined) return undefined;
+    let inFlight = this.submitting.size;
+    let ahead = 0;
+    for (const r of this.records.values()) {
+      if (r.refused || r.id === record.id) continue;
+      if (!r.jobId) {
+        if (!this.submitting.has(r.id) && (r.startedAt < record.startedAt || (r.startedAt === record.startedAt && r.id < record.id))) ahead++;
+        continue;
+      }
+      const job = this.queue.get(r.jobId) ?? this.departed.get(r.jobId);
+      if (job ? classify(job).phase !== 'exited' : r.missingSince === undefined) inFlight++;
+    }
+    if (inFlight + ahead < max) return undefined;
+    const line = ahead ? `, with ${ahead} held-back launch${ahead === 1 ? '' : 'es'} ahead of it` : '';
+    return `MaxJobsInFlight: ${inFlight} of this controller's jobs are in flight and at most ${max} may be (controller run --max-jobs)${line}; submitted when one ends, and no attempt is used up`;
   }
 
   /** The job script: exactly what is submitted, kept beside the run for the user to read. */
@@ -192,13 +295,6 @@ export class SlurmExecutor implements Executor {
     const ranks = ranksOf(spec);
     // The site's and the resource's preamble (module load Apptainer, ...), as written: they are the user's own commands.
     const lines: string[] = [...(this.opts.setup ?? []), ...(spec.slurm?.setup ?? [])];
-    if (spec.endpoint) {
-      const tmp = `${spec.endpoint.file}.tmp`;
-      lines.push(
-        `printf '{"host":"%s","port":%s,"jobId":"%s"}\\n' "$(hostname)" ${spec.endpoint.port} "$SLURM_JOB_ID" > ${shellQuote(tmp)}`,
-        `mv ${shellQuote(tmp)} ${shellQuote(spec.endpoint.file)}`,
-      );
-    }
     const argv = spec.command.map(shellQuote).join(' ');
     if (ranks > 1) {
       // One process per rank; each writes its own log so progress can be followed per rank.
@@ -230,7 +326,7 @@ export class SlurmExecutor implements Executor {
   async state(launched: Launched): Promise<LaunchState> {
     const record = (this.read(launched.id) ?? launched) as JobRecord;
     if (record.refused) return { state: 'exited', exitCode: null, reason: record.refused, retryable: false };
-    if (record.heldBack !== undefined) return this.submitAgain(record);
+    if (!record.jobId) return this.submitAgain(record);
     await this.refresh();
     const job = this.queue.get(record.jobId) ?? this.departed.get(record.jobId);
     if (!job) {
@@ -247,34 +343,28 @@ export class SlurmExecutor implements Executor {
   }
 
   /**
-   * A launch sbatch refused for a submit limit: submitted again at most once a
-   * poll interval, pending meanwhile with sbatch's words as the reason (so
-   * status, maxPendingTime and a delete treat it as any job in the queue).
+   * A launch not yet submitted: it waits for a slot under maxJobsInFlight, and
+   * one sbatch refused for a submit limit is tried again at most once a poll
+   * interval. Pending meanwhile, with why as the reason (so status,
+   * maxPendingTime and a delete treat it as any job in the queue).
    */
   private async submitAgain(record: JobRecord): Promise<LaunchState> {
-    const waiting: LaunchState = { state: 'pending', reason: `SubmitLimit: sbatch refused the job (${record.heldBack}); aifb submits it again every ${Math.round(this.pollMs / 1000)} s, and no attempt is used up` };
-    const tried = this.lastSubmitTry.get(record.id) ?? 0;
-    if (Date.now() - tried < this.pollMs) return waiting;
-    let inFlight = this.submitting.get(record.id);
-    if (!inFlight) {
-      this.lastSubmitTry.set(record.id, Date.now());
-      inFlight = this.opts.slurm
-        .submit(record.script, { cwd: record.dir })
-        .then((jobId) => {
-          this.write({ ...record, jobId, heldBack: undefined });
-          this.lastLaunch = Date.now();
-          this.opts.log.info('Submitted job', { kind: record.ref.kind, name: record.ref.name, role: record.ref.role, attempt: record.ref.attempt, jobId, script: record.script });
-        })
-        .catch((e: unknown) => {
-          if (!(e instanceof SubmitLimited)) throw e;
-          this.write({ ...record, heldBack: e.stderr.trim() });
-        })
-        .finally(() => this.submitting.delete(record.id));
-      this.submitting.set(record.id, inFlight);
+    const limited = (r: JobRecord): LaunchState => ({
+      state: 'pending',
+      reason: `SubmitLimit: sbatch refused the job (${r.heldBack}); aifb submits it again every ${Math.round(this.pollMs / 1000)} s, and no attempt is used up`,
+    });
+    if (!this.submitting.has(record.id)) {
+      // Which jobs have ended, to count those in flight.
+      await this.refresh();
+      const slot = this.slotWait(record);
+      if (slot) return { state: 'pending', reason: slot };
+      const tried = this.lastSubmitTry.get(record.id) ?? 0;
+      if (record.heldBack !== undefined && Date.now() - tried < this.pollMs) return limited(record);
     }
-    await inFlight;
-    const now = this.read(record.id);
-    return now?.heldBack === undefined ? { state: 'pending', reason: 'NotYetListed' } : waiting;
+    // Joins the submission under way, if there is one.
+    const now = await this.submit(record);
+    if (now.refused) return { state: 'exited', exitCode: null, reason: now.refused, retryable: false };
+    return now.jobId ? { state: 'pending', reason: 'NotYetListed' } : limited(now);
   }
 
   /**

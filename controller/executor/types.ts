@@ -25,12 +25,6 @@ export interface LaunchSpec extends LaunchRef {
   gpus?: number;
   /** Batch settings; the local executor ignores them. */
   slurm?: SlurmSpec;
-  /**
-   * Where the launch writes `{host, port, jobId}` once it runs, so the
-   * controller learns the node it landed on (a MonitoringStack: its ports are
-   * fixed). A Service's serve wrapper writes its own, richer record.
-   */
-  endpoint?: { file: string; port: number };
 }
 
 /** The program a launch runs is not on this host (or not executable): starting again cannot help. */

@@ -39,10 +39,14 @@ export interface ScaleResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
-/** Creates the other user (no home) unless it exists; root only. */
+/** scripts/slurm-up.sh's project account: the test cluster accepts only jobs of a user of an account. */
+const ACCOUNT = 'p200981';
+
+/** Creates the other user (no home) unless it exists, and makes it a user of the test account; root only. */
 export function ensureOtherUser(): void {
-  if (spawnSync('id', ['-u', OTHER_USER]).status === 0) return;
-  execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER]);
+  if (spawnSync('id', ['-u', OTHER_USER]).status !== 0) execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER]);
+  const assoc = execFileSync('sacctmgr', ['-n', '-P', 'show', 'assoc', 'where', `user=${OTHER_USER}`, `account=${ACCOUNT}`, 'format=user'], { encoding: 'utf8' });
+  if (assoc.trim() === '') execFileSync('sacctmgr', ['-i', 'add', 'user', OTHER_USER, `account=${ACCOUNT}`], { stdio: 'ignore' });
 }
 
 /** Submits n held jobs as the other user, 8 sbatch at a time; they never run. */

@@ -1,15 +1,19 @@
 // slurm/controller.sbatch for real: the controller as a SLURM job publishes its
 // API for aifbctl, and near its time limit (USR1) hands over to a successor job
 // that adopts the running benchmark, submitted with the first job's account,
-// partition and time limit; a refused hand-off is logged and the controller stays.
+// partition and time limit (on a cluster that enforces accounts, as
+// scripts/slurm-up.sh's does); a refused hand-off is logged and the controller stays.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aifbctl, api, ROOT, until, workspace, type Workspace } from '../e2e/harness.js';
-import { allJobs, cancelAifbJobs, envWithFakes, requireSlurm } from './slurm-harness.js';
+import { allJobs, cancelAifbJobs, envWithFakes, requireSlurm, TEST_ACCOUNT } from './slurm-harness.js';
 
 const submitted: string[] = [];
+/** A real account (the cluster refuses any other) and a partition that is not the default, where a successor without --partition would not land. */
+const ACCOUNT = TEST_ACCOUNT;
+const PARTITION = 'cpu';
 beforeAll(() => requireSlurm());
 afterAll(() => {
   for (const id of submitted) execFileSync('scancel', [id]);
@@ -17,7 +21,7 @@ afterAll(() => {
   cancelAifbJobs();
 });
 
-/** The fields of `scontrol show job` the successor must keep (without accounting storage any account name is accepted and recorded). */
+/** The fields of `scontrol show job` the successor must keep. */
 function submittedWith(jobId: string): Record<string, string | undefined> {
   const line = execFileSync('scontrol', ['show', 'job', '-o', jobId], { encoding: 'utf8' });
   const field = (key: string) => new RegExp(`(?:^|\\s)${key}=(\\S*)`).exec(line)?.[1];
@@ -49,7 +53,7 @@ async function submitController(ws: Workspace, opts: string[], path = envWithFak
 describe('slurm/controller.sbatch', { timeout: 240_000 }, () => {
   it('runs the controller as a job and hands over to a successor with the same account, partition and time limit', async () => {
     const ws = workspace();
-    const { first, one, published } = await submitController(ws, ['-A', 'someaccount', '-p', 'debug', '--time=00:10:00']);
+    const { first, one, published } = await submitController(ws, [`--account=${ACCOUNT}`, `--partition=${PARTITION}`, '--time=00:10:00']);
     expect((await api(one.url, '/healthz')).status).toBe(200);
     // Bound to 0.0.0.0 on its node: protected by default, the token owner-only in the state folder.
     expect((await api(one.url, '/api/v1/benchmarks')).status).toBe(401);
@@ -73,7 +77,7 @@ describe('slurm/controller.sbatch', { timeout: 240_000 }, () => {
     }, 120_000);
     submitted.push(two.jobId!);
     expect(allJobs().find((j) => j.jobId === first)?.state).toMatch(/COMPLETED|COMPLETING/);
-    expect(submittedWith(first)).toMatchObject({ Account: 'someaccount', Partition: 'debug', TimeLimit: '00:10:00' });
+    expect(submittedWith(first)).toMatchObject({ Account: ACCOUNT, Partition: PARTITION, TimeLimit: '00:10:00' });
     expect(submittedWith(two.jobId!)).toEqual(submittedWith(first));
     const done = await until('Succeeded under the successor', async () => {
       const { body } = await api(two.url, '/api/v1/benchmarks/handover', token);

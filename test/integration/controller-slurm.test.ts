@@ -235,6 +235,19 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(job?.state).toBe('CANCELLED');
   });
 
+  it('fails a runner whose account the cluster refuses at once, without retrying, naming the field and the fix', async () => {
+    const ws = workspace();
+    const c = await controllerOn(ws);
+    const yaml = benchmarkYaml('noaccount', { retries: 3 }).replace('  retries:', '  runner: { slurm: { account: aifb-no-such-account } }\n  retries:');
+    writeFileSync(join(ws.resources, 'noaccount.yaml'), yaml);
+    const failed = await waitPhase(c, 'benchmarks', 'noaccount', ['Failed', 'Succeeded'], 60_000);
+    expect(failed.status.phase).toBe('Failed');
+    expect(failed.status.attempts).toBe(1);
+    expect(failed.status.message).toContain('Invalid account or account/partition combination specified');
+    expect(failed.status.message).toMatch(/spec\.runner\.slurm\.account names an account .*sacctmgr show assoc user=\$USER/);
+    expect(allJobs().filter((j) => j.comment.includes(failed.metadata.uid))).toEqual([]);
+  });
+
   it('applies runner.slurm.maxPendingTime to runner jobs too', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);

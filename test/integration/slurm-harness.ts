@@ -9,6 +9,9 @@ import { ROOT } from '../e2e/harness.js';
 
 export const FAKES = join(ROOT, 'test/fakes');
 
+/** scripts/slurm-up.sh's project account: root is a user of it (its default), and the cluster refuses any other. */
+export const TEST_ACCOUNT = 'p200981';
+
 export function requireSlurm(): void {
   try {
     execFileSync('scontrol', ['ping'], { stdio: 'pipe', timeout: 10_000 });

@@ -5,7 +5,6 @@
 // state() from a script the test writes (an answer may be an Error: a
 // scheduler that did not answer). Every call is logged in order.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { launchId, type LaunchRef } from '../../../api/launch.js';
 import type { Executor, LaunchSpec, LaunchState, Launched } from '../../../controller/executor/types.js';
 
@@ -51,10 +50,6 @@ export class FakeExecutor implements Executor {
     mkdirSync(spec.dir, { recursive: true });
     this.launches.set(id, launched);
     this.log.push(`launch ${id}`);
-    if (spec.endpoint) {
-      mkdirSync(dirname(spec.endpoint.file), { recursive: true });
-      writeFileSync(spec.endpoint.file, JSON.stringify({ host: '127.0.0.1', port: spec.endpoint.port }));
-    }
     const wrapper = spec.env ?? {};
     if (wrapper.AIFB_ENDPOINT_FILE) {
       // A port it chose is one of its own numbering, as a node's free port is the job's.

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseScontrolLine, Slurm, SlurmCommandError, SlurmUnavailable, SubmitLimited } from '../../../slurm/commands.js';
+import { fromSacctLine, parseScontrolLine, Slurm, SlurmCommandError, SlurmUnavailable, SubmitLimited } from '../../../slurm/commands.js';
 
 // Stand-in SLURM binaries (real processes on PATH) that print what SLURM 22.05
 // printed on the test cluster, so parsing and error mapping run without SLURM.
@@ -145,6 +145,65 @@ describe('Slurm.show', () => {
     const { slurm, argvs } = slurmWith({});
     await expect(slurm.show('-a')).rejects.toThrow(/invalid SLURM job id/);
     expect(argvs).toEqual([]);
+  });
+});
+
+// What `sacct -X --noheader --parsable2 --delimiter=<US> --format=...` printed
+// on the test cluster (22.05.8 with slurmdbd): no separator after the last column.
+const sacctRow = (...cols: string[]) => cols.join(U);
+const sacctLines = [
+  sacctRow('41', 'aifb-benchmark-x', 'FAILED', '3:0', 'vm', '2026-12-05T09:01:10', '2026-12-05T09:01:11', '2026-12-05T09:01:12', 'aifb:v1;kind=Benchmark;name=x;uid=u;gen=1;attempt=1;role=runner'),
+  sacctRow('42', 'aifb-service-y', 'CANCELLED by 0', '0:15', 'vm', '2026-12-05T09:01:10', '2026-12-05T09:01:11', '2026-12-05T09:01:40', ''),
+  sacctRow('43', 'aifb-service-z', 'CANCELLED by 0', '0:0', 'None assigned', '2026-12-05T09:01:10', 'None', '2026-12-05T09:01:20', ''),
+].join('\n');
+
+describe('Slurm.accounting', () => {
+  it('asks sacct once for all the jobs, and parses state, exit code and signal, times, node and comment', async () => {
+    writeFileSync(join(bin, 'sacct.out'), sacctLines + '\n');
+    const { slurm, argvs } = slurmWith({ sacct: `cat ${join(bin, 'sacct.out')}` });
+    const jobs = (await slurm.accounting(['41', '42', '43']))!;
+    expect(argvs).toHaveLength(1);
+    expect(argvs[0]).toEqual(expect.arrayContaining(['sacct', '-X', '--parsable2', '-j', '41,42,43']));
+    expect(jobs[0]).toEqual({
+      jobId: '41',
+      name: 'aifb-benchmark-x',
+      comment: 'aifb:v1;kind=Benchmark;name=x;uid=u;gen=1;attempt=1;role=runner',
+      state: 'FAILED',
+      nodes: 'vm',
+      exitCode: 3,
+      signal: 0,
+      submitTime: new Date('2026-12-05T09:01:10').toISOString(),
+      startTime: new Date('2026-12-05T09:01:11').toISOString(),
+      endTime: new Date('2026-12-05T09:01:12').toISOString(),
+    });
+    expect(jobs[1]).toMatchObject({ state: 'CANCELLED', exitCode: 0, signal: 15, comment: '' });
+    expect(jobs[2]).toMatchObject({ jobId: '43', nodes: undefined, startTime: undefined });
+  });
+
+  it('keeps a comment holding the separator whole, and refuses a line without the columns asked for', () => {
+    expect(fromSacctLine(sacctRow('5', 'n', 'COMPLETED', '0:0', 'vm', '', '', '', `a${U}b`))?.comment).toBe(`a${U}b`);
+    expect(fromSacctLine('5|n|COMPLETED')).toBeUndefined();
+  });
+
+  it('asks nothing for no jobs', async () => {
+    const { slurm, argvs } = slurmWith({ sacct: 'exit 1' });
+    expect(await slurm.accounting([])).toEqual([]);
+    expect(argvs).toEqual([]);
+  });
+
+  it('where the cluster keeps no accounting, answers undefined and does not ask again', async () => {
+    const { slurm, argvs } = slurmWith({ sacct: 'echo "Slurm accounting storage is disabled" >&2; exit 1' });
+    expect(await slurm.accounting(['41'])).toBeUndefined();
+    expect(await slurm.accounting(['42'])).toBeUndefined();
+    expect(argvs).toHaveLength(1);
+  });
+
+  it('any other failure is an error, and does not stop the next call', async () => {
+    const { slurm, argvs } = slurmWith({ sacct: 'echo "sacct: error: Problem talking to the database: Connection refused" >&2; exit 1' });
+    await expect(slurm.accounting(['41'])).rejects.toBeInstanceOf(SlurmUnavailable);
+    await expect(slurm.accounting(['41'])).rejects.toBeInstanceOf(SlurmUnavailable);
+    expect(argvs).toHaveLength(2);
+    await expect(slurm.accounting(['-1'])).rejects.toThrow(/invalid SLURM job id/);
   });
 });
 

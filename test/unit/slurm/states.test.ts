@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SlurmJob } from '../../../slurm/commands.js';
-import { ADMIN_HOLD_BOUND_MS, classify, pendingVerdict } from '../../../slurm/states.js';
+import { ADMIN_HOLD_BOUND_MS, classify, pendingVerdict, submitRefusal } from '../../../slurm/states.js';
 
 const job = (state: string, extra: Partial<SlurmJob> = {}): SlurmJob => ({ jobId: '7', name: 'aifb-benchmark-x', comment: '', state, ...extra });
 
@@ -88,5 +88,24 @@ describe('pendingVerdict', () => {
     const v = pendingVerdict('JobHeldAdmin', ADMIN_HOLD_BOUND_MS);
     expect(v.action).toBe('fail');
     expect(v.message).toMatch(/scontrol release/);
+  });
+});
+
+describe('submitRefusal', () => {
+  // sbatch's words on the test cluster (22.05, AccountingStorageEnforce=associations,limits,qos).
+  const refused = (what: string) => `sbatch: error: Batch job submission failed: ${what}\n`;
+
+  it.each([
+    ['Invalid account or account/partition combination specified', 'spec.runner.slurm', /^spec\.runner\.slurm\.account names an account .*; set spec\.runner\.slurm\.account to one of yours \(sacctmgr show assoc user=\$USER/],
+    ['Invalid account or account/partition combination specified', 'spec.slurm', /^spec\.slurm\.account names .*spec\.slurm\.partition/],
+    ['Invalid qos specification', 'spec.slurm', /^spec\.slurm\.qos names a QOS .*sacctmgr show assoc user=\$USER format=account,qos/],
+    ['Invalid partition name specified', 'spec.slurm', /^spec\.slurm\.partition names a partition .*sinfo/],
+  ])('%s under %s: refused for good, naming the field and the fix', (what, field, message) => {
+    expect(submitRefusal(refused(what), field)).toMatch(message);
+  });
+
+  it('leaves any other failure (a submit limit, an unreachable slurmctld) to be tried again', () => {
+    expect(submitRefusal(refused("Job violates accounting/QOS policy (job submit limit, user's size and/or time limits)"), 'spec.slurm')).toBeUndefined();
+    expect(submitRefusal('sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)', 'spec.slurm')).toBeUndefined();
   });
 });
