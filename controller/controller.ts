@@ -47,6 +47,14 @@ export interface ControllerOptions {
 
 const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.meta.url));
 
+/**
+ * Every resource is reconciled at least this often, changed or not: the
+ * level-triggered safety net (controller-runtime's SyncPeriod). A resync in
+ * between reads every file but reconciles only what changed, so a thousand
+ * idle resources cost a folder read per resync, not a thousand reconciles.
+ */
+export const FULL_RECONCILE_MS = 10 * 60_000;
+
 export class Controller implements ResourceSource {
   private docs = new Map<string, ParsedDoc>();
   /** Gone from the folder, still being cleaned up: shown as Terminating until the executor confirms. */
@@ -68,14 +76,20 @@ export class Controller implements ResourceSource {
   private watcher?: FolderWatcher;
   private resyncTimer?: NodeJS.Timeout;
   private scanTimer?: NodeJS.Timeout;
+  /** When the pending scan is due (performance.now()), and whether it reconciles every resource. */
+  private scanDue = Infinity;
+  private fullScan = true;
+  private lastFullScan = 0;
   private scanning: Promise<void> = Promise.resolve();
+  /** Bumped on every change a view can show (see version()). */
+  private changes = 0;
   readonly startedAt = new Date();
 
   constructor(private readonly opts: ControllerOptions) {
     const { paths } = opts;
     mkdirSync(paths.resourcesDir, { recursive: true });
     mkdirSync(paths.stateDir, { recursive: true });
-    this.store = new FileStore({ resourcesDir: paths.resourcesDir });
+    this.store = new FileStore({ resourcesDir: paths.resourcesDir, onForeignText: () => this.requestScan(100) });
     this.meta = new MetaStore(paths.stateDir, { log: (l) => opts.log.warn(l) });
     this.results = new ResultsDb(paths.resultsDb);
     const clock = opts.clock ?? systemClock;
@@ -102,6 +116,7 @@ export class Controller implements ResourceSource {
       enqueue: (key) => this.queue.add(key),
       recordEvent: (key, type, reason, message) => {
         if (this.meta.get(key)) this.meta.addEvent(key, { type, reason, message });
+        this.changes++;
         this.opts.log.info(`Recorded event ${reason}`, { key, message });
       },
       lastStatus: (key) => this.statuses.get(key),
@@ -135,7 +150,7 @@ export class Controller implements ResourceSource {
     await this.rescan();
     this.queue.start();
     const resyncMs = this.opts.resyncMs ?? 30_000;
-    this.resyncTimer = setInterval(() => void this.requestScan(0), resyncMs);
+    this.resyncTimer = setInterval(() => this.requestScan(0, Date.now() - this.lastFullScan >= FULL_RECONCILE_MS), resyncMs);
     this.opts.log.info('Started controller', {
       resources: this.opts.paths.resourcesDir,
       state: this.opts.paths.stateDir,
@@ -164,10 +179,21 @@ export class Controller implements ResourceSource {
     this.requestScan(100);
   }
 
-  /** Coalesces bursts of file events into one scan. */
-  private requestScan(delayMs: number): void {
+  /**
+   * Coalesces bursts of file events into one scan. The earliest due time wins:
+   * events that keep coming (our own writes among them) never postpone a scan
+   * already asked for.
+   */
+  private requestScan(delayMs: number, full = false): void {
+    this.fullScan ||= full;
+    const due = performance.now() + delayMs;
+    if (due >= this.scanDue) return;
     clearTimeout(this.scanTimer);
-    this.scanTimer = setTimeout(() => void this.rescan().catch((e) => this.opts.log.error('Scan failed', { error: (e as Error).message })), delayMs);
+    this.scanDue = due;
+    this.scanTimer = setTimeout(() => {
+      this.scanDue = Infinity;
+      void this.rescan().catch((e) => this.opts.log.error('Scan failed', { error: (e as Error).message }));
+    }, delayMs);
   }
 
   /** Scans now, after any scan in progress: two scans never interleave. */
@@ -177,9 +203,18 @@ export class Controller implements ResourceSource {
     return next;
   }
 
-  /** Level-triggered: every key seen now or before is reconciled against the new scan. */
+  /**
+   * Reads the folder and reconciles what changed: documents in files whose
+   * text changed (not by our own status writes), added and removed resources,
+   * and every Benchmark when a Service or MonitoringStack changed (benchmarks
+   * read them). A full scan (the first, then every FULL_RECONCILE_MS)
+   * reconciles every key seen now or before.
+   */
   private async scan(): Promise<void> {
-    const { docs, fileErrors } = await this.store.scan();
+    const full = this.fullScan;
+    this.fullScan = false;
+    if (full) this.lastFullScan = Date.now();
+    const { docs, fileErrors, changed } = await this.store.scan();
     const next = new Map<string, ParsedDoc>();
     const problems: FileError[] = [...fileErrors];
     /** Invalid documents no reconciler owns (a duplicate name, an unknown kind): told in their own file. */
@@ -208,13 +243,29 @@ export class Controller implements ResourceSource {
       if (!this.problems.some((q) => q.file === p.file && q.message === p.message)) this.opts.log.warn('Ignored unreadable resource file', { file: p.file, problem: p.message });
     }
     this.addOwnedServices(next);
-    const keys = new Set([...this.docs.keys(), ...next.keys(), ...this.meta.keys()]);
+    const keys = full ? new Set([...this.docs.keys(), ...next.keys(), ...this.meta.keys()]) : this.changedKeys(this.docs, next, changed);
     for (const [key, doc] of this.docs) if (!next.has(key)) this.terminating.set(key, doc);
     for (const key of next.keys()) this.terminating.delete(key);
     this.docs = next;
     this.problems = problems;
+    this.changes++;
     for (const key of keys) this.queue.add(key);
     for (const doc of orphans) await this.markOrphan(doc);
+  }
+
+  private changedKeys(prev: Map<string, ParsedDoc>, next: Map<string, ParsedDoc>, changedFiles: Set<string>): Set<string> {
+    const keys = new Set<string>();
+    for (const [key, doc] of next) {
+      const was = prev.get(key);
+      if (!was || was.file !== doc.file || was.index !== doc.index || changedFiles.has(doc.file)) keys.add(key);
+    }
+    for (const key of prev.keys()) if (!next.has(key)) keys.add(key);
+    // Gone while no controller ran, or not cleaned up yet: still to finalize.
+    for (const key of this.meta.keys()) if (!next.has(key) && !prev.has(key)) keys.add(key);
+    if ([...keys].some((k) => k.startsWith('Service/') || k.startsWith('MonitoringStack/'))) {
+      for (const key of next.keys()) if (key.startsWith('Benchmark/')) keys.add(key);
+    }
+    return keys;
   }
 
   /** Inline services become Service documents of their own while their benchmark has not ended. */
@@ -261,10 +312,13 @@ export class Controller implements ResourceSource {
       throw e;
     } finally {
       this.metrics.reconcileDuration.observe({ kind }, (performance.now() - began) / 1000);
+      // Whatever the reconcile changed (a generation, a uid, a finalized resource) shows in the views.
+      this.changes++;
     }
     if (!this.docs.has(key)) {
       this.terminating.delete(key);
       this.statuses.delete(key);
+      this.changes++;
     }
     return result;
   }
@@ -272,6 +326,7 @@ export class Controller implements ResourceSource {
   private async writeStatus(doc: ParsedDoc, status: Status): Promise<void> {
     const key = doc.key!;
     this.statuses.set(key, status);
+    this.changes++;
     // An owned service's status has no document of its own to go to: the API shows it.
     if (isOwned(doc)) return;
     if (doc.kind === 'Benchmark') this.syncOwnedService(doc);
@@ -293,6 +348,7 @@ export class Controller implements ResourceSource {
 
   /** A running benchmark has its inline service; an ended one lets it go (its reconciler stops it). */
   private syncOwnedService(bench: ParsedDoc): void {
+    this.changes++;
     if (!bench.validation.ok) return;
     const owned = ownedServiceDoc(bench, bench.validation.resource as BenchmarkResource);
     if (!owned) return;
@@ -340,6 +396,11 @@ export class Controller implements ResourceSource {
   runReports(runId: string): { benchmark: string; files: Record<string, string> } | undefined {
     const run = this.results.getRun(runId);
     return run && { benchmark: run.benchmark, files: run.reports };
+  }
+
+  /** Changes whenever a view may have: the status API serves a list it built at the same version as is. */
+  version(): number {
+    return this.changes;
   }
 
   async list(kind: Kind): Promise<ResourceView[]> {

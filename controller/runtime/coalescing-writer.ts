@@ -3,7 +3,7 @@
 // at once cost a few writes each instead of one per transition. What the
 // delay can lose to a crash is only redone (effects run again, an event is
 // missing): never a user's bytes, never a uid or a generation.
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomicSync } from './atomic-write.js';
 
 export class CoalescingWriter {
   private readonly pending = new Map<string, () => string>();
@@ -37,7 +37,7 @@ export class CoalescingWriter {
     this.pending.clear();
     for (const [path, content] of writes) {
       try {
-        writeFileAtomic.sync(path, content(), { fsync: false });
+        writeFileAtomicSync(path, content());
       } catch (e) {
         // Called from a timer: thrown, it would end the controller for a state file it can redo.
         this.onError(path, e as Error);

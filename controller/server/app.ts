@@ -140,14 +140,23 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     },
   );
 
+  /** Per kind: the serialized list and the source's version it was built at. */
+  const lists = new Map<Kind, { version: number; body: Buffer }>();
   app.get<{ Params: z.infer<typeof ListParams> }>(
     '/api/v1/:plural',
     { schema: { params: ListParams, response: { 200: ResourceListBody, 404: ErrorBody } } },
     async (req, reply) => {
       const kind = KIND_BY_PLURAL[req.params.plural];
       if (!kind) return reply.code(404).send(notFoundKind(req.params.plural));
+      const version = opts.source.version?.();
+      const cached = lists.get(kind);
+      if (version !== undefined && cached?.version === version) return reply.type('application/json; charset=utf-8').send(cached.body);
       const items = [...(await opts.source.list(kind))].sort(byName);
-      return { apiVersion: API_VERSION, kind: `${kind}List`, items };
+      const list = { apiVersion: API_VERSION, kind: `${kind}List`, items };
+      if (version === undefined) return list;
+      const body = Buffer.from(JSON.stringify(list));
+      lists.set(kind, { version, body });
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 

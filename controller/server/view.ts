@@ -46,4 +46,10 @@ export const pluralOf = (kind: Kind): string => `${kind.toLowerCase()}s`;
 export interface ResourceSource {
   list(kind: Kind): Promise<ResourceView[]>;
   get(kind: Kind, name: string): Promise<ResourceView | undefined>;
+  /**
+   * A number that changes whenever any view may have changed. A source that has
+   * it lets the API serve a list it already serialized while nothing changes
+   * (a dashboard polling a thousand idle resources costs a buffer copy).
+   */
+  version?(): number;
 }

@@ -3,12 +3,31 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { scanFolder, type ParsedFile, type ScanResult } from './parse.js';
+import { canonicalJson, scanFolder, type ParsedDoc, type ParsedFile, type ScanResult } from './parse.js';
 import { writeStatus, type WriteOutcome, type WriteStatusOptions } from './status-writer.js';
 
 export interface FileStoreOptions extends WriteStatusOptions {
   resourcesDir: string;
+  /**
+   * A status write found the file with a text neither the last scan nor this store had: someone
+   * edited it, and the event of that edit may be taken for our write once ours lands. Scan again.
+   */
+  onForeignText?: (file: string) => void;
 }
+
+/** What a scan found: `changed` holds the files whose documents may need a reconcile. */
+export interface StoreScan extends ScanResult {
+  changed: Set<string>;
+}
+
+/** Everything a reconcile reads of a document except its status. */
+const fingerprint = (d: ParsedDoc): string =>
+  `${d.index}\0${d.key ?? ''}\0${d.validation.ok}\0${d.yamlErrors.length}\0${d.specHash ?? ''}\0${canonicalJson(d.raw)}`;
+const withStatus = (d: ParsedDoc, status: Record<string, unknown> | undefined): ParsedDoc => {
+  const { status: _old, ...rest } = d;
+  return status === undefined ? rest : { ...rest, status };
+};
+const sameDocs = (a: ParsedDoc[], b: ParsedDoc[]): boolean => a.length === b.length && a.every((d, i) => fingerprint(d) === fingerprint(b[i]));
 
 export interface DocAddress {
   file: string;
@@ -36,8 +55,22 @@ export class FileStore {
     this.resourcesDir = opts.resourcesDir;
   }
 
-  scan(): Promise<ScanResult> {
-    return scanFolder(this.resourcesDir, this.parsed);
+  /**
+   * Reads the folder. A file counts as changed unless its text is the same as
+   * at the last scan, or is a status this store wrote into documents that are
+   * otherwise as they were: so a scan after our own writes reconciles nothing.
+   */
+  async scan(): Promise<StoreScan> {
+    const before = new Map([...this.parsed].map(([file, p]) => [file, p.docs]));
+    const result = await scanFolder(this.resourcesDir, this.parsed);
+    const changed = new Set<string>();
+    for (const file of result.changed ?? []) {
+      const now = this.parsed.get(file);
+      const prev = before.get(file);
+      const ours = now !== undefined && this.known.get(file)?.hash === sha256(now.text);
+      if (!(ours && prev !== undefined && sameDocs(prev, now.docs))) changed.add(file);
+    }
+    return { ...result, changed };
   }
 
   async writeStatus(doc: DocAddress, status: Record<string, unknown> | undefined): Promise<WriteOutcome> {
@@ -53,7 +86,17 @@ export class FileStore {
       }
       const result = await writeStatus(doc.file, { kind: doc.kind, name: doc.name, index: doc.index }, status, {
         beforeRename: this.opts.beforeRename,
+        // Known before the rename, so the watcher's event for it is recognised as ours.
+        onRename: (text) => this.written.set(file, sha256(text)),
       });
+      if (result.base !== undefined && result.base !== this.parsed.get(file)?.text && sha256(result.base) !== seen?.hash) this.opts.onForeignText?.(file);
+      const cached = this.parsed.get(file);
+      if (result.outcome === 'written' && cached !== undefined && result.base === cached.text) {
+        // The scan's copy moves along with our write: the next scan finds this text already known and
+        // parses nothing (a thousand resources turning Ready would otherwise be parsed again at the resync).
+        const docs = cached.docs.map((d) => (d.kind === doc.kind && d.name === doc.name ? withStatus(d, status) : d));
+        this.parsed.set(file, { text: result.text!, docs });
+      }
       if (result.text !== undefined) {
         const hash = sha256(result.text);
         if (result.outcome === 'written') this.written.set(file, hash);

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomicSync } from '../runtime/atomic-write.js';
 import { CoalescingWriter } from '../runtime/coalescing-writer.js';
 import type { ResourceEvent } from '../server/view.js';
 
@@ -135,7 +135,7 @@ export class MetaStore {
     if (this.readOnly) return;
     const path = join(this.dir, metaFileName(meta.key));
     this.events.cancel(path);
-    writeFileAtomic.sync(path, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o640 });
+    writeFileAtomicSync(path, `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o640, fsync: true });
   }
 
   /** Writes pending event lists now (at shutdown). */

@@ -1,7 +1,8 @@
 // Writes one document's status into its resource file: splice, temp file, fsync,
 // re-check for a user edit, rename. A user's edit made meanwhile is never overwritten.
 import { randomBytes } from 'node:crypto';
-import { chown, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
+import { chown, open, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from './errors.js';
 import { spliceStatus, type DocRef } from './splice.js';
@@ -15,11 +16,17 @@ export interface WriteStatusResult {
   outcome: WriteOutcome;
   /** The file's text after the call (what was written, or what was already there). */
   text?: string;
+  /** The text the status was spliced into: the file as it was found, with whatever edits it had. */
+  base?: string;
 }
 
 export interface WriteStatusOptions {
   /** Test seam: runs after the temp file is complete and before the final re-read and rename. */
   beforeRename?: (attempt: number) => Promise<void>;
+  /** Called with the new text just before the final re-read and rename, so any event of the rename comes after it. */
+  onRename?: (text: string) => void;
+  /** Test seam: runs between the final re-read and the rename (a save landing in that window). */
+  afterReread?: () => void;
 }
 
 const MAX_TRIES = 5;
@@ -60,17 +67,50 @@ async function writeTemp(target: string, text: string): Promise<string> {
   return tmp;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  // Makes the rename durable; some filesystems refuse fsync on a directory, which is fine.
+type Swap = { kind: 'renamed' } | { kind: 'gone' } | { kind: 'changed' | 'late'; text: string };
+
+/** The whole content of an open file, from its start. */
+function readFd(fd: number): string {
+  const size = fstatSync(fd).size;
+  const buf = Buffer.alloc(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.toString('utf8', 0, got);
+}
+
+/**
+ * Renames tmp over target if target still holds `expected`. Synchronous from
+ * the re-read to the rename, so no other work of this process runs in between
+ * and a save can only slip into the few microseconds of two system calls
+ * (done asynchronously, that window spans event-loop turns: milliseconds when
+ * the controller is busy). The file read is kept open across the rename: an
+ * in-place save (truncate and write, keeping the inode) that lands on it in
+ * that window is seen afterwards and returned as 'late', to be written again
+ * with the user's text. A save by rename in the window cannot be seen: Linux's
+ * renameat2(RENAME_EXCHANGE) would close it, and Node does not offer it.
+ */
+function replaceIfUnchanged(target: string, tmp: string, expected: string, afterReread?: () => void): Swap {
+  let fd: number;
   try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* best effort */
+    fd = openSync(target, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+    throw new StoreError(`cannot read ${basename(target)}: ${(e as Error).message}`, target);
+  }
+  try {
+    const current = readFd(fd);
+    if (current !== expected) return { kind: 'changed', text: current };
+    afterReread?.();
+    renameSync(tmp, target);
+    const after = readFd(fd);
+    // Empty: a save truncated it and has not written yet; its text is not known, so it cannot be rescued.
+    return after !== expected && after !== '' ? { kind: 'late', text: after } : { kind: 'renamed' };
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -94,28 +134,42 @@ export async function writeStatus(
     throw new StoreError(`cannot resolve ${basename(file)}: ${(e as Error).message}`, file);
   }
 
+  // `base` is the text the status is spliced into; `onDisk` what the file must still hold for the rename.
+  // They differ only after a late in-place save: the file then holds our last text, the user's is in hand.
+  let onDisk = await readOrGone(target);
+  let base = onDisk;
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-    const text = await readOrGone(target);
-    if (text === undefined) return { outcome: 'gone' };
+    if (base === undefined || onDisk === undefined) return { outcome: 'gone' };
+    const text = base;
     const spliced = spliceStatus(text, file, ref, status);
     if (!spliced.found) return { outcome: 'gone' };
-    if (spliced.text === text) return { outcome: 'unchanged', text };
+    if (spliced.text === text && text === onDisk) return { outcome: 'unchanged', text, base: text };
 
     const tmp = await writeTemp(target, spliced.text);
+    let swap: Swap;
     try {
       await opts.beforeRename?.(attempt);
-      // The user may have saved between our read and now: start over from their text.
-      // (A save in the microseconds between this read and the rename cannot be excluded
-      // without locks editors do not take; this window is as small as it gets.)
-      const current = await readOrGone(target);
-      if (current === undefined) return { outcome: 'gone' };
-      if (current !== text) continue;
-      await rename(tmp, target);
+      // Told before the re-read, so nothing but the comparison sits between it and the rename.
+      opts.onRename?.(spliced.text);
+      swap = replaceIfUnchanged(target, tmp, onDisk, opts.afterReread);
     } finally {
       await removeQuietly(tmp);
     }
-    await syncDir(dirname(target));
-    return { outcome: 'written', text: spliced.text };
+    if (swap.kind === 'gone') return { outcome: 'gone' };
+    if (swap.kind === 'changed') {
+      // The user saved between our read and now: start over from their text.
+      onDisk = base = swap.text;
+      continue;
+    }
+    if (swap.kind === 'late') {
+      // Their save landed on the file we just replaced: write their text again, with the status.
+      base = swap.text;
+      onDisk = spliced.text;
+      continue;
+    }
+    // No fsync of the folder: it would only make the rename itself durable, and a status lost to a
+    // crash is written again by the next reconcile; the old file and the new both hold the user's text.
+    return { outcome: 'written', text: spliced.text, base: text };
   }
   throw new StoreError(
     `${basename(file)} changed ${MAX_TRIES} times while the controller was writing status; status not written, it will be retried`,

@@ -8,6 +8,8 @@
 //   http: the http workload's closed-loop requests/s against autocannon and wrk on one loopback server (about 80 s).
 //   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
 //   coordinated-omission: a 1 s server stall under open loop (200 req/s) and closed loop (4 workers): p50, p99, max of each against wrk2's expectation (about 25 s).
+//   controller: a controller process given 200, then 1,000 endpoint Services at once: time to Ready, idle CPU and RSS, status API list p50/p99 (about 2.5 min).
+//   status-writes: status writes per second through the store's re-read check against write-file-atomic, and lost edits while another process edits the same files (about 25 s).
 import { main as llm } from './llm.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -18,6 +20,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   http: async () => (await import('./http-peers.js')).main(),
   'open-loop': async () => (await import('./open-loop.js')).main(),
   'coordinated-omission': async () => (await import('./coordinated-omission.js')).main(),
+  controller: async () => (await import('./controller-scale.js')).main(),
+  'status-writes': async () => (await import('./status-writes.js')).main(),
 };
 
 const asked = process.argv.slice(2);
