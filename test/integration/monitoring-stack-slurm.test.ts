@@ -72,7 +72,7 @@ describe('MonitoringStack as a SLURM job', { timeout: 240_000 }, () => {
     expect(prometheus.host).toBe(node);
     expect(pushgateway.host).toBe(node);
     for (const port of USUAL) expect([prometheus.port, pushgateway.port]).not.toContain(port);
-    expect(status.tunnel).toContain(`-L ${prometheus.port}:${node}:${prometheus.port} -L ${pushgateway.port}:${node}:${pushgateway.port} `);
+    expect(status.tunnel).toContain(`-L 9090:${node}:${prometheus.port} -L 9091:${node}:${pushgateway.port} `);
 
     // Written by the stack's own job, not by the executor: its job id, and who holds each port.
     const dir = join(ws.state, 'monitoring', 'mon', 'g1-a1');
