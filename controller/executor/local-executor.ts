@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomicSync } from '../runtime/atomic-write.js';
 import { resolveSecretEnv } from '../../clients/secrets.js';
 import { systemClock } from '../runtime/clock.js';
 import { pollUntil } from '../runtime/poll.js';
@@ -48,7 +48,7 @@ function alive(pid: number, startTime: string | null): boolean {
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic.sync(path, JSON.stringify(value, null, 2));
+  writeFileAtomicSync(path, JSON.stringify(value, null, 2), { fsync: true });
 }
 
 

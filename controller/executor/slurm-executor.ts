@@ -2,7 +2,7 @@
 // comment; job state comes from ONE squeue call per poll interval for all jobs.
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomicSync } from '../runtime/atomic-write.js';
 import { decodeJobComment, encodeJobComment, jobName } from '../../slurm/job-comment.js';
 import { shellQuote } from '../../slurm/quote.js';
 import { renderJobScript } from '../../slurm/script.js';
@@ -104,7 +104,7 @@ export class SlurmExecutor implements Executor {
   }
 
   private write(record: JobRecord): void {
-    writeFileAtomic.sync(this.recordPath(record.id), JSON.stringify(record, null, 2));
+    writeFileAtomicSync(this.recordPath(record.id), JSON.stringify(record, null, 2), { fsync: true });
     this.records.set(record.id, record);
   }
 

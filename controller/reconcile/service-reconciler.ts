@@ -53,7 +53,7 @@ export class ServiceReconciler extends MachineReconciler<M, ServiceResource> {
     const asking: string[] = [];
     const using: string[] = [];
     let why = '';
-    for (const [name, status] of this.benchmarksOf(t.resource.metadata.name)) {
+    for (const { name, status } of this.benchmarksOf(t.resource.metadata.name)) {
       if (status?.renewal?.attempt === ctx.attempt) {
         asking.push(name);
         why ||= status.renewal.message;
@@ -73,12 +73,12 @@ export class ServiceReconciler extends MachineReconciler<M, ServiceResource> {
   }
 
   /** The benchmarks that use this service, with the status each last wrote. */
-  private benchmarksOf(service: string): Array<[string, Status | undefined]> {
-    const out: Array<[string, Status | undefined]> = [];
+  private benchmarksOf(service: string): Array<{ key: string; name: string; status: Status | undefined }> {
+    const out: Array<{ key: string; name: string; status: Status | undefined }> = [];
     for (const key of this.deps.keysOf('Benchmark')) {
       const doc = this.deps.doc(key);
       if (doc?.validation.ok && doc.validation.resource.kind === 'Benchmark' && serviceNameOf(doc.validation.resource as BenchmarkResource) === service) {
-        out.push([doc.validation.resource.metadata.name, this.deps.lastStatus(key)]);
+        out.push({ key, name: doc.validation.resource.metadata.name, status: this.deps.lastStatus(key) });
       }
     }
     return out;
@@ -138,11 +138,7 @@ export class ServiceReconciler extends MachineReconciler<M, ServiceResource> {
       result = await super.reconcile(key);
     }
     if (before !== seen(this.deps.lastStatus(key))) {
-      const name = key.slice(key.indexOf('/') + 1);
-      for (const b of this.deps.keysOf('Benchmark')) {
-        const doc = this.deps.doc(b);
-        if (doc?.validation.ok && doc.validation.resource.kind === 'Benchmark' && serviceNameOf(doc.validation.resource) === name) this.deps.enqueue(b);
-      }
+      for (const b of this.benchmarksOf(key.slice(key.indexOf('/') + 1))) this.deps.enqueue(b.key);
     }
     return result;
   }

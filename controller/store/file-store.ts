@@ -98,8 +98,8 @@ export class FileStore {
         this.parsed.set(file, { text: result.text!, docs });
       }
       if (result.text !== undefined) {
+        // A written text is already in `written`: onRename put it there before the rename.
         const hash = sha256(result.text);
-        if (result.outcome === 'written') this.written.set(file, hash);
         // Another text than the one known: what it says of the other documents is unknown until checked.
         const statuses = seen?.hash === hash ? seen.statuses : new Map<string, string>();
         statuses.set(docKey, want);
