@@ -105,6 +105,8 @@ export function monitoringEffects(deps: ReconcilerDeps, t: Target<MonitoringStac
         slurm: spec.slurm,
         ...(spec.grafana.enabled ? { secretEnv: grafanaSecretEnv(deps, t, mode) } : {}),
       });
+      // No state changes until the job runs: a reconcile now shows it waiting in the queue, and why.
+      deps.enqueue(t.key);
       const { host } = await awaitEndpoint(deps, launched, { file: built.endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal, own: true });
       const record = ownRecord(built.endpointFile, launched);
       const endpoints: StackEndpoints = {};

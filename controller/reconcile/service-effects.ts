@@ -90,6 +90,8 @@ export function serviceEffects(deps: ReconcilerDeps, t: Target<ServiceResource>)
         if (e instanceof ProgramNotFound) throw programMissing(e, spec, what);
         throw new ActorFailure(`could not launch ${what}: ${(e as Error).message}`, 'LaunchFailed', true);
       }
+      // No state changes until the job runs: a reconcile now shows it waiting in the queue, and why.
+      deps.enqueue(t.key);
       return awaitEndpoint(deps, launched, { file: endpointFile, what, maxPendingMs: spec.slurm.maxPendingTime, signal, own: true });
     }),
 
