@@ -1,6 +1,6 @@
 // The one place aifb runs SLURM binaries (sbatch, squeue, scontrol, sacct,
 // scancel): each call has a timeout and an abort signal, and failures become typed errors.
-import { execa } from 'execa';
+import { runCommand } from './run-command.js';
 
 export interface SlurmJob {
   jobId: string;
@@ -186,28 +186,21 @@ export class Slurm {
   private async run(argv: string[], opts: CallOptions, cwd?: string, base?: NodeJS.ProcessEnv): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     this.options.onCommand?.(argv);
     const timeout = opts.timeoutMs ?? this.timeoutMs;
-    const r = await execa(argv[0], argv.slice(1), {
-      reject: false,
-      timeout,
-      cancelSignal: opts.signal,
+    const r = await runCommand(argv, {
+      timeoutMs: timeout,
+      signal: opts.signal,
       cwd,
-      env: base ? { ...base, ...this.options.env } : this.options.env,
-      extendEnv: base === undefined,
-      stdin: 'ignore',
+      env: base ? { ...base, ...this.options.env } : this.options.env && { ...process.env, ...this.options.env },
       maxBuffer: 256 * 1024 * 1024,
     });
-    if (r.isCanceled) throw opts.signal?.reason ?? new Error(`${argv[0]} was aborted`);
-    if (r.timedOut) throw new SlurmUnavailable(argv, `no answer within ${Math.round(timeout / 1000)} s`);
-    if (r.failed && r.exitCode === undefined) {
-      const missing = (r as { code?: string }).code === 'ENOENT';
-      throw new SlurmCommandError(
-        argv,
-        missing ? `${argv[0]} was not found on PATH: run aifb on a SLURM login node, or start the test cluster with scripts/slurm-up.sh` : (r.message ?? String(r.cause)),
-      );
+    if (r.kind === 'aborted') throw opts.signal?.reason ?? new Error(`${argv[0]} was aborted`);
+    if (r.kind === 'timedOut') throw new SlurmUnavailable(argv, `no answer within ${Math.round(timeout / 1000)} s`);
+    if (r.kind === 'missing') {
+      throw new SlurmCommandError(argv, `${argv[0]} was not found on PATH: run aifb on a SLURM login node, or start the test cluster with scripts/slurm-up.sh`);
     }
-    const stdout = String(r.stdout);
-    this.options.onOutput?.(argv, Buffer.byteLength(stdout));
-    return { exitCode: r.exitCode ?? 1, stdout, stderr: String(r.stderr) };
+    if (r.kind === 'failed') throw new SlurmCommandError(argv, r.message);
+    this.options.onOutput?.(argv, Buffer.byteLength(r.stdout));
+    return r;
   }
 
   private failure(argv: string[], r: { exitCode: number; stderr: string }): Error {
