@@ -72,10 +72,14 @@ function until(start: number, at: number, res: ServerResponse): Promise<boolean>
       clearTimeout(timer);
       resolve(false);
     };
-    const timer = setTimeout(() => {
+    // Timers count whole milliseconds of a cached loop time and can fire up to 1 ms early: wait again until the time has really come.
+    const fire = () => {
+      const left = start + at - performance.now();
+      if (left > 0) return void (timer = setTimeout(fire, Math.ceil(left)));
       res.off('close', onClose);
       resolve(!res.destroyed);
-    }, Math.max(0, start + at - performance.now()));
+    };
+    let timer = setTimeout(fire, Math.max(0, start + at - performance.now()));
     res.once('close', onClose);
   });
 }
