@@ -24,8 +24,10 @@ export function runnerSpec<W extends z.ZodType>(workload: W) {
     load: Load,
     /** How to reach the service, when the workload talks to one. */
     service: Connection.optional(),
-    /** Total ranks (nodes x tasksPerNode); rank r runs 1/ranks of rate, workers and maxRequests. */
+    /** Total ranks (nodes x tasksPerNode x threads); rank r runs 1/ranks of rate, workers and maxRequests. */
     ranks: z.number().int().positive(),
+    /** Ranks per runner process, each in a worker thread: process p runs ranks p x threads .. (p + 1) x threads - 1 (default 1). */
+    threads: z.number().int().positive().optional(),
     /** The benchmark's SLO: the runner judges each request against its per-request limits (goodput, early stopping). */
     slo: Slo.optional(),
   });

@@ -227,8 +227,21 @@ export const Load = z
 export const Runner = z.strictObject({
   nodes: z.number().int().positive().default(1),
   tasksPerNode: z.number().int().positive().default(1),
+  /**
+   * Worker threads in each runner process, each a rank of its own (its share
+   * of the load, its own connections and result files): one process uses
+   * more than one core without more SLURM tasks.
+   */
+  threads: z.number().int().min(1).max(64, 'at most 64 threads per process; use more tasksPerNode or nodes for more').default(1),
   slurm: SlurmSpec.default({}),
 });
+export type Runner = z.output<typeof Runner>;
+
+/** The runner's processes (nodes x tasksPerNode) and the ranks the load is split into (x threads). */
+export function runnerRanks(r: Pick<Runner, 'nodes' | 'tasksPerNode' | 'threads'>): { processes: number; ranks: number } {
+  const processes = r.nodes * r.tasksPerNode;
+  return { processes, ranks: processes * r.threads };
+}
 
 export const REPORT_FORMATS = ['json', 'csv', 'html', 'prometheus'] as const;
 export const Reports = z.strictObject({
@@ -263,7 +276,7 @@ const benchmarkFields = {
   service: ServiceSpec.optional(),
   load: Load,
   slo: Slo.optional(),
-  runner: Runner.default({ nodes: 1, tasksPerNode: 1, slurm: {} }),
+  runner: Runner.default({ nodes: 1, tasksPerNode: 1, threads: 1, slurm: {} }),
   retries: Retries.default({ max: 3, backoff: 10_000, maxBackoff: 300_000 }),
   reports: Reports.default({ formats: ['json', 'csv'] }),
   pushgateway: Pushgateway.optional(),
@@ -277,12 +290,12 @@ export function benchmarkSpec<W extends z.ZodType>(workload: W, check?: (spec: B
   return z
     .strictObject({ ...benchmarkFields, workload })
     .refine((s) => !(s.serviceRef && s.service), { message: 'set serviceRef or service, not both', path: ['serviceRef'] })
-    .refine((s) => !s.load.sweep || s.runner.nodes * s.runner.tasksPerNode === 1, {
-      message: 'a sweep judges each point on the requests of one runner: set runner.nodes and runner.tasksPerNode to 1',
+    .refine((s) => !s.load.sweep || runnerRanks(s.runner).ranks === 1, {
+      message: 'a sweep judges each point on the requests of one runner: set runner.nodes, runner.tasksPerNode and runner.threads to 1',
       path: ['load', 'sweep'],
     })
-    .refine((s) => !s.slo?.earlyStop || s.runner.nodes * s.runner.tasksPerNode === 1, {
-      message: 'early stopping judges the requests of one runner: set runner.nodes and runner.tasksPerNode to 1, or drop slo.earlyStop',
+    .refine((s) => !s.slo?.earlyStop || runnerRanks(s.runner).ranks === 1, {
+      message: 'early stopping judges the requests of one runner: set runner.nodes, runner.tasksPerNode and runner.threads to 1, or drop slo.earlyStop',
       path: ['slo', 'earlyStop'],
     })
     .superRefine((s, ctx) => check?.(s as BenchmarkSpecShape<W>, ctx));

@@ -17,6 +17,7 @@ import { ResultsDb } from '../../monitoring/results/results-db.js';
 import { collectResults } from '../../monitoring/results/sweep.js';
 import { writeReports } from '../../monitoring/reports/index.js';
 import type { BenchmarkResource, ServiceResource } from '../api/schemas.js';
+import { runnerRanks } from '../../api/schemas.js';
 import { ownedServiceDoc, serviceNameOf } from '../reconcile/owned-service.js';
 import { ProgressMerger } from '../reconcile/runner-watch.js';
 import { createLogger } from '../runtime/logger.js';
@@ -161,14 +162,14 @@ export async function runForeground(opts: RunOptions, io: IO): Promise<number> {
       }
     }
     const { runner, load } = resource.spec;
-    const ranks = runner.nodes * runner.tasksPerNode;
-    const spec: RunnerSpec = { benchmark: name, runId, workload: resource.spec.workload, load, service: service?.connection, ranks, ...(resource.spec.slo ? { slo: resource.spec.slo } : {}) };
+    const { processes, ranks } = runnerRanks(runner);
+    const spec: RunnerSpec = { benchmark: name, runId, workload: resource.spec.workload, load, service: service?.connection, ranks, threads: runner.threads, ...(resource.spec.slo ? { slo: resource.spec.slo } : {}) };
     writeFileSync(join(runDir, 'spec.json'), JSON.stringify(encodeSpec(spec), null, 2));
 
     io.stderr(`Running ${name} (run ${runId}${ranks > 1 ? `, ${ranks} ranks` : ''}); Ctrl-C stops it and keeps what was measured\n`);
     const view = new ProgressView(io.stderr, opts.tty, { totalMs: load.duration === undefined ? undefined : load.duration + load.warmup, warmupMs: load.warmup, maxRequests: load.maxRequests });
     const merger = new ProgressMerger();
-    runners = Array.from({ length: ranks }, (_, rank) => startRunner(runDir, rank, ranks, (line) => {
+    runners = Array.from({ length: processes }, (_, rank) => startRunner(runDir, rank, processes, (line) => {
       if (merger.add(line)) view.show(merger.total()!);
     }));
     if (stop.signal.aborted) for (const r of runners) r.kill('SIGINT');
@@ -217,9 +218,9 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
-/** One rank of the runner, its stdout lines handed to onLine, its stderr kept beside the results. */
-function startRunner(runDir: string, rank: number, ranks: number, onLine: (line: string) => void): ChildProcess {
-  const suffix = ranks > 1 ? `.${rank}` : '';
+/** One process of the runner (its threads' ranks with it), its stdout lines handed to onLine, its stderr kept beside the results. */
+function startRunner(runDir: string, rank: number, processes: number, onLine: (line: string) => void): ChildProcess {
+  const suffix = processes > 1 ? `.${rank}` : '';
   const child = spawn(process.execPath, [RUNNER_MAIN, '--spec', join(runDir, 'spec.json'), '--out', runDir, '--rank', String(rank)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a Ctrl-C on the terminal reaches aifbctl only, which decides what the runner gets.

@@ -15,6 +15,7 @@ import { ActorFailure } from '../../machines/lifecycle.js';
 import type { BenchmarkResource } from '../api/schemas.js';
 import type { LaunchRef, LaunchState, Launched } from '../executor/types.js';
 import { RUNNER_EXIT } from '../../api/runner-contract.js';
+import { runnerRanks } from '../../api/schemas.js';
 import type { InterruptInput, RunnerExited } from '../../machines/benchmark.js';
 import { cleanupLaunches, stopLaunch } from './common.js';
 import type { StopInput } from '../../machines/lifecycle.js';
@@ -67,7 +68,7 @@ const serviceOf = (t: BenchmarkTarget) => serviceNameOf(t.resource) ?? t.resourc
 export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
   const name = t.resource.metadata.name;
   const { runner } = t.resource.spec;
-  const ranks = runner.nodes * runner.tasksPerNode;
+  const { processes, ranks } = runnerRanks(runner);
 
   return {
     // Safe to run again after a restart: an existing launch for this attempt is returned, not repeated.
@@ -88,6 +89,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         load: t.resource.spec.load,
         service: serviceConnectionOf(deps, t),
         ranks,
+        threads: runner.threads,
         ...(t.resource.spec.slo ? { slo: t.resource.spec.slo } : {}),
       };
       // Encoded by the same schema the runner decodes it with: durations travel as "1500ms".
@@ -126,7 +128,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
           return;
         }
         let changed = false;
-        for (const file of stdoutLogs(launched, ranks)) {
+        for (const file of stdoutLogs(launched, processes)) {
           if (!tails.has(file)) tails.set(file, new LineTail(file));
           for (const line of tails.get(file)!.read()) changed = merger.add(line) || changed;
         }
@@ -134,7 +136,7 @@ export function benchmarkEffects(deps: ReconcilerDeps, t: BenchmarkTarget) {
         if (changed && progress) sendBack({ type: 'PROGRESS', progress });
         const run = changed ? liveRun() : undefined;
         if (run) deps.metrics.setLive(t.key, run);
-        const exit = runnerExit(state, launched, ranks) ?? pendingTooLong(state, launched, runner.slurm?.maxPendingTime);
+        const exit = runnerExit(state, launched, ranks, processes) ?? pendingTooLong(state, launched, runner.slurm?.maxPendingTime);
         if (exit) {
           if (state.state === 'pending') void stopLaunch(deps, runnerRef(t, input.attempt)).catch(() => undefined);
           ended = true;

@@ -82,14 +82,15 @@ export class ProgressMerger {
   }
 }
 
-export function stdoutLogs(launched: Launched, ranks: number): string[] {
-  return ranks > 1
-    ? Array.from({ length: ranks }, (_, r) => join(launched.dir, `runner.${r}.stdout.log`))
+/** The runner processes' stdout files (a process with threads writes the lines of all its ranks). */
+export function stdoutLogs(launched: Launched, processes: number): string[] {
+  return processes > 1
+    ? Array.from({ length: processes }, (_, r) => join(launched.dir, `runner.${r}.stdout.log`))
     : [join(launched.dir, 'runner.stdout.log')];
 }
 
 /** How the runner ended, from its done files first (they survive a controller restart), given what the executor saw. */
-export function runnerExit(state: LaunchState, launched: Launched, ranks: number): RunnerExit | undefined {
+export function runnerExit(state: LaunchState, launched: Launched, ranks: number, processes = ranks): RunnerExit | undefined {
   if (state.state !== 'exited') return undefined;
   const dones: RankDone[] = [];
   for (let r = 0; r < ranks; r++) {
@@ -108,7 +109,7 @@ export function runnerExit(state: LaunchState, launched: Launched, ranks: number
     };
   }
   const code = state.exitCode ?? RUNNER_EXIT.crashed;
-  const stderr = join(launched.dir, ranks > 1 ? 'runner.0.stderr.log' : 'runner.stderr.log');
+  const stderr = join(launched.dir, processes > 1 ? 'runner.0.stderr.log' : 'runner.stderr.log');
   const tail = existsSync(stderr) ? readFileSync(stderr, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
   // The shell could not find a program (apptainer, node, a setup command): no attempt will.
   const missing = isMissingProgram(state.exitCode);

@@ -178,17 +178,20 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     expect(allJobs().filter((j) => j.comment.includes(failed.metadata.uid))).toEqual([]);
   });
 
-  it('runs a multi-rank load with srun, each rank leaving its own results, merged into one', async () => {
+  it('runs a multi-rank load with srun, two threads a task, each rank leaving its own results, merged into one', async () => {
     const ws = workspace();
     const c = await controllerOn(ws);
-    writeFileSync(join(ws.resources, 'ranks.yaml'), `${benchmarkYaml('ranks', { duration: '3s' })}  runner: { nodes: 1, tasksPerNode: 2 }\n`);
+    writeFileSync(join(ws.resources, 'ranks.yaml'), `${benchmarkYaml('ranks', { duration: '3s' })}  runner: { nodes: 1, tasksPerNode: 2, threads: 2 }\n`);
     const done = await waitPhase(c, 'benchmarks', 'ranks', ['Succeeded', 'Failed']);
     expect(done.status.phase, JSON.stringify(done.status)).toBe('Succeeded');
     const runDir = join(ws.state, 'runs', 'ranks', 'ranks-g1-a1');
     expect(readFileSync(join(runDir, 'runner.sbatch'), 'utf8')).toMatch(/^srun --nodes=1 --ntasks-per-node=2 /m);
-    const requests = [0, 1].map((r) => JSON.parse(readFileSync(join(runDir, `rank-${r}.summary.json`), 'utf8')).totals.requests as number);
+    // Two tasks, two ranks each: task 1 runs ranks 2 and 3, and its stdout carries both.
+    const ranksIn = (task: number) => [...new Set(readFileSync(join(runDir, `runner.${task}.stdout.log`), 'utf8').trim().split('\n').map((l) => JSON.parse(l).rank as number))].sort();
+    expect([ranksIn(0), ranksIn(1)]).toEqual([[0, 1], [2, 3]]);
+    const requests = [0, 1, 2, 3].map((r) => JSON.parse(readFileSync(join(runDir, `rank-${r}.summary.json`), 'utf8')).totals.requests as number);
     expect(requests.every((n) => n > 0)).toBe(true);
-    expect(done.status.results.requests).toBe(requests[0] + requests[1]);
+    expect(done.status.results.requests).toBe(requests.reduce((a, b) => a + b, 0));
   });
 
   it('shows why a job waits in the queue, and cancels it after spec.slurm.maxPendingTime', async () => {

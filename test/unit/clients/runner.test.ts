@@ -58,12 +58,13 @@ function runner(args: string[], opts: { env?: Record<string, string>; onLine?: (
   });
 }
 
-async function writeSpec(name: string, over: { workload?: object; load?: object; ranks?: number } = {}) {
+async function writeSpec(name: string, over: { workload?: object; load?: object; ranks?: number; threads?: number } = {}) {
   const dir = join(tmp, name);
   const spec = {
     benchmark: 'fs-test',
     runId: name,
     ranks: over.ranks ?? 1,
+    ...(over.threads ? { threads: over.threads } : {}),
     workload: { type: 'file-storage', basePath: join(dir, 'data'), fsync: false, operationMix: { write: 4, read: 4, stat: 1, delete: 1 }, fileSizes: { '4KB': 3, '16KB': 1 }, prefill: 8, ...over.workload },
     load: { mode: 'closed', workers: 2, arrival: 'constant', burstiness: 1, concurrency: 8, duration: '1500ms', warmup: '300ms', seed: 1, ...over.load },
   };
@@ -269,5 +270,46 @@ describe('runner ranks in step', () => {
     expect(r.code).toBe(RUNNER_EXIT.interrupted);
     expect(r.lines.at(-1)).toEqual({ event: 'done', rank: 0, exitCode: RUNNER_EXIT.interrupted, reason: 'stopped by signal while waiting for the other ranks; no results' });
     expect(existsSync(join(out, 'rank-0.summary.json'))).toBe(false);
+  }, 30_000);
+});
+
+describe('runner threads', () => {
+  it('runs ranks N*T .. N*T+T-1 of process N in threads, all in step, their lines on its stdout', async () => {
+    const { specPath, out } = await writeSpec('threads', { ranks: 4, threads: 2, load: { workers: 8, maxRequests: 400, duration: undefined, warmup: '0ms' } });
+    const [p0, p1] = await Promise.all([0, 1].map((p) => runner(['--spec', specPath, '--out', out, '--rank', String(p)])));
+    expect([p0.code, p1.code]).toEqual([0, 0]);
+    const ranksIn = (r: Result) => [...new Set(r.lines.map((l) => l.rank))].sort();
+    expect(ranksIn(p0)).toEqual([0, 1]);
+    expect(ranksIn(p1)).toEqual([2, 3]);
+    for (const r of [p0, p1]) expect(r.lines.filter((l) => l.event === 'done').map((l) => l.exitCode)).toEqual([0, 0]);
+    // Each thread ran its rank's share: maxRequests / 4.
+    const summaries = await Promise.all([0, 1, 2, 3].map((r) => readJson<RankSummary>(join(out, `rank-${r}.summary.json`))));
+    expect(summaries.map((s) => s.totals.requests)).toEqual([100, 100, 100, 100]);
+    const merged = await collectResults(out, { runId: 'threads', benchmark: 'fs-test', generation: 1, attempt: 1 });
+    expect(merged.summary.total_requests).toBe(400);
+    expect(merged.ranks).toBe(4);
+  }, 30_000);
+
+  it('stops every thread on SIGTERM, each with its partial results and done file', async () => {
+    const { specPath, out } = await writeSpec('threads-term', { ranks: 2, threads: 2, load: { mode: 'open', rate: 200, duration: '60s', warmup: 0 } });
+    const progressed = new Set<number>();
+    let sent = false;
+    const r = await runner(['--spec', specPath, '--out', out, '--rank', '0'], {
+      onLine: (l, kill) => {
+        if (l.event === 'progress') progressed.add(l.rank);
+        if (progressed.size === 2 && !sent) {
+          sent = true;
+          kill();
+        }
+      },
+    });
+    expect(r.code).toBe(RUNNER_EXIT.interrupted);
+    expect(r.stderr.match(/SIGTERM received/g)).toHaveLength(1);
+    for (const rank of [0, 1]) {
+      expect(await readJson<RankDone>(join(out, `rank-${rank}.done.json`))).toMatchObject({ rank, exitCode: RUNNER_EXIT.interrupted });
+      const summary = await readJson<RankSummary>(join(out, `rank-${rank}.summary.json`));
+      expect(summary.stopReason).toBe('signal');
+      expect(summary.totals.requests).toBeGreaterThan(0);
+    }
   }, 30_000);
 });
