@@ -1,11 +1,11 @@
 // HTTP client for any service with an HTTP endpoint: requests built once in
-// setup, sent over a pooled keep-alive connection set (undici), time to first
+// setup, sent over a pooled keep-alive connection set (wire.ts), time to first
 // byte and response bytes measured per request.
-import { errors, Pool, type Dispatcher } from 'undici';
 import type { Connection } from '../../api/connection.js';
 import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult } from '../client.js';
 import { errorText, excerpt, originOf } from '../http-common.js';
 import { STATUS_CLASSES, type HttpRequest, type HttpWorkload } from './schema.js';
+import { WireError, WirePool, wireProblem, wireRequest, type WireRequest } from './wire.js';
 
 export interface HttpClientOptions {
   service?: Connection;
@@ -15,7 +15,7 @@ export interface HttpClientOptions {
   token?: string;
 }
 
-/** One request as it goes on the wire, built once. */
+/** One request of the workload, checked and built once. */
 interface Prepared {
   name: string;
   method: HttpRequest['method'] & string;
@@ -69,6 +69,8 @@ export function prepareRequests(w: HttpWorkload, token?: string): { requests: Pr
     if (r.body !== undefined && (r.method === undefined || r.method === 'GET' || r.method === 'HEAD')) {
       problems.push({ path: w.requests ? `workload.requests[${i}].body` : 'workload.body', message: `a ${r.method ?? 'GET'} request sends no body; set method to POST or PUT, or remove body` });
     }
+    const wire = wireProblem({ path: r.path ?? '/', headers: r.headers ?? {} });
+    if (wire) problems.push({ path: w.requests ? `workload.requests[${i}].${wire.field}` : `workload.${wire.field}`, message: wire.message });
     requests.push(prepare(r, name, token));
     weights[name] = r.weight;
   });
@@ -86,8 +88,8 @@ export class HttpClient implements BenchmarkClient {
   readonly operations: readonly string[];
   readonly mix: OperationMix;
   readonly origin: string;
-  private readonly byName: Map<string, Prepared>;
-  private pool: Pool | undefined;
+  private readonly byName: Map<string, Prepared & { wire: WireRequest }>;
+  private pool: WirePool | undefined;
 
   constructor(
     private readonly config: HttpWorkload,
@@ -98,23 +100,26 @@ export class HttpClient implements BenchmarkClient {
     }
     const { requests, weights } = prepareRequests(config, options.token);
     this.origin = originOf(options.service);
-    this.byName = new Map(requests.map((r) => [r.name, r]));
+    const host = this.origin.slice(this.origin.indexOf('//') + 2);
+    this.byName = new Map(requests.map((r) => [r.name, { ...r, wire: wireRequest({ method: r.method, path: r.path, host, headers: r.headers, body: r.body }) }]));
     this.operations = requests.map((r) => r.name);
     this.mix = { operations: weights };
   }
 
   async setup(): Promise<void> {
-    this.pool = new Pool(this.origin, {
+    const { scheme, host, port } = this.options.service!;
+    this.pool = new WirePool({
+      scheme: scheme === 'https' ? 'https' : 'http',
+      host: host.replace(/^\[(.*)\]$/, '$1'),
+      port,
       connections: Math.max(1, this.options.connections),
       pipelining: this.config.pipelining,
-      // undici's own timers stand for workload.timeout: no signal or timer of ours per request.
-      headersTimeout: this.config.timeout,
-      bodyTimeout: this.config.timeout,
+      timeoutMs: this.config.timeout,
     });
     try {
       // Any HTTP answer proves the service is reachable; only a network error stops the run here.
-      const res = await this.pool.request({ path: '/', method: 'HEAD' });
-      await res.body.dump();
+      const probe = wireRequest({ method: 'HEAD', path: '/', host: this.origin.slice(this.origin.indexOf('//') + 2), headers: {} });
+      await this.pool.send(probe, ALL_OK);
     } catch (e) {
       throw new Error(`cannot reach the http service at ${this.origin}: ${errorText(e)}; check that the Service is running and its host and port are right`);
     }
@@ -126,15 +131,14 @@ export class HttpClient implements BenchmarkClient {
     const r = this.byName.get(op.name);
     if (!r) throw new Error(`http workload has no request named "${op.name}"`);
     try {
-      const x = await exchange(pool, r);
+      const x = await pool.send(r.wire, r.ok);
       if (r.ok[x.status] !== 1) {
         throw new Error(`HTTP ${x.status} from ${r.method} ${r.path} (expected ${r.expected}): ${excerpt(x.excerpt) || '(empty body)'}`);
       }
       return { metrics: { ttfb: x.ttfb, bytes: x.bytes } };
     } catch (e) {
-      if (e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) {
-        const what = e instanceof errors.HeadersTimeoutError ? 'no response' : 'the response stalled';
-        throw new Error(`${what} within ${this.config.timeout} ms (workload.timeout) for ${r.method} ${r.path}; raise workload.timeout if the service is this slow`);
+      if (e instanceof WireError && (e.kind === 'headersTimeout' || e.kind === 'bodyTimeout')) {
+        throw new Error(`${e.message} within ${this.config.timeout} ms (workload.timeout) for ${r.method} ${r.path}; raise workload.timeout if the service is this slow`);
       }
       throw e;
     }
@@ -143,59 +147,10 @@ export class HttpClient implements BenchmarkClient {
   async teardown(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    // destroy, not close: requests abandoned by the engine's drain must not hold teardown.
-    if (pool) await pool.destroy();
+    // At once, not after the answers: requests abandoned by the engine's drain must not hold teardown.
+    pool?.destroy();
   }
 }
 
-/**
- * One request through undici's dispatch API, its answer counted as it
- * streams: no Readable, no async iterator and no promise per chunk on the hot
- * path (request() costs a stream per answer; issue 13's profile of this
- * client). These are the handler methods undici 7's Client calls itself (its
- * types mark them deprecated in favour of onResponse*, which a Pool's
- * dispatch does not accept yet); request() is built on the same ones.
- */
-class Exchange implements Dispatcher.DispatchHandler {
-  status = 0;
-  ttfb = 0;
-  bytes = 0;
-  /** The start of an answer the request did not expect, for the error's reason. */
-  excerpt = '';
-  private readonly started = performance.now();
-
-  constructor(
-    private readonly r: Prepared,
-    private readonly done: (x: Exchange) => void,
-    private readonly failed: (e: Error) => void,
-  ) {}
-
-  onConnect(): void {}
-
-  onHeaders(statusCode: number): boolean {
-    // 1xx answers come before the real one: the status is the last one's.
-    this.status = statusCode;
-    this.ttfb = performance.now() - this.started;
-    return true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    this.bytes += chunk.length;
-    if (this.r.ok[this.status] !== 1 && this.excerpt.length < 1024) this.excerpt += chunk.toString();
-    return true;
-  }
-
-  onComplete(): void {
-    this.done(this);
-  }
-
-  onError(e: Error): void {
-    this.failed(e);
-  }
-}
-
-function exchange(pool: Pool, r: Prepared): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    pool.dispatch({ path: r.path, method: r.method as Dispatcher.HttpMethod, headers: r.headers, body: r.body }, new Exchange(r, resolve, reject));
-  });
-}
+/** The setup probe: every status is an answer. */
+const ALL_OK = new Uint8Array(1000).fill(1);

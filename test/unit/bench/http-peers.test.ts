@@ -5,12 +5,16 @@ import { measurePeers } from '../../bench/http-peers.js';
 
 describe('npm run bench -- http', () => {
   it('runs aifb, autocannon and wrk against one loopback server and gives their ratios', async () => {
-    const { rps, ratios } = await measurePeers({ connections: 2, seconds: 1, rounds: 1 });
+    const { rps, cpuUs, ratios, cpuRatios } = await measurePeers({ connections: 2, seconds: 1, rounds: 1 });
     for (const tool of ['aifb', 'autocannon', 'wrk'] as const) {
       expect(rps[tool], tool).toHaveLength(1);
       expect(rps[tool][0], tool).toBeGreaterThan(100);
+      // A request costs a tool some µs of CPU, never nothing and never a second.
+      expect(cpuUs[tool][0], tool).toBeGreaterThan(1);
+      expect(cpuUs[tool][0], tool).toBeLessThan(10_000);
     }
     expect(ratios.autocannon).toBeCloseTo(rps.aifb[0] / rps.autocannon[0], 10);
     expect(ratios.wrk).toBeCloseTo(rps.aifb[0] / rps.wrk[0], 10);
+    expect(cpuRatios.autocannon).toBeCloseTo(cpuUs.aifb[0] / cpuUs.autocannon[0], 10);
   }, 60_000);
 });
