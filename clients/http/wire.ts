@@ -47,6 +47,8 @@ export interface WireOptions {
   timeoutMs: number;
   /** An idle connection older than this is not reused (the server may be closing it); a `keep-alive: timeout=N` answer shortens it. */
   idleMs?: number;
+  /** https: certificates to trust besides Node's own (PEM). */
+  ca?: string;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -125,7 +127,7 @@ class Connection {
     this.idleMs = o.idleMs ?? IDLE_MS;
     this.socket =
       o.scheme === 'https'
-        ? tlsConnect({ host: o.host, port: o.port, servername: isIP(o.host) ? undefined : o.host, ALPNProtocols: ['http/1.1'] })
+        ? tlsConnect({ host: o.host, port: o.port, servername: isIP(o.host) ? undefined : o.host, ALPNProtocols: ['http/1.1'], ...(o.ca ? { ca: o.ca } : {}) })
         : netConnect({ host: o.host, port: o.port });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -1,7 +1,12 @@
 // The http workload's own HTTP/1.1 client against real servers on loopback:
 // Node's http server for what servers commonly send, and a raw TCP server for
 // the framings and faults Node's server does not produce on request.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WireError, WirePool, wireProblem, wireRequest, type WireOptions } from '../../../../clients/http/wire.js';
@@ -154,5 +159,18 @@ describe('wire client', () => {
     expect(wireProblem({ path: '/', headers: { 'x-a': 'one\r\nx-b: two' } })).toEqual({ field: 'headers', message: 'the value of "x-a" contains a line break; give it on one line' });
     expect(wireProblem({ path: '/', headers: { 'bad name': 'x' } })).toMatchObject({ field: 'headers' });
     expect(wireProblem({ path: '/v1/models?x=1', headers: { authorization: 'Bearer t' } })).toBeUndefined();
+  });
+
+  it('speaks TLS to an https service, and refuses a certificate it does not trust, in Node\'s words', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aifb-wire-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const port = await listen(createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) => res.end('secret')));
+      expect(await pool(port, { scheme: 'https', ca: cert }).send(get(), OK)).toMatchObject({ status: 200, bytes: 6 });
+      await expect(pool(port, { scheme: 'https' }).send(get(), OK)).rejects.toThrow(/self-signed certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
