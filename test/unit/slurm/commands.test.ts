@@ -245,3 +245,22 @@ describe('Slurm.submit and cancel', () => {
     expect(readFileSync(calls, 'utf8')).toContain('scontrol show job -o 3');
   });
 });
+
+describe('commands at once', () => {
+  it('runs at most maxConcurrent SLURM commands at a time, the rest in the order asked', async () => {
+    const log = join(bin, 'overlap.log');
+    fake('sbatch', `echo "start $(basename $2)" >> ${log}; sleep 0.2; echo "end $(basename $2)" >> ${log}; echo 7`);
+    const started: string[][] = [];
+    const slurm = new Slurm({ env: { PATH: `${bin}:${process.env.PATH}` }, maxConcurrent: 2, onCommand: (a) => started.push(a) });
+    const ids = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => slurm.submit(`/tmp/${n}`)));
+    expect(ids).toEqual(['7', '7', '7', '7', '7']);
+    let inFlight = 0;
+    let most = 0;
+    for (const line of readFileSync(log, 'utf8').trim().split('\n')) {
+      inFlight += line.startsWith('start') ? 1 : -1;
+      most = Math.max(most, inFlight);
+    }
+    expect(most).toBe(2);
+    expect(started.map((a) => a[a.length - 1])).toEqual(['/tmp/a', '/tmp/b', '/tmp/c', '/tmp/d', '/tmp/e']);
+  });
+});
