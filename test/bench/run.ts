@@ -5,11 +5,12 @@
 //          another user (created here; root), and cp -> sbatch; needs the SLURM test cluster (scripts/slurm-up.sh; about 6 min).
 //   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
-//   http: the http workload's closed-loop requests/s against autocannon and wrk on one loopback server (about 80 s).
+//   http: the http workload's closed-loop requests/s and CPU per request against autocannon and wrk on one loopback server (about 2.5 min).
 //   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
 //   coordinated-omission: a 1 s server stall under open loop (200 req/s) and closed loop (4 workers): p50, p99, max of each against wrk2's expectation (about 25 s).
 //   controller: a controller process given 200, then 1,000 endpoint Services at once: time to Ready, idle CPU and RSS, status API list p50/p99 (about 2.5 min).
 //   status-writes: status writes per second through the store's re-read check against write-file-atomic, and lost edits while another process edits the same files (about 25 s).
+//   memory: a runner process's RSS over 1M and 10M http requests against a loopback server, and the report build (merge, reports, SQLite) of each run (about 7 min).
 import { main as llm } from './llm.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'coordinated-omission': async () => (await import('./coordinated-omission.js')).main(),
   controller: async () => (await import('./controller-scale.js')).main(),
   'status-writes': async () => (await import('./status-writes.js')).main(),
+  memory: async () => (await import('./runner-memory.js')).main(),
 };
 
 const asked = process.argv.slice(2);
