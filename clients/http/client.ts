@@ -88,6 +88,8 @@ export class HttpClient implements BenchmarkClient {
   readonly operations: readonly string[];
   readonly mix: OperationMix;
   readonly origin: string;
+  /** `host:port` as the Host header carries it (IPv6 bracketed). */
+  private readonly host: string;
   private readonly byName: Map<string, Prepared & { wire: WireRequest }>;
   private pool: WirePool | undefined;
 
@@ -100,8 +102,8 @@ export class HttpClient implements BenchmarkClient {
     }
     const { requests, weights } = prepareRequests(config, options.token);
     this.origin = originOf(options.service);
-    const host = this.origin.slice(this.origin.indexOf('//') + 2);
-    this.byName = new Map(requests.map((r) => [r.name, { ...r, wire: wireRequest({ method: r.method, path: r.path, host, headers: r.headers, body: r.body }) }]));
+    this.host = this.origin.slice(this.origin.indexOf('//') + 2);
+    this.byName = new Map(requests.map((r) => [r.name, { ...r, wire: wireRequest({ method: r.method, path: r.path, host: this.host, headers: r.headers, body: r.body }) }]));
     this.operations = requests.map((r) => r.name);
     this.mix = { operations: weights };
   }
@@ -118,7 +120,7 @@ export class HttpClient implements BenchmarkClient {
     });
     try {
       // Any HTTP answer proves the service is reachable; only a network error stops the run here.
-      const probe = wireRequest({ method: 'HEAD', path: '/', host: this.origin.slice(this.origin.indexOf('//') + 2), headers: {} });
+      const probe = wireRequest({ method: 'HEAD', path: '/', host: this.host, headers: {} });
       await this.pool.send(probe, ALL_OK);
     } catch (e) {
       throw new Error(`cannot reach the http service at ${this.origin}: ${errorText(e)}; check that the Service is running and its host and port are right`);

@@ -173,26 +173,18 @@ class Connection {
         case Read.Head:
           at = this.readHead(chunk, at, x);
           break;
-        case Read.Length: {
-          const n = Math.min(this.remaining, chunk.length - at);
-          this.body(x, chunk, at, at + n);
-          at += n;
-          this.remaining -= n;
+        case Read.Length:
+          at = this.counted(x, chunk, at);
           if (this.remaining === 0) this.complete();
           break;
-        }
         case Read.UntilClose:
           this.body(x, chunk, at, chunk.length);
           at = chunk.length;
           break;
-        case Read.ChunkData: {
-          const n = Math.min(this.remaining, chunk.length - at);
-          this.body(x, chunk, at, at + n);
-          at += n;
-          this.remaining -= n;
+        case Read.ChunkData:
+          at = this.counted(x, chunk, at);
           if (this.remaining === 0) this.read = Read.ChunkEnd;
           break;
-        }
         default:
           at = this.readLine(chunk, at, x);
       }
@@ -291,6 +283,14 @@ class Connection {
       }
     } else if (line === '') this.complete(); // the blank line after the trailers
     return nl + 1;
+  }
+
+  /** Up to `remaining` body bytes of a sized body or chunk; returns where the chunk's next bytes start. */
+  private counted(x: Exchange, chunk: Buffer, at: number): number {
+    const n = Math.min(this.remaining, chunk.length - at);
+    this.body(x, chunk, at, at + n);
+    this.remaining -= n;
+    return at + n;
   }
 
   private body(x: Exchange, chunk: Buffer, from: number, to: number): void {
