@@ -30,9 +30,21 @@ export class WireError extends Error {
   constructor(
     message: string,
     readonly kind: WireFailure,
+    /** The socket's own error, when one broke the connection. */
+    cause?: Error,
   ) {
-    super(message);
+    super(message, cause ? { cause } : undefined);
   }
+}
+
+/**
+ * Takes an answer's body as it streams, for a client that reads more than its
+ * size (the llm client's server-sent events): head() once the headers are in,
+ * then data() for each piece of the body as it arrives. Neither may throw.
+ */
+export interface WireSink {
+  head(status: number, contentType: string): void;
+  data(chunk: Buffer, from: number, to: number): void;
 }
 
 export interface WireOptions {
@@ -92,6 +104,7 @@ class Exchange {
     readonly ok: Uint8Array,
     readonly resolve: (a: WireAnswer) => void,
     readonly reject: (e: Error) => void,
+    readonly sink: WireSink | undefined,
   ) {}
 }
 
@@ -158,8 +171,8 @@ class Connection {
     this.dead = true;
     if (this.inflight.length > 0) {
       // Node's words for a refused connect ("connect ECONNREFUSED 127.0.0.1:8000") say it all.
-      if ((error as NodeJS.ErrnoException | undefined)?.syscall === 'connect') this.failAll(new WireError(error!.message, 'connect'));
-      else this.failAll(new WireError(`${error ? `the connection broke (${error.message})` : 'the server closed the connection'} before the answer ended`, 'closed'));
+      if ((error as NodeJS.ErrnoException | undefined)?.syscall === 'connect') this.failAll(new WireError(error!.message, 'connect', error));
+      else this.failAll(new WireError(`${error ? `the connection broke (${error.message})` : 'the server closed the connection'} before the answer ended`, 'closed', error));
     }
     this.pool.lost(this);
   }
@@ -225,6 +238,7 @@ class Connection {
     x.lastData = performance.now();
     let length = -1;
     let chunked = false;
+    let contentType = '';
     let close = head.charCodeAt(7) === 48; // HTTP/1.0: closes unless it says keep-alive
     let i = head.indexOf('\r\n');
     while (i >= 0) {
@@ -232,10 +246,12 @@ class Connection {
       const line = next < 0 ? head.slice(i + 2) : head.slice(i + 2, next);
       i = next;
       const colon = line.indexOf(':');
-      if (colon !== 10 && colon !== 14 && colon !== 17) continue;
+      // Only the names read below: connection, content-length, content-type, keep-alive, transfer-encoding.
+      if (colon !== 10 && colon !== 12 && colon !== 14 && colon !== 17) continue;
       const name = line.slice(0, colon).toLowerCase();
       const value = line.slice(colon + 1).trim().toLowerCase();
       if (name === 'content-length') length = Number(value);
+      else if (name === 'content-type') contentType = value;
       else if (name === 'transfer-encoding') chunked = value.endsWith('chunked');
       else if (name === 'connection') close = value === 'close' ? true : value === 'keep-alive' ? false : close;
       else if (name === 'keep-alive') {
@@ -245,6 +261,7 @@ class Connection {
       }
     }
     this.closing = close;
+    x.sink?.head(status, contentType);
     if (x.req.head || status === 204 || status === 304) return this.complete();
     if (chunked) this.read = Read.ChunkSize;
     else if (length >= 0) {
@@ -297,7 +314,8 @@ class Connection {
     if (to <= from) return;
     x.bytes += to - from;
     x.lastData = performance.now();
-    if (x.ok[x.status] !== 1 && x.excerpt.length < 1024) x.excerpt += chunk.toString('utf8', from, to);
+    if (x.sink) x.sink.data(chunk, from, to);
+    else if (x.ok[x.status] !== 1 && x.excerpt.length < 1024) x.excerpt += chunk.toString('utf8', from, to);
   }
 
   private complete(): void {
@@ -330,10 +348,11 @@ export class WirePool {
     this.sweep.unref();
   }
 
-  send(req: WireRequest, ok: Uint8Array): Promise<WireAnswer> {
+  /** Sends a request; its answer's body goes to `sink` when given, else is counted (and its start kept when ok[status] !== 1). */
+  send(req: WireRequest, ok: Uint8Array, sink?: WireSink): Promise<WireAnswer> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new WireError('the client was closed', 'closed'));
-      const x = new Exchange(req, ok, resolve, reject);
+      const x = new Exchange(req, ok, resolve, reject, sink);
       const c = this.take();
       if (c) c.send(x);
       else this.waiting.push(x);

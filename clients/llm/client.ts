@@ -1,17 +1,20 @@
 // The LLM client: one pooled POST per operation through the workload's
 // protocol (OpenAI-compatible, Ollama, Triton), each answer read into a raw
-// record from which every metric is computed (record.ts), and the records kept
-// in the run folder when asked.
+// record as it streams in, from which every metric is computed (record.ts),
+// and the records kept in the run folder when asked. Requests go over the
+// http workload's wire client (clients/http/wire.ts), each built to its bytes
+// once in setup.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { Pool } from 'undici';
 import type { Connection } from '../../api/connection.js';
 import { ConfigError, type BenchmarkClient, type Operation, type OperationMix, type OperationResult } from '../client.js';
+import { WirePool, wireRequest, type WireRequest } from '../http/wire.js';
 import { originOf } from '../http-common.js';
-import { AnswerError, httpFailure, readSmall, transportFailure } from './failure.js';
+import { AnswerSink, TextSink } from './answer.js';
+import { AnswerError, httpFailure, transportFailure } from './failure.js';
 import { ollamaProtocol } from './ollama.js';
 import { openaiProtocol } from './openai.js';
 import { promptsOf, type PromptItem } from './prompts.js';
-import type { LlmProtocol, PreparedRequest } from './protocol.js';
+import type { Call, LlmProtocol, PreparedRequest } from './protocol.js';
 import { metricsOf, type LlmRecord } from './record.js';
 import { apiOf, type LlmWorkload } from './schema.js';
 import { tritonProtocol } from './triton.js';
@@ -28,6 +31,10 @@ export interface LlmClientOptions {
 }
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' };
+/** Setup calls (the model list, readiness) answer at once on a live server; a long wait means something is wrong. */
+const SETUP_TIMEOUT_MS = 30_000;
+/** Every status is an answer: the sinks judge it. */
+const ALL_OK = new Uint8Array(1000).fill(1);
 
 function protocolOf(w: LlmWorkload): LlmProtocol {
   const api = apiOf(w);
@@ -51,9 +58,9 @@ export class LlmClient implements BenchmarkClient {
   private resolvedModel: string | undefined;
   /** The models the server listed at setup, named when a request asks for one it lacks. */
   private served: string[] | undefined;
-  private pool: Pool | undefined;
+  private pool: WirePool | undefined;
   /** One complete, serialised request per prompt: nothing is built per request. */
-  private requests: PreparedRequest[] = [];
+  private requests: Array<PreparedRequest & { wire: WireRequest }> = [];
   private records: WriteStream | undefined;
 
   constructor(
@@ -79,16 +86,19 @@ export class LlmClient implements BenchmarkClient {
   }
 
   async setup(): Promise<void> {
-    this.pool = new Pool(this.origin, {
-      connections: Math.max(1, this.options.connections),
-      // undici's own timers stand for workload.timeout: no signal or timer of ours per request.
-      headersTimeout: this.config.timeout,
-      bodyTimeout: this.config.timeout,
+    const setupPool = this.wirePool(1, SETUP_TIMEOUT_MS);
+    try {
+      const prepared = await this.protocol.prepare(this.call(setupPool), this.origin);
+      this.resolvedModel = prepared.model;
+      this.served = prepared.served;
+    } finally {
+      setupPool.destroy();
+    }
+    this.requests = this.prompts.map((p) => {
+      const r = this.protocol.request(p, this.resolvedModel);
+      return { ...r, wire: this.wire('POST', r.path, r.body) };
     });
-    const prepared = await this.protocol.prepare(this.pool, this.headers, this.origin);
-    this.resolvedModel = prepared.model;
-    this.served = prepared.served;
-    this.requests = this.prompts.map((p) => this.protocol.request(p, this.resolvedModel));
+    this.pool = this.wirePool(Math.max(1, this.options.connections), this.config.timeout);
     if (this.options.recordFile) this.records = createWriteStream(this.options.recordFile, { flags: 'a' });
   }
 
@@ -97,19 +107,18 @@ export class LlmClient implements BenchmarkClient {
     if (!pool) throw new Error('llm client used before setup()');
     const req = this.requests[op.seq % this.requests.length];
     const record: LlmRecord = { scheduled: op.scheduled, sent: performance.now(), chunks: [], done: 0 };
-    let answered = false;
+    const answer = new AnswerSink(this.protocol, record, now);
     try {
-      const res = await pool.request({ path: req.path, method: 'POST', headers: this.headers, body: req.body });
-      answered = true;
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        throw httpFailure(res.statusCode, await readSmall(res.body), { path: req.path, protocol: this.config.protocol, model: this.resolvedModel, served: this.served });
+      await pool.send(req.wire, ALL_OK, answer);
+      if (answer.status < 200 || answer.status >= 300) {
+        throw httpFailure(answer.status, answer.errorText, { path: req.path, protocol: this.config.protocol, model: this.resolvedModel, served: this.served });
       }
-      await this.protocol.read(res, record, () => performance.now());
+      answer.end();
       this.keep(record);
       return { metrics: metricsOf(record) };
     } catch (e) {
       record.done = performance.now();
-      const reason = e instanceof AnswerError ? e.message : transportFailure(e, answered, req.path, this.config.timeout);
+      const reason = e instanceof AnswerError ? e.message : transportFailure(e, answer.status !== 0, req.path, this.config.timeout);
       this.keep(record, reason, e instanceof AnswerError ? e.detail : undefined);
       throw new Error(reason);
     }
@@ -122,8 +131,26 @@ export class LlmClient implements BenchmarkClient {
     const records = this.records;
     this.records = undefined;
     if (records) await new Promise<void>((r) => records.end(r));
-    // destroy, not close: requests abandoned by the engine's drain must not hold teardown.
-    if (pool) await pool.destroy();
+    // At once, not after the answers: requests abandoned by the engine's drain must not hold teardown.
+    pool?.destroy();
+  }
+
+  private wirePool(connections: number, timeoutMs: number): WirePool {
+    const { scheme, host, port } = this.options.service!;
+    return new WirePool({ scheme: scheme === 'https' ? 'https' : 'http', host: host.replace(/^\[(.*)\]$/, '$1'), port, connections, pipelining: 1, timeoutMs });
+  }
+
+  private wire(method: 'GET' | 'POST', path: string, body?: Buffer): WireRequest {
+    return wireRequest({ method, path, host: this.origin.slice(this.origin.indexOf('//') + 2), headers: this.headers, ...(body ? { body } : {}) });
+  }
+
+  /** Setup calls over their own connection, with the whole body read. */
+  private call(pool: WirePool): Call {
+    return async (method, path, body) => {
+      const sink = new TextSink();
+      await pool.send(this.wire(method, path, body === undefined ? undefined : Buffer.from(body)), ALL_OK, sink);
+      return { status: sink.status, text: sink.text };
+    };
   }
 
   /** One JSON line per request; a failed one carries its reason and, when something did not parse, what came. */
@@ -133,3 +160,5 @@ export class LlmClient implements BenchmarkClient {
     this.records.write(`${JSON.stringify(line)}\n`);
   }
 }
+
+const now = () => performance.now();

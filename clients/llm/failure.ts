@@ -2,7 +2,7 @@
 // same words for every request that failed the same way (no ids, no echoed
 // stream text, which would split one fault into a reason per request), naming
 // the server's own message and the setting that fixes it where one does.
-import { errors } from 'undici';
+import { WireError } from '../http/wire.js';
 import { errorText, excerpt } from '../http-common.js';
 
 /**
@@ -25,13 +25,6 @@ export function notJson(what: string, text: string): AnswerError {
   const t = text.trim();
   const kind = t === '' ? 'empty' : t.startsWith('<') ? 'HTML' : /^[[{"]/.test(t) ? 'cut off or broken' : 'plain text';
   return new AnswerError(`${what} is not JSON (${kind})`, excerpt(text));
-}
-
-/** Reads at most `max` characters of an error body, and the rest away so the connection can be reused. */
-export async function readSmall(body: AsyncIterable<Buffer | string>, max = 4096): Promise<string> {
-  let text = '';
-  for await (const piece of body) if (text.length < max) text += piece.toString();
-  return text.slice(0, max);
 }
 
 /** The message inside an error body: OpenAI's and vLLM's `error.message` or `message`, Ollama's and Triton's `error`, FastAPI's `detail`. */
@@ -72,18 +65,25 @@ export function httpFailure(status: number, body: string, ctx: FailureContext): 
 }
 
 /**
- * A failure below HTTP: a timeout, a dropped or refused connection. `answered`
- * says whether the answer had started (its status line had come).
+ * A failure below HTTP: a timeout, a dropped or refused connection, an answer
+ * that broke HTTP. `answered` says whether the answer had started (its status
+ * line had come).
  */
 export function transportFailure(e: unknown, answered: boolean, path: string, timeoutMs: number): string {
-  if (e instanceof errors.HeadersTimeoutError) return `no answer within ${timeoutMs} ms (workload.timeout) from POST ${path}; raise workload.timeout if the server is this slow`;
-  if (e instanceof errors.BodyTimeoutError) return `the stream stalled: nothing for ${timeoutMs} ms (workload.timeout); raise workload.timeout if the server is this slow`;
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (e instanceof errors.SocketError || code === 'ECONNRESET' || code === 'EPIPE') {
-    return answered
-      ? `the connection dropped mid-answer (${errorText(e)}): the server or a proxy closed it; see the server's log`
-      : `the connection dropped before an answer came (${errorText(e)}): the server or a proxy closed it; see the server's log`;
+  if (!(e instanceof WireError)) return errorText(e);
+  const cause = e.cause instanceof Error ? e.cause : undefined;
+  switch (e.kind) {
+    case 'headersTimeout':
+      return `no answer within ${timeoutMs} ms (workload.timeout) from POST ${path}; raise workload.timeout if the server is this slow`;
+    case 'bodyTimeout':
+      return `the stream stalled: nothing for ${timeoutMs} ms (workload.timeout); raise workload.timeout if the server is this slow`;
+    case 'connect':
+      return `cannot connect to the server (${e.message}): it is not listening any more; see the server's log`;
+    case 'protocol':
+      return `the server's answer broke HTTP/1.1 (${e.message}); see the server's log`;
+    case 'closed': {
+      const why = cause ? errorText(cause) : 'closed by the other side';
+      return `the connection dropped ${answered ? 'mid-answer' : 'before an answer came'} (${why}): the server or a proxy closed it; see the server's log`;
+    }
   }
-  if (code === 'ECONNREFUSED') return `the server refused the connection (${errorText(e)}): it is not listening any more; see the server's log`;
-  return errorText(e);
 }

@@ -3,11 +3,10 @@
 // nanoseconds (total, load, prompt eval, eval) and token counts, which the
 // record keeps beside the client's timings: a report then shows the server's
 // share and the network-plus-queue share, and flags cold model loads.
-import type { Dispatcher, Pool } from 'undici';
 import { errorText, excerpt } from '../http-common.js';
 import { notJson } from './failure.js';
 import { promptText, type PromptItem } from './prompts.js';
-import { num, readJsonBody, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
+import { num, parseJsonBody, type AnswerReader, type Call, type CallAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
 import type { LlmWorkload } from './schema.js';
 
@@ -51,15 +50,15 @@ export function ollamaProtocol(w: LlmWorkload, api: 'chat' | 'generate'): LlmPro
   const path = api === 'chat' ? '/api/chat' : '/api/generate';
 
   return {
-    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<Prepared> {
-      let res: Dispatcher.ResponseData;
+    async prepare(call: Call, origin: string): Promise<Prepared> {
+      let res: CallAnswer;
       try {
-        res = await pool.request({ path: '/api/tags', method: 'GET', headers });
+        res = await call('GET', '/api/tags');
       } catch (e) {
         throw new Error(`cannot reach Ollama at ${origin} (GET /api/tags): ${errorText(e)}; check that the Service is running and its host and port are right`);
       }
-      if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`GET /api/tags answered HTTP ${res.statusCode}: ${excerpt(await res.body.text())}`);
-      const doc = (await readJsonBody(res, 'GET /api/tags')) as { models?: Array<{ name?: unknown }> };
+      if (res.status < 200 || res.status >= 300) throw new Error(`GET /api/tags answered HTTP ${res.status}: ${excerpt(res.text)}`);
+      const doc = parseJsonBody(res.text, 'GET /api/tags') as { models?: Array<{ name?: unknown }> };
       const names = (doc.models ?? []).map((m) => m.name).filter((n): n is string => typeof n === 'string');
       if (w.model !== undefined) {
         // `llama3` is listed as `llama3:latest`.
@@ -81,8 +80,7 @@ export function ollamaProtocol(w: LlmWorkload, api: 'chat' | 'generate'): LlmPro
       return { path, body: Buffer.from(JSON.stringify(body)) };
     },
 
-    async read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void> {
-      res.body.setEncoding('utf8');
+    reader(_contentType: string, record: LlmRecord, now: () => number): AnswerReader {
       let pending = '';
       let finished = false;
       const line = (text: string): void => {
@@ -108,19 +106,23 @@ export function ollamaProtocol(w: LlmWorkload, api: 'chat' | 'generate'): LlmPro
           finished = true;
         }
       };
-      for await (const piece of res.body) {
-        if (finished) continue;
-        pending += piece as string;
-        let nl = pending.indexOf('\n');
-        while (nl !== -1 && !finished) {
-          line(pending.slice(0, nl));
-          pending = pending.slice(nl + 1);
-          nl = pending.indexOf('\n');
-        }
-      }
-      if (!finished && pending !== '') line(pending);
-      record.done = now();
-      if (!finished) throw new Error('the stream ended before its "done": true object: the server closed the response early');
+      return {
+        data(piece: string): void {
+          if (finished) return;
+          pending += piece;
+          let nl = pending.indexOf('\n');
+          while (nl !== -1 && !finished) {
+            line(pending.slice(0, nl));
+            pending = pending.slice(nl + 1);
+            nl = pending.indexOf('\n');
+          }
+        },
+        end(): void {
+          if (!finished && pending !== '') line(pending);
+          record.done = now();
+          if (!finished) throw new Error('the stream ended before its "done": true object: the server closed the response early');
+        },
+      };
     },
   };
 }

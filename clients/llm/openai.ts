@@ -2,17 +2,13 @@
 // /v1/chat/completions and /v1/completions, streamed as server-sent events up
 // to `data: [DONE]`, token counts from `usage` (in every chunk with vLLM's
 // continuous_usage_stats, else in the last one).
-import type { Dispatcher, Pool } from 'undici';
 import { errorText, excerpt } from '../http-common.js';
 import { EventStreamParser } from './event-stream.js';
 import { notJson } from './failure.js';
 import { promptText, type PromptItem } from './prompts.js';
-import { isEventStream, num, readAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
+import { isEventStream, num, parseAnswer, wholeAnswer, type AnswerReader, type Call, type CallAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
 import type { LlmWorkload } from './schema.js';
-
-/** /v1/models answers at once on a live server; a long wait means something is wrong. */
-const MODELS_TIMEOUT_MS = 30_000;
 
 interface Usage {
   prompt_tokens?: unknown;
@@ -61,18 +57,18 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
      * `llama3:latest`, and a proxy may route names it does not list, so a
      * wrong name shows up as the server's own 404, whose reason names the list.
      */
-    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<Prepared> {
-      let res: Dispatcher.ResponseData;
+    async prepare(call: Call, origin: string): Promise<Prepared> {
+      let res: CallAnswer;
       try {
-        res = await pool.request({ path: '/v1/models', method: 'GET', headers, headersTimeout: MODELS_TIMEOUT_MS, bodyTimeout: MODELS_TIMEOUT_MS });
+        res = await call('GET', '/v1/models');
       } catch (e) {
         throw new Error(`cannot reach the llm service at ${origin} (GET ${origin}/v1/models): ${errorText(e)}; check that the Service is running and its host and port are right`);
       }
-      const text = await res.body.text();
-      if (res.statusCode === 401 || res.statusCode === 403) {
-        throw new Error(`GET /v1/models answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}; the server wants an API key: set credentials.token on the Service ({env: NAME} or {file: /path})`);
+      const text = res.text;
+      if (res.status === 401 || res.status === 403) {
+        throw new Error(`GET /v1/models answered HTTP ${res.status}: ${excerpt(text) || '(empty body)'}; the server wants an API key: set credentials.token on the Service ({env: NAME} or {file: /path})`);
       }
-      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      const ok = res.status >= 200 && res.status < 300;
       let ids: string[] | undefined;
       try {
         const doc = JSON.parse(text) as { data?: Array<{ id?: unknown }> };
@@ -81,7 +77,7 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
         /* a server without the list: fine when workload.model names the model */
       }
       if (w.model !== undefined) return { model: w.model, ...(ok && ids ? { served: ids } : {}) };
-      if (!ok) throw new Error(`GET /v1/models answered HTTP ${res.statusCode}: ${excerpt(text) || '(empty body)'}; set workload.model to the model the server serves`);
+      if (!ok) throw new Error(`GET /v1/models answered HTTP ${res.status}: ${excerpt(text) || '(empty body)'}; set workload.model to the model the server serves`);
       if (!ids) throw new Error(`GET /v1/models did not answer JSON: ${excerpt(text)}; set workload.model to the model the server serves`);
       if (ids.length === 0) throw new Error('GET /v1/models lists no model; load a model into the server or set workload.model');
       return { model: ids[0], served: ids };
@@ -101,56 +97,60 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
       return { path, body: Buffer.from(JSON.stringify(body)) };
     },
 
-    async read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void> {
+    reader(contentType: string, record: LlmRecord, now: () => number): AnswerReader {
       // A server may ignore `stream` and answer with one JSON document.
-      if (!w.stream || !isEventStream(res.headers['content-type'])) {
-        const doc = (await readAnswer(res, path)) as Chunk;
-        record.done = now();
-        const err = streamError(doc);
-        if (err !== undefined) throw new Error(`server error: ${excerpt(err)}`);
-        takeUsage(doc.usage, record);
-        return;
+      if (!w.stream || !isEventStream(contentType)) {
+        return wholeAnswer((text, at) => {
+          const doc = parseAnswer(text, path) as Chunk;
+          record.done = at;
+          const err = streamError(doc);
+          if (err !== undefined) throw new Error(`server error: ${excerpt(err)}`);
+          takeUsage(doc.usage, record);
+        }, now);
       }
-      res.body.setEncoding('utf8');
       const parser = new EventStreamParser();
       let finished = false;
       let counted = 0;
-      for await (const piece of res.body) {
-        if (finished) continue; // drain what follows [DONE] so the connection can be reused
-        for (const ev of parser.push(piece as string)) {
-          if (ev.data === '[DONE]') {
-            finished = true;
-            break;
+      return {
+        data(piece: string): void {
+          if (finished) return; // what follows [DONE] is read away by the connection, so it can be reused
+          for (const ev of parser.push(piece)) {
+            if (ev.data === '[DONE]') {
+              finished = true;
+              return;
+            }
+            let chunk: Chunk;
+            try {
+              chunk = JSON.parse(ev.data) as Chunk;
+            } catch {
+              // Fails the request rather than skipping the event: how many tokens it carried is unknown.
+              throw notJson("malformed stream: an event's data", ev.data);
+            }
+            const at = now();
+            const err = streamError(chunk);
+            if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
+            const choice = chunk.choices?.[0];
+            const content = api === 'chat' ? choice?.delta?.content : choice?.text;
+            const reasoning = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
+            // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
+            const total = takeUsage(chunk.usage, record);
+            const carried = total !== undefined ? total - counted : undefined;
+            if (total !== undefined) counted = total;
+            // An empty chunk (a role-only first delta) carries no token.
+            if (!nonEmpty(content) && !nonEmpty(reasoning)) continue;
+            if (nonEmpty(content)) record.firstContent ??= at;
+            if (nonEmpty(reasoning)) record.firstReasoning ??= at;
+            record.chunks.push([at, carried !== undefined && carried > 0 ? carried : 1]);
           }
-          let chunk: Chunk;
-          try {
-            chunk = JSON.parse(ev.data) as Chunk;
-          } catch {
-            // Fails the request rather than skipping the event: how many tokens it carried is unknown.
-            throw notJson("malformed stream: an event's data", ev.data);
+        },
+        end(): void {
+          record.done = now();
+          if (!finished) {
+            const cut = parser.pending !== '' ? ' in the middle of an event' : '';
+            throw new Error(`the stream ended before "data: [DONE]"${cut}: the server closed the response early`);
           }
-          const at = now();
-          const err = streamError(chunk);
-          if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
-          const choice = chunk.choices?.[0];
-          const content = api === 'chat' ? choice?.delta?.content : choice?.text;
-          const reasoning = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
-          // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
-          const total = takeUsage(chunk.usage, record);
-          const carried = total !== undefined ? total - counted : undefined;
-          if (total !== undefined) counted = total;
-          // An empty chunk (a role-only first delta) carries no token.
-          if (!nonEmpty(content) && !nonEmpty(reasoning)) continue;
-          if (nonEmpty(content)) record.firstContent ??= at;
-          if (nonEmpty(reasoning)) record.firstReasoning ??= at;
-          record.chunks.push([at, carried !== undefined && carried > 0 ? carried : 1]);
-        }
-      }
-      record.done = now();
-      if (!finished) {
-        const cut = parser.pending !== '' ? ' in the middle of an event' : '';
-        throw new Error(`the stream ended before "data: [DONE]"${cut}: the server closed the response early`);
-      }
+        },
+      };
     },
   };
 }

@@ -1,8 +1,7 @@
 // What the LLM client asks of each protocol (OpenAI-compatible, Ollama,
 // Triton): find the model, build each request once, and read an answer into
-// the request's record. Errors carry a stable reason (failure.ts) so the
-// reports count them by class.
-import type { Dispatcher, Pool } from 'undici';
+// the request's record as its body streams in. Errors carry a stable reason
+// (failure.ts) so the reports count them by class.
 import { excerpt } from '../http-common.js';
 import { notJson } from './failure.js';
 import type { PromptItem } from './prompts.js';
@@ -20,20 +19,35 @@ export interface Prepared {
   served?: string[];
 }
 
-export interface LlmProtocol {
-  /** Checks the server answers and has the model. */
-  prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<Prepared>;
-  request(prompt: PromptItem, model: string | undefined): PreparedRequest;
-  /** Reads one answer (streamed or whole) into the record, stamping times with now(); throws when the request failed. */
-  read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void>;
+/** A setup call's answer: its status and whole (small) body. */
+export interface CallAnswer {
+  status: number;
+  text: string;
 }
 
-export const isEventStream = (contentType: string | string[] | undefined) =>
-  (Array.isArray(contentType) ? contentType.join(',') : (contentType ?? '')).includes('text/event-stream');
+/** One setup call to the server; throws, with the transport's words, when no answer came. */
+export type Call = (method: 'GET' | 'POST', path: string, body?: string) => Promise<CallAnswer>;
+
+/** Reads one answer's body, piece by piece as it arrives. */
+export interface AnswerReader {
+  /** The next piece of the body's text; throws when it shows the request failed. */
+  data(text: string): void;
+  /** The body ended; throws when it did not hold a whole answer. */
+  end(): void;
+}
+
+export interface LlmProtocol {
+  /** Checks the server answers and has the model. */
+  prepare(call: Call, origin: string): Promise<Prepared>;
+  request(prompt: PromptItem, model: string | undefined): PreparedRequest;
+  /** A reader of one 2xx answer (streamed or whole) into the record, stamping times with now(). */
+  reader(contentType: string, record: LlmRecord, now: () => number): AnswerReader;
+}
+
+export const isEventStream = (contentType: string) => contentType.includes('text/event-stream');
 
 /** A whole answer's body as a JSON object; anything else fails the request with a stable reason. */
-export async function readAnswer(res: Dispatcher.ResponseData, path: string): Promise<Record<string, unknown>> {
-  const text = await res.body.text();
+export function parseAnswer(text: string, path: string): Record<string, unknown> {
   try {
     const doc = JSON.parse(text) as unknown;
     if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return doc as Record<string, unknown>;
@@ -43,9 +57,17 @@ export async function readAnswer(res: Dispatcher.ResponseData, path: string): Pr
   throw notJson(`malformed answer: the body of POST ${path}`, text);
 }
 
+/** A reader that takes the whole body, then hands it to `done` with the time it ended. */
+export function wholeAnswer(done: (text: string, at: number) => void, now: () => number): AnswerReader {
+  let text = '';
+  return {
+    data: (piece) => void (text += piece),
+    end: () => done(text, now()),
+  };
+}
+
 /** The whole (small) body of a setup call as JSON, or an error naming what came instead. */
-export async function readJsonBody(res: Dispatcher.ResponseData, what: string): Promise<Record<string, unknown>> {
-  const text = await res.body.text();
+export function parseJsonBody(text: string, what: string): Record<string, unknown> {
   try {
     const doc = JSON.parse(text) as unknown;
     if (doc !== null && typeof doc === 'object') return doc as Record<string, unknown>;

@@ -4,12 +4,11 @@
 // /generate_stream (server-sent events carrying `text_output`; an event with
 // `error` under HTTP 200 is a failed request; the stream ends when the
 // connection does). Triton sends no token counts: each event is one token.
-import type { Dispatcher, Pool } from 'undici';
 import { errorText, excerpt } from '../http-common.js';
 import { EventStreamParser } from './event-stream.js';
-import { notJson, readSmall, serverMessage } from './failure.js';
+import { notJson, serverMessage } from './failure.js';
 import { promptText, type PromptItem } from './prompts.js';
-import { isEventStream, readAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
+import { isEventStream, parseAnswer, wholeAnswer, type AnswerReader, type Call, type CallAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
 import type { LlmWorkload } from './schema.js';
 
@@ -20,11 +19,10 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
   const path = api === 'infer' ? `/v2/models/${model}/infer` : `/v2/models/${model}/${w.stream ? 'generate_stream' : 'generate'}`;
 
   return {
-    async prepare(pool: Pool, headers: Record<string, string>, origin: string): Promise<Prepared> {
-      const get = async (probe: string): Promise<{ status: number; text: string }> => {
+    async prepare(call: Call, origin: string): Promise<Prepared> {
+      const get = async (probe: string): Promise<CallAnswer> => {
         try {
-          const res = await pool.request({ path: probe, method: 'GET', headers });
-          return { status: res.statusCode, text: await readSmall(res.body) };
+          return await call('GET', probe);
         } catch (e) {
           throw new Error(`cannot reach Triton at ${origin} (GET ${probe}): ${errorText(e)}; check that the Service is running and its host and port are right`);
         }
@@ -35,7 +33,7 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
       if (ready.status !== 200) {
         // Triton answers 400 both ways: "Request for unknown model" (a name it does not have), "Model version not ready" (loading, or failed to).
         const said = ready.text.trim() === '' ? '' : `: ${serverMessage(ready.text)}`;
-        const has = await repositoryIndex(pool, headers);
+        const has = await repositoryIndex(call);
         throw new Error(
           `Triton has no model ${w.model} ready (GET /v2/models/${model}/ready answered HTTP ${ready.status}${said})` +
             `${has ? `; its repository holds ${has}` : ''}; set workload.model to the model's folder name in the repository, or see the server's log for why it did not load`,
@@ -52,44 +50,47 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
       return { path, body: Buffer.from(JSON.stringify(body)) };
     },
 
-    async read(res: Dispatcher.ResponseData, record: LlmRecord, now: () => number): Promise<void> {
-      if (api === 'infer' || !w.stream || !isEventStream(res.headers['content-type'])) {
-        const doc = await readAnswer(res, path);
-        record.done = now();
-        if (doc.error !== undefined) throw new Error(`server error: ${excerpt(String(doc.error))}`);
-        if (api === 'infer' && !Array.isArray(doc.outputs)) throw new Error(`POST ${path} answered without outputs: ${excerpt(JSON.stringify(doc))}`);
-        return;
+    reader(contentType: string, record: LlmRecord, now: () => number): AnswerReader {
+      if (api === 'infer' || !w.stream || !isEventStream(contentType)) {
+        return wholeAnswer((text, at) => {
+          const doc = parseAnswer(text, path);
+          record.done = at;
+          if (doc.error !== undefined) throw new Error(`server error: ${excerpt(String(doc.error))}`);
+          if (api === 'infer' && !Array.isArray(doc.outputs)) throw new Error(`POST ${path} answered without outputs: ${excerpt(JSON.stringify(doc))}`);
+        }, now);
       }
-      res.body.setEncoding('utf8');
       const parser = new EventStreamParser();
-      for await (const piece of res.body) {
-        for (const ev of parser.push(piece as string)) {
-          let data: { text_output?: unknown; error?: unknown };
-          try {
-            data = JSON.parse(ev.data) as typeof data;
-          } catch {
-            throw notJson("malformed stream: an event's data", ev.data);
+      return {
+        data(piece: string): void {
+          for (const ev of parser.push(piece)) {
+            let data: { text_output?: unknown; error?: unknown };
+            try {
+              data = JSON.parse(ev.data) as typeof data;
+            } catch {
+              throw notJson("malformed stream: an event's data", ev.data);
+            }
+            const at = now();
+            if (data.error !== undefined) throw new Error(`server error in stream: ${excerpt(String(data.error))}`);
+            if (!nonEmpty(data.text_output)) continue;
+            record.firstContent ??= at;
+            record.chunks.push([at, 1]);
           }
-          const at = now();
-          if (data.error !== undefined) throw new Error(`server error in stream: ${excerpt(String(data.error))}`);
-          if (!nonEmpty(data.text_output)) continue;
-          record.firstContent ??= at;
-          record.chunks.push([at, 1]);
-        }
-      }
-      record.done = now();
-      if (parser.pending !== '') throw new Error('the stream ended in the middle of an event: the server closed the response early');
+        },
+        end(): void {
+          record.done = now();
+          if (parser.pending !== '') throw new Error('the stream ended in the middle of an event: the server closed the response early');
+        },
+      };
     },
   };
 }
 
 /** What the repository holds, as "name (STATE), ..." from the repository extension; undefined when the server does not say. */
-async function repositoryIndex(pool: Pool, headers: Record<string, string>): Promise<string | undefined> {
+async function repositoryIndex(call: Call): Promise<string | undefined> {
   try {
-    const res = await pool.request({ path: '/v2/repository/index', method: 'POST', headers, body: '{}' });
-    const text = await readSmall(res.body, 64 * 1024);
-    if (res.statusCode !== 200) return undefined;
-    const models = JSON.parse(text) as Array<{ name?: unknown; state?: unknown }>;
+    const res = await call('POST', '/v2/repository/index', '{}');
+    if (res.status !== 200) return undefined;
+    const models = JSON.parse(res.text) as Array<{ name?: unknown; state?: unknown }>;
     if (!Array.isArray(models)) return undefined;
     const names = models.filter((m) => typeof m?.name === 'string').map((m) => `${m.name as string}${typeof m.state === 'string' && m.state !== '' ? ` (${m.state})` : ''}`);
     return names.length > 0 ? names.join(', ') : 'no model';

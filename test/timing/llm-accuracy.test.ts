@@ -24,9 +24,9 @@ const perToken = (ttftMs: number): Timeline => ({ chunks: [{ afterMs: ttftMs, to
 // TTFT as a server takes it: 200 ms alone, 1 s with 64 requests in flight.
 // Why not 200 ms at 64: 64 closed-loop users whose answers end in the same
 // millisecond send 64 requests at once, and on this 2-core machine the last
-// of them reaches the stand-in up to 20 ms later (measured with undici's
-// diagnostics channel: up to 9 ms in aifb's own send queue, up to 15 ms in
-// the stand-in's parse queue). A real server queues such a burst too, and
+// of them reaches the stand-in up to 20 ms later (measured when the client
+// still sent through undici, with its diagnostics channel: up to 9 ms in
+// aifb's own send queue, up to 15 ms in the stand-in's parse queue). A real server queues such a burst too, and
 // TTFT rightly counts it; against 200 ms it is more than the 5% asked.
 const LIGHT_TTFT = 200;
 const LOADED_TTFT = 1000;

@@ -63,6 +63,21 @@ describe('wire client', () => {
     expect(await p.send(get('/'), OK)).toMatchObject({ bytes: 4 });
   });
 
+  it('hands a sink the status, the content type and each piece of the body as it arrives, chunk framing removed', async () => {
+    const s = await raw([
+      (socket) => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\ntransfer-encoding: chunked\r\n\r\n5\r\ndata:\r\n');
+        setTimeout(() => socket.write('3\r\n 1\n\r\n0\r\n\r\n'), 30);
+      },
+    ]);
+    const seen: string[] = [];
+    const sink = { head: (status: number, type: string) => seen.push(`${status} ${type}`), data: (b: Buffer, from: number, to: number) => seen.push(b.toString('latin1', from, to)) };
+    const a = await pool(s.port).send(get(), OK, sink);
+    expect(seen).toEqual(['200 text/event-stream; charset=utf-8', 'data:', ' 1\n']);
+    // The sink takes the body: nothing is kept as an excerpt, the bytes are still counted.
+    expect(a).toMatchObject({ status: 200, bytes: 8, excerpt: '' });
+  });
+
   it('pipelines up to `pipelining` requests on one connection, answered in order', async () => {
     const order: string[] = [];
     let sockets = 0;

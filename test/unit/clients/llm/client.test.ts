@@ -5,6 +5,7 @@ import { llm } from '../../../../clients/llm/index.js';
 import { ConfigError } from '../../../../clients/client.js';
 import { systemClock } from '../../../../clients/engine/clock.js';
 import { runLoad } from '../../../../clients/engine/engine.js';
+import type { WirePool } from '../../../../clients/http/wire.js';
 import { LlmClient } from '../../../../clients/llm/client.js';
 import { inflightLimit } from '../../../../clients/engine/engine.js';
 import { createClient, type RunnerSpec } from '../../../../clients/registry.js';
@@ -84,14 +85,15 @@ describe('LlmClient against the fake vLLM', () => {
   it('sends the prompts round-robin by op.seq', async () => {
     const seen: string[] = [];
     fake = await startFakeVllm({ tokenDelayMs: 0, ttftMs: 0 });
-    // Wrap the pool's request to see the bodies the client sends.
+    // Wrap the pool's send to see the bodies the client sends.
     client = new LlmClient(workload({ prompts: ['one', 'two', 'three'], api: 'completions', stream: false }), { service: endpointOf(fake.port), connections: 1 });
     await client.setup();
-    const pool = (client as unknown as { pool: { request: (o: { body?: Buffer }) => Promise<unknown> } }).pool;
-    const original = pool.request.bind(pool);
-    pool.request = (o) => {
-      if (o.body) seen.push(JSON.parse(o.body.toString()).prompt);
-      return original(o);
+    const pool = (client as unknown as { pool: WirePool }).pool;
+    const original = pool.send.bind(pool);
+    pool.send = (req, ok, sink) => {
+      const bytes = req.bytes.toString();
+      seen.push(JSON.parse(bytes.slice(bytes.indexOf('\r\n\r\n') + 4)).prompt);
+      return original(req, ok, sink);
     };
     for (const seq of [0, 1, 2, 3, 7]) await client.execute({ name: 'completions', seq });
     expect(seen).toEqual(['one', 'two', 'three', 'one', 'two']);

@@ -74,7 +74,7 @@ async function expectCounted(client: LlmClient, reason: string | RegExp, streame
 }
 
 const STALLED = `the stream stalled: nothing for ${TIMEOUT_MS} ms (workload.timeout); raise workload.timeout if the server is this slow`;
-const DROPPED = "the connection dropped mid-answer (other side closed): the server or a proxy closed it; see the server's log";
+const DROPPED = "the connection dropped mid-answer (closed by the other side): the server or a proxy closed it; see the server's log";
 
 describe('a fault on some answers is counted under a reason to act on; the run goes on and measures the rest', () => {
   const cases: Array<{ protocol: Protocol; name: string; fault: TimelineFault; reason: string | RegExp; stream?: boolean }> = [
@@ -136,7 +136,7 @@ describe('a fault on some answers is counted under a reason to act on; the run g
       name: 'a connection dropped before the answer',
       stream: false,
       fault: { kind: 'drop', after: 1, every: 3 },
-      reason: "the connection dropped before an answer came (other side closed): the server or a proxy closed it; see the server's log",
+      reason: "the connection dropped before an answer came (closed by the other side): the server or a proxy closed it; see the server's log",
     },
   ];
 

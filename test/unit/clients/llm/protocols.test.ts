@@ -1,21 +1,24 @@
 // Each protocol's reader against the exact bytes its server sends, split
 // across reads, with a scripted clock: what lands in the request's record.
-import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { ollamaProtocol } from '../../../../clients/llm/ollama.js';
 import { openaiProtocol } from '../../../../clients/llm/openai.js';
+import type { LlmProtocol } from '../../../../clients/llm/protocol.js';
 import type { LlmRecord } from '../../../../clients/llm/record.js';
 import { LlmWorkload } from '../../../../clients/llm/schema.js';
 import { tritonProtocol } from '../../../../clients/llm/triton.js';
 
-/** A response whose body arrives in these pieces; now() gives 10, 20, 30... once per event read. */
+/** A 2xx answer whose body arrives in these pieces; now() gives 10, 20, 30... once per event read. */
 function answer(contentType: string, pieces: string[]) {
-  // undici's body is a Readable with text() on top.
-  const body = Object.assign(Readable.from(pieces.map((p) => Buffer.from(p))), { text: async () => pieces.join('') });
-  const res = { statusCode: 200, headers: { 'content-type': contentType }, body } as unknown as Dispatcher.ResponseData;
   let t = 0;
-  return { res, now: () => (t += 10) };
+  return { res: { contentType, pieces }, now: () => (t += 10) };
+}
+
+/** Feeds the answer to the protocol's reader as the client does: each piece as it comes, then the end. */
+async function read(p: LlmProtocol, res: { contentType: string; pieces: string[] }, r: LlmRecord, now: () => number): Promise<void> {
+  const reader = p.reader(res.contentType, r, now);
+  for (const piece of res.pieces) reader.data(piece);
+  reader.end();
 }
 
 const record = (): LlmRecord => ({ sent: 0, chunks: [], done: 0 });
@@ -36,7 +39,7 @@ describe('OpenAI-compatible streams', () => {
     ].join('');
     const { res, now } = answer('text/event-stream', [stream.slice(0, 33), stream.slice(33, 120), stream.slice(120)]);
     const r = record();
-    await chat.read(res, r, now);
+    await read(chat, res, r, now);
     expect(r).toMatchObject({ firstReasoning: 20, firstContent: 30, chunks: [[20, 1], [30, 1], [40, 1]], inputTokens: 12, outputTokens: 3, reasoningTokens: 1 });
   });
 
@@ -49,7 +52,7 @@ describe('OpenAI-compatible streams', () => {
     ];
     const { res, now } = answer('text/event-stream; charset=utf-8', stream);
     const r = record();
-    await chat.read(res, r, now);
+    await read(chat, res, r, now);
     expect(r.chunks).toEqual([[10, 2], [20, 3]]);
   });
 
@@ -57,7 +60,7 @@ describe('OpenAI-compatible streams', () => {
     const completions = openaiProtocol(w({ api: 'completions' }), 'completions');
     const { res, now } = answer('text/event-stream', ['data: {"choices":\r\n', 'data: [{"text": "x"}]}\r\n\r\n: keep-alive\r\n\r\ndata: [DONE]\r\n\r\n']);
     const r = record();
-    await completions.read(res, r, now);
+    await read(completions, res, r, now);
     expect(r.chunks).toEqual([[10, 1]]);
   });
 
@@ -71,14 +74,14 @@ describe('OpenAI-compatible streams', () => {
       ['data: <html>502</html>\n\n', /^malformed stream: an event's data is not JSON \(HTML\)$/],
     ] as const) {
       const { res, now } = answer('text/event-stream', [stream]);
-      await expect(chat.read(res, record(), now)).rejects.toThrow(why);
+      await expect(read(chat, res, record(), now)).rejects.toThrow(why);
     }
   });
 
   it('reads a whole answer when the server does not stream', async () => {
     const { res, now } = answer('application/json', [JSON.stringify({ choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 4, completion_tokens: 2 } })]);
     const r = record();
-    await chat.read(res, r, now);
+    await read(chat, res, r, now);
     expect(r).toMatchObject({ chunks: [], inputTokens: 4, outputTokens: 2 });
   });
 });
@@ -96,7 +99,7 @@ describe("Ollama's NDJSON streams", () => {
     ].join('');
     const { res, now } = answer('application/x-ndjson', [body.slice(0, 50), body.slice(50)]);
     const r = record();
-    await chat.read(res, r, now);
+    await read(chat, res, r, now);
     expect(r).toMatchObject({ firstReasoning: 10, firstContent: 20, chunks: [[10, 1], [20, 1], [30, 1]], inputTokens: 26, outputTokens: 2 });
     expect(r.server).toEqual({ totalMs: 250, loadMs: 900, promptEvalMs: 30, evalMs: 200, promptEvalCount: 26, evalCount: 2 });
   });
@@ -104,9 +107,9 @@ describe("Ollama's NDJSON streams", () => {
   it('fails on an error line and on a stream without its final object', async () => {
     const gen = ollamaProtocol(w({ protocol: 'ollama', api: 'generate' }), 'generate');
     const bad = answer('application/x-ndjson', [line({ response: 'a', done: false }), line({ error: 'model requires more system memory' })]);
-    await expect(gen.read(bad.res, record(), bad.now)).rejects.toThrow('server error in stream: model requires more system memory');
+    await expect(read(gen, bad.res, record(), bad.now)).rejects.toThrow('server error in stream: model requires more system memory');
     const cut = answer('application/x-ndjson', [line({ response: 'a', done: false })]);
-    await expect(gen.read(cut.res, record(), cut.now)).rejects.toThrow(/ended before its "done": true object/);
+    await expect(read(gen, cut.res, record(), cut.now)).rejects.toThrow(/ended before its "done": true object/);
   });
 });
 
@@ -116,13 +119,13 @@ describe("Triton's generate_stream", () => {
   it('records text_output events; the stream ends with the connection', async () => {
     const { res, now } = answer('text/event-stream', [sse({ model_name: 'llama', text_output: '' }), sse({ text_output: 'Hi' }), sse({ text_output: '!' })]);
     const r = record();
-    await gen.read(res, r, now);
+    await read(gen, res, r, now);
     expect(r).toMatchObject({ firstContent: 20, chunks: [[20, 1], [30, 1]] });
   });
 
   it('fails on an error event under HTTP 200', async () => {
     const { res, now } = answer('text/event-stream', [sse({ text_output: 'Hi' }), sse({ error: 'Failed to process the request(s) for model llama' })]);
-    await expect(gen.read(res, record(), now)).rejects.toThrow('server error in stream: Failed to process the request(s) for model llama');
+    await expect(read(gen, res, record(), now)).rejects.toThrow('server error in stream: Failed to process the request(s) for model llama');
   });
 
   it('asks the generate extension with text_input and parameters', () => {
