@@ -1,24 +1,37 @@
-// Benchmark (not a test): closed-loop HTTP throughput of aifb's http workload
-// against autocannon (npm) and wrk (Debian) with the same connection count,
-// against one minimal Node server in its own process on loopback answering a
-// small JSON body (issue 13, row 1). Runs are interleaved (aifb, autocannon,
-// wrk, then again, ...) and each tool's median is compared, so whatever else
-// the machine does falls on all alike. aifb runs in this process: the engine
-// and the http client as a runner has them; the peers are processes of their
-// own, as a user runs them. When the server is what limits every tool, their
-// requests/s meet; the CPU each tool spends per request (aifb: this process's;
-// a peer: its own, from bash's `times`) still tells them apart.
+// Benchmark (not a test): closed-loop HTTP throughput of aifb's http and llm
+// workloads against autocannon (npm) and wrk (Debian) with the same
+// connection count, against one minimal Node server in its own process on
+// loopback (issue 13, row 1). Three scenarios: `http`, a GET answered with a
+// small JSON body; `llm`, the llm workload's OpenAI chat request answered with
+// one chat.completion document; `llm-stream`, the same request streamed,
+// answered with 16 server-sent events and [DONE] in one write. The peers send
+// the same request bytes and get the same answer; aifb also parses it (usage,
+// every event) as a run does. Runs are interleaved (aifb, autocannon, wrk,
+// then again, ...) and each tool's median is compared, so whatever else the
+// machine does falls on all alike. aifb runs in this process: the engine and
+// the client as a runner has them; the peers are processes of their own, as a
+// user runs them. When the server is what limits every tool, their requests/s
+// meet; the CPU each tool spends per request (aifb: this process's; a peer:
+// its own, from bash's `times`) still tells them apart.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { MetricDecl } from '../../api/metrics.js';
 import { Load } from '../../api/schemas.js';
+import type { BenchmarkClient } from '../../clients/client.js';
 import { systemClock } from '../../clients/engine/clock.js';
 import { poolSize, runLoad } from '../../clients/engine/engine.js';
 import { HttpClient } from '../../clients/http/client.js';
 import { http } from '../../clients/http/index.js';
 import { HttpWorkload } from '../../clients/http/schema.js';
+import { LlmClient } from '../../clients/llm/client.js';
+import { llm } from '../../clients/llm/index.js';
+import { openaiProtocol } from '../../clients/llm/openai.js';
+import { promptsOf } from '../../clients/llm/prompts.js';
+import { LlmWorkload } from '../../clients/llm/schema.js';
 
 const run = promisify(execFile);
 
@@ -31,13 +44,33 @@ export interface PeerOptions {
 
 export const DEFAULTS: PeerOptions = { connections: 64, seconds: 8, rounds: 5 };
 
-/** The server: one process, one core, a 17-byte JSON answer with keep-alive. */
+/** Tokens in an llm answer. */
+const TOKENS = 16;
+
+/**
+ * The server: one process, one core, keep-alive. POST /v1/chat/completions
+ * answers as vLLM does (streamed when the body asks), anything else a 17-byte
+ * JSON body.
+ */
 const SERVER = `
 const http = require('node:http');
-const body = Buffer.from('{"ok":true,"n":1}');
+const small = Buffer.from('{"ok":true,"n":1}');
+const usage = { prompt_tokens: 8, completion_tokens: ${TOKENS}, total_tokens: ${8 + TOKENS} };
+const whole = Buffer.from(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: ' token'.repeat(${TOKENS}) }, finish_reason: 'length' }], usage }));
+const event = (o) => 'data: ' + JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', model: 'bench', ...o }) + '\\n\\n';
+const chunks = [event({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
+for (let i = 0; i < ${TOKENS}; i++) chunks.push(event({ choices: [{ index: 0, delta: { content: ' token' } }] }));
+chunks.push(event({ choices: [], usage }), 'data: [DONE]\\n\\n');
+const stream = Buffer.from(chunks.join(''));
 const s = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body); });
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    const [type, answer] = req.method !== 'POST' || req.url !== '/v1/chat/completions' ? ['application/json', small] : body.includes('"stream":true') ? ['text/event-stream', stream] : ['application/json', whole];
+    res.writeHead(200, { 'content-type': type, 'content-length': answer.length });
+    res.end(answer);
+  });
 });
 s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
@@ -60,14 +93,46 @@ export async function startServer(): Promise<{ port: number; child: ChildProcess
 
 type Tool = 'aifb' | 'autocannon' | 'wrk';
 
+export type Scenario = 'http' | 'llm' | 'llm-stream';
+export const SCENARIOS: readonly Scenario[] = ['http', 'llm', 'llm-stream'];
+
+/** What every tool sends in a scenario, and how aifb sends it. */
+interface Target {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  client(port: number, connections: number): BenchmarkClient;
+  metrics: readonly MetricDecl[];
+}
+
+const service = (port: number) => ({ scheme: 'http' as const, host: '127.0.0.1', port });
+
+function targetOf(scenario: Scenario): Target {
+  if (scenario === 'http') {
+    return { method: 'GET', path: '/', headers: {}, client: (port, connections) => new HttpClient(HttpWorkload.parse({ type: 'http', path: '/' }), { service: service(port), connections }), metrics: http.metrics };
+  }
+  const w = LlmWorkload.parse({ type: 'llm', protocol: 'openai', model: 'bench', maxTokens: TOKENS, stream: scenario === 'llm-stream' });
+  // The llm client's own request bytes, sent by the peers too.
+  const req = openaiProtocol(w, 'chat').request(promptsOf(w)[0], w.model);
+  return {
+    method: 'POST',
+    path: req.path,
+    headers: { 'content-type': 'application/json' },
+    body: req.body.toString(),
+    client: (port, connections) => new LlmClient(w, { service: service(port), connections }),
+    metrics: llm.metrics,
+  };
+}
+
 /** One run of a tool: its requests/s and the CPU it spent per request, µs. */
 interface Run {
   rps: number;
   cpuUs: number;
 }
 
-async function aifb(port: number, o: PeerOptions): Promise<Run> {
-  const c = new HttpClient(HttpWorkload.parse({ type: 'http', path: '/' }), { service: { scheme: 'http', host: '127.0.0.1', port }, connections: poolSize(o.connections) });
+async function aifb(port: number, o: PeerOptions, t: Target): Promise<Run> {
+  const c = t.client(port, poolSize(o.connections));
   await c.setup();
   // Every request, warm-up included, against the CPU of the whole run.
   let sent = 0;
@@ -75,7 +140,7 @@ async function aifb(port: number, o: PeerOptions): Promise<Run> {
   c.execute = (op) => (sent++, execute(op));
   const cpu = process.cpuUsage();
   try {
-    const r = await runLoad({ client: c, metrics: http.metrics, load: Load.parse({ mode: 'closed', workers: o.connections, duration: `${o.seconds}s`, warmup: '1s' }), ranks: 1, rank: 0, clock: systemClock });
+    const r = await runLoad({ client: c, metrics: t.metrics, load: Load.parse({ mode: 'closed', workers: o.connections, duration: `${o.seconds}s`, warmup: '1s' }), ranks: 1, rank: 0, clock: systemClock });
     const used = process.cpuUsage(cpu);
     if (r.totals.errors > 0) throw new Error(`aifb: ${r.totals.errors} errors: ${JSON.stringify(r.totals.errorsByReason)}`);
     return { rps: r.totals.requests / (r.measuredMs / 1000), cpuUs: (used.user + used.system) / sent };
@@ -98,16 +163,29 @@ function autocannonBin(): string {
   return join(dirname(pkg), 'autocannon.js');
 }
 
-async function autocannon(port: number, o: PeerOptions): Promise<Run> {
-  const { stdout, cpuS } = await timed(process.execPath, [autocannonBin(), '--json', '-c', String(o.connections), '-d', String(o.seconds), `http://127.0.0.1:${port}/`]);
+async function autocannon(port: number, o: PeerOptions, t: Target): Promise<Run> {
+  const request = ['-m', t.method, ...Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), ...(t.body !== undefined ? ['-b', t.body] : [])];
+  const { stdout, cpuS } = await timed(process.execPath, [autocannonBin(), '--json', '-c', String(o.connections), '-d', String(o.seconds), ...request, `http://127.0.0.1:${port}${t.path}`]);
   const r = JSON.parse(stdout) as { requests: { total: number }; duration: number; errors: number; non2xx: number };
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`autocannon: ${r.errors} errors, ${r.non2xx} non-2xx`);
   return { rps: r.requests.total / r.duration, cpuUs: (cpuS * 1e6) / r.requests.total };
 }
 
-async function wrk(port: number, o: PeerOptions): Promise<Run> {
+/** wrk's request as a Lua script (its only way to send a method, headers and a body); the body in a long bracket, taken as is. */
+function wrkScript(t: Target): string {
+  const lines = [`wrk.method = "${t.method}"`, ...Object.entries(t.headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`)];
+  if (t.body !== undefined) lines.push(`wrk.body = [==[${t.body}]==]`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function wrk(port: number, o: PeerOptions, t: Target): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'aifb-wrk-'));
+  const script = join(dir, 'request.lua');
+  writeFileSync(script, wrkScript(t));
   // wrk spreads its connections over threads: two, one per core here.
-  const { stdout, cpuS } = await timed('wrk', ['-t', String(Math.min(2, o.connections)), '-c', String(o.connections), '-d', `${o.seconds}s`, `http://127.0.0.1:${port}/`]);
+  const { stdout, cpuS } = await timed('wrk', ['-t', String(Math.min(2, o.connections)), '-c', String(o.connections), '-d', `${o.seconds}s`, '-s', script, `http://127.0.0.1:${port}${t.path}`]).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
   const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   const n = /(\d+) requests in/.exec(stdout);
   if (!m || !n) throw new Error(`wrk printed no Requests/sec: ${stdout}`);
@@ -131,45 +209,71 @@ const median = (xs: number[]) => {
 
 type Ratios = { autocannon: number; wrk: number };
 
-/** Each tool's requests/s and CPU µs per request per round, and the ratios of the medians. */
-export async function measurePeers(o: PeerOptions = DEFAULTS): Promise<{ rps: Record<Tool, number[]>; cpuUs: Record<Tool, number[]>; ratios: Ratios; cpuRatios: Ratios }> {
+export interface PeerResult {
+  /** Each tool's requests/s and CPU µs per request, one per round. */
+  rps: Record<Tool, number[]>;
+  cpuUs: Record<Tool, number[]>;
+  /** aifb's median over each peer's. */
+  ratios: Ratios;
+  cpuRatios: Ratios;
+}
+
+/** Each scenario, each tool, `rounds` times, against one server; the ratios of the medians. */
+export async function measurePeers(o: PeerOptions = DEFAULTS, scenarios: readonly Scenario[] = SCENARIOS): Promise<Partial<Record<Scenario, PeerResult>>> {
   const server = await startServer();
   try {
-    const rps: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
-    const cpuUs: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
-    const tools: Record<Tool, (port: number, o: PeerOptions) => Promise<Run>> = { aifb, autocannon, wrk };
-    for (let round = 0; round < o.rounds; round++) {
-      // A different tool goes first each round.
-      const order = (['aifb', 'autocannon', 'wrk'] as Tool[]).map((_, i, a) => a[(i + round) % a.length]);
-      for (const tool of order) {
-        const r = await tools[tool](server.port, o);
-        rps[tool].push(r.rps);
-        cpuUs[tool].push(r.cpuUs);
-      }
-    }
-    const ratio = (xs: Record<Tool, number[]>, peer: Tool) => median(xs.aifb) / median(xs[peer]);
-    return {
-      rps,
-      cpuUs,
-      ratios: { autocannon: ratio(rps, 'autocannon'), wrk: ratio(rps, 'wrk') },
-      cpuRatios: { autocannon: ratio(cpuUs, 'autocannon'), wrk: ratio(cpuUs, 'wrk') },
-    };
+    const out: Partial<Record<Scenario, PeerResult>> = {};
+    for (const scenario of scenarios) out[scenario] = await measureScenario(server.port, o, targetOf(scenario));
+    return out;
   } finally {
     server.child.kill();
   }
 }
 
+async function measureScenario(port: number, o: PeerOptions, t: Target): Promise<PeerResult> {
+  const rps: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
+  const cpuUs: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
+  const tools: Record<Tool, (port: number, o: PeerOptions, t: Target) => Promise<Run>> = { aifb, autocannon, wrk };
+  for (let round = 0; round < o.rounds; round++) {
+    // A different tool goes first each round.
+    const order = (['aifb', 'autocannon', 'wrk'] as Tool[]).map((_, i, a) => a[(i + round) % a.length]);
+    for (const tool of order) {
+      const r = await tools[tool](port, o, t);
+      rps[tool].push(r.rps);
+      cpuUs[tool].push(r.cpuUs);
+    }
+  }
+  const ratio = (xs: Record<Tool, number[]>, peer: Tool) => median(xs.aifb) / median(xs[peer]);
+  return {
+    rps,
+    cpuUs,
+    ratios: { autocannon: ratio(rps, 'autocannon'), wrk: ratio(rps, 'wrk') },
+    cpuRatios: { autocannon: ratio(cpuUs, 'autocannon'), wrk: ratio(cpuUs, 'wrk') },
+  };
+}
+
+const SCENARIO_WORDS: Record<Scenario, string> = {
+  http: 'http: GET /, 17-byte JSON answer',
+  llm: `llm: POST /v1/chat/completions, one chat.completion document (${TOKENS} tokens)`,
+  'llm-stream': `llm-stream: the same POST with stream: true, ${TOKENS} server-sent events and [DONE] in one write`,
+};
+
 export async function main(o: PeerOptions = DEFAULTS): Promise<void> {
   const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
-  console.log(`http peers: closed loop, ${o.connections} connections, ${o.seconds} s a run, ${o.rounds} rounds, against one Node server process on loopback (17-byte JSON)`);
+  console.log(`http peers: closed loop, ${o.connections} connections, ${o.seconds} s a run, ${o.rounds} rounds, against one Node server process on loopback`);
   console.log(`machine: ${cpus().length} cores, Node ${process.version}; autocannon ${autocannonVersion}, ${await version('wrk', ['--version'])}`);
-  const { rps, cpuUs, ratios, cpuRatios } = await measurePeers(o);
+  const results = await measurePeers(o);
   const cells = (xs: number[], d: number) => xs.map((x) => x.toFixed(d).padStart(7)).join(' ');
   const w = 8 * o.rounds;
-  console.log(`${'TOOL'.padEnd(11)} ${'REQ/S (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}   ${'CPU_US/REQ (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}`);
-  for (const tool of Object.keys(rps) as Tool[]) {
-    console.log(`${tool.padEnd(11)} ${cells(rps[tool], 0).padEnd(w)} ${median(rps[tool]).toFixed(0).padStart(7)}   ${cells(cpuUs[tool], 1).padEnd(w)} ${median(cpuUs[tool]).toFixed(1).padStart(7)}`);
+  for (const scenario of SCENARIOS) {
+    const { rps, cpuUs, ratios, cpuRatios } = results[scenario]!;
+    console.log('');
+    console.log(SCENARIO_WORDS[scenario]);
+    console.log(`${'TOOL'.padEnd(11)} ${'REQ/S (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}   ${'CPU_US/REQ (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}`);
+    for (const tool of Object.keys(rps) as Tool[]) {
+      console.log(`${tool.padEnd(11)} ${cells(rps[tool], 0).padEnd(w)} ${median(rps[tool]).toFixed(0).padStart(7)}   ${cells(cpuUs[tool], 1).padEnd(w)} ${median(cpuUs[tool]).toFixed(1).padStart(7)}`);
+    }
+    console.log(`ratio aifb/autocannon (${scenario}): requests/s x${ratios.autocannon.toFixed(2)} (goal >= 1.00), CPU per request x${cpuRatios.autocannon.toFixed(2)} (below 1 = cheaper)`);
+    console.log(`ratio aifb/wrk (${scenario}): requests/s x${ratios.wrk.toFixed(2)}, CPU per request x${cpuRatios.wrk.toFixed(2)}`);
   }
-  console.log(`ratio aifb/autocannon: requests/s x${ratios.autocannon.toFixed(2)} (goal >= 1.00), CPU per request x${cpuRatios.autocannon.toFixed(2)} (below 1 = cheaper)`);
-  console.log(`ratio aifb/wrk: requests/s x${ratios.wrk.toFixed(2)}, CPU per request x${cpuRatios.wrk.toFixed(2)}`);
 }
