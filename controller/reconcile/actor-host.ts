@@ -7,6 +7,7 @@ import { createActor, type Actor, type AnyStateMachine, type SnapshotFrom } from
 import { persistable, restore, type PersistedMachine } from '../../machines/persist.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
+import { bindEffects, type Effects } from './resource-effects.js';
 
 /** The machine's own persisted form, plus the resource generation it was for. */
 interface Persisted extends PersistedMachine {
@@ -61,9 +62,11 @@ export class ActorHost<M extends AnyStateMachine> {
 
   /**
    * Starts the actor for key, restoring the persisted snapshot when it is for
-   * the same machine version and generation; otherwise starts fresh.
+   * the same machine version and generation; otherwise starts fresh. `machine`
+   * is shared by every resource of its kind (sharedMachine); `effects` are
+   * this resource's.
    */
-  start(key: string, machine: M, input: unknown, generation: number): { hosted: Hosted<M>; restored: boolean } {
+  start(key: string, machine: M, input: unknown, generation: number, effects: Effects): { hosted: Hosted<M>; restored: boolean } {
     const persisted = this.readPersisted(key);
     const snapshot = persisted?.generation === generation ? restore(machine, persisted) : undefined;
     const usable = snapshot !== undefined;
@@ -74,6 +77,7 @@ export class ActorHost<M extends AnyStateMachine> {
       this.opts.log.warn('Discarded a snapshot that no longer restores', { key, error: (e as Error).message });
       actor = createActor(machine, { input: input as never, clock: this.opts.clock });
     }
+    bindEffects(actor, effects);
     const hosted: Hosted<M> = { key, generation, actor };
     this.actors.set(key, hosted);
     actor.subscribe({

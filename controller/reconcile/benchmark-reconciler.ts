@@ -8,11 +8,14 @@ import type { BenchmarkResource, ServiceSpec, Status } from '../api/schemas.js';
 import type { Hosted } from './actor-host.js';
 import { benchmarkEffects } from './benchmark-effects.js';
 import { mergeConditions, validCondition, type ConditionInput } from './conditions.js';
+import { sharedMachine } from './resource-effects.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceNameOf } from './owned-service.js';
 import { serviceMismatch } from '../../clients/registry.js';
 
 type M = typeof benchmarkMachine;
+/** One machine for every resource of the kind; each resource's effects are bound to its actor. */
+const MACHINE = sharedMachine(benchmarkMachine);
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 const PROGRESS_EVENT_EVERY_MS = 10_000;
 const PROGRESS_STATUS_EVERY_MS = 3_000;
@@ -25,7 +28,8 @@ export class BenchmarkReconciler extends MachineReconciler<M, BenchmarkResource>
 
   protected machineFor(t: Target<BenchmarkResource>) {
     return {
-      machine: benchmarkMachine.provide({ actors: benchmarkEffects(this.deps, t) as never }),
+      machine: MACHINE,
+      effects: benchmarkEffects(this.deps, t),
       input: { name: t.resource.metadata.name, generation: t.generation, needsService: serviceNameOf(t.resource) !== undefined, retries: t.resource.spec.retries },
     };
   }

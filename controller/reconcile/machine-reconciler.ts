@@ -8,6 +8,7 @@ import { describeProblems } from '../../api/problems.js';
 import type { ParsedDoc } from '../store/parse.js';
 import { ActorHost, type Hosted } from './actor-host.js';
 import { cleanupLaunches, invalidStatus } from './common.js';
+import type { Effects } from './resource-effects.js';
 import type { Reconciler, ReconcilerDeps } from './deps.js';
 
 /** The parts of any snapshot this class reads; XState's generic types do not narrow here. */
@@ -35,8 +36,8 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
   private readonly lastState = new Map<string, string>();
 
   protected abstract readonly kind: Kind;
-  /** The machine with this resource's effects provided, and its input. */
-  protected abstract machineFor(target: Target<R>): { machine: M; input: unknown };
+  /** The kind's machine (one for all its resources, sharedMachine), this resource's effects, and its input. */
+  protected abstract machineFor(target: Target<R>): { machine: M; effects: Effects; input: unknown };
   /** Feeds the machine what it waits on (e.g. the state of a service); may return extra conditions. */
   protected abstract observe(hosted: Hosted<M>, target: Target<R>): unknown;
   protected abstract statusOf(snapshot: SnapshotFrom<M>, target: Target<R>, prev: Status | undefined, observed: unknown): Status;
@@ -78,8 +79,8 @@ export abstract class MachineReconciler<M extends AnyStateMachine, R extends Res
       hosted = undefined;
     }
     if (!hosted) {
-      const { machine, input } = this.machineFor(target);
-      const started = this.host.start(key, machine, input, meta.generation);
+      const { machine, effects, input } = this.machineFor(target);
+      const started = this.host.start(key, machine, input, meta.generation, effects);
       hosted = started.hosted;
       this.lastState.set(key, stateNameOf(snap(hosted).value));
       if (started.restored) {

@@ -5,11 +5,14 @@ import { lifecyclePhase, type LifecycleContext } from '../../machines/lifecycle-
 import { monitoringStackMachine, type StackEndpoints } from '../../machines/monitoring-stack.js';
 import type { MonitoringStackResource, Status } from '../api/schemas.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
+import { sharedMachine } from './resource-effects.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { grafanaPassword, monitoringEffects } from './monitoring-effects.js';
 import { tunnelCommand } from './tunnel.js';
 
 type M = typeof monitoringStackMachine;
+/** One machine for every resource of the kind; each resource's effects are bound to its actor. */
+const MACHINE = sharedMachine(monitoringStackMachine);
 type Ctx = LifecycleContext<StackEndpoints>;
 
 const describeEndpoints = (ctx: Ctx) =>
@@ -22,7 +25,8 @@ export class MonitoringStackReconciler extends MachineReconciler<M, MonitoringSt
 
   protected machineFor(t: Target<MonitoringStackResource>) {
     return {
-      machine: monitoringStackMachine.provide({ actors: monitoringEffects(this.deps, t) as never }),
+      machine: MACHINE,
+      effects: monitoringEffects(this.deps, t),
       input: { name: t.resource.metadata.name, generation: t.generation, retries: { max: 3, backoff: 10_000, maxBackoff: 300_000 } },
     };
   }

@@ -7,12 +7,15 @@ import { serviceMachine, type ServiceEndpoint } from '../../machines/service.js'
 import type { BenchmarkResource, ServiceResource, Status } from '../api/schemas.js';
 import type { Hosted } from './actor-host.js';
 import { lifecycleEvent, lifecycleStatus } from './lifecycle-status.js';
+import { sharedMachine } from './resource-effects.js';
 import { MachineReconciler, type Target } from './machine-reconciler.js';
 import { serviceConnection } from './service-connection.js';
 import { serviceEffects, serviceRef } from './service-effects.js';
 import { serviceNameOf } from './owned-service.js';
 
 type M = typeof serviceMachine;
+/** One machine for every resource of the kind; each resource's effects are bound to its actor. */
+const MACHINE = sharedMachine(serviceMachine);
 type Ctx = LifecycleContext<ServiceEndpoint>;
 
 /** Benchmark phases in which a runner uses the service (or is about to): a renewal then would cut its run. */
@@ -31,7 +34,8 @@ export class ServiceReconciler extends MachineReconciler<M, ServiceResource> {
   protected machineFor(t: Target<ServiceResource>) {
     const { spec, metadata } = t.resource;
     return {
-      machine: serviceMachine.provide({ actors: serviceEffects(this.deps, t) as never }),
+      machine: MACHINE,
+      effects: serviceEffects(this.deps, t),
       input: {
         name: metadata.name,
         generation: t.generation,
