@@ -1,8 +1,10 @@
 // Benchmark (not a test): the controller at scale (issue 13, row 5). A real
 // controller process (local executor, `aifbctl controller run` with its
 // defaults) on an empty folder; N Service files dropped at once, each with an
-// `endpoint:` at one HTTP server this process runs, so nothing is launched per
-// service and what is measured is the controller's own work. Then, with every
+// `endpoint:` at an HTTP server this process runs, so nothing is launched per
+// service and what is measured is the controller's own work. Each service has
+// an address of its own (127.0.x.y: all of 127/8 is loopback on Linux), as on
+// a cluster, so no probe rides on another service's connection. Then, with every
 // service Ready and nothing changing, its CPU, RSS and the status API's list
 // latency. Two sizes, so the larger is read against the smaller: the peer of a
 // controller at 1,000 is the same controller at 200.
@@ -96,7 +98,10 @@ export function metricSum(text: string, name: string, labels: Record<string, str
   return sum;
 }
 
-function serviceYaml(name: string, port: number): string {
+/** The i-th service's own loopback address: 127.0.0.1, 127.0.0.2, ... 127.0.0.128, 127.0.1.1, ... */
+const addressOf = (i: number) => `127.0.${i >> 7}.${(i & 127) + 1}`;
+
+function serviceYaml(name: string, host: string, port: number): string {
   return `apiVersion: aifb.io/v1alpha1
 kind: Service
 metadata:
@@ -104,7 +109,7 @@ metadata:
 spec:
   type: http
   endpoint:
-    host: 127.0.0.1
+    host: ${host}
     port: ${port}
 `;
 }
@@ -164,7 +169,8 @@ export async function measureScale(n: number, o: ScaleOptions = DEFAULTS): Promi
     probes++;
     res.end('ok');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // Every address, so each service's own 127.0.x.y reaches it.
+  await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
   const port = (server.address() as AddressInfo).port;
   const dir = mkdtempSync(join(tmpdir(), 'aifb-bench-scale-'));
   const resources = join(dir, 'resources');
@@ -176,7 +182,7 @@ export async function measureScale(n: number, o: ScaleOptions = DEFAULTS): Promi
     ctl = await startController(dir, o.nodeArgs ?? []);
     const pid = ctl.child.pid!;
     const names = Array.from({ length: n }, (_, i) => `svc-${String(i).padStart(5, '0')}`);
-    for (const name of names) writeFileSync(join(staging, `${name}.yaml`), serviceYaml(name, port));
+    names.forEach((name, i) => writeFileSync(join(staging, `${name}.yaml`), serviceYaml(name, addressOf(i), port)));
     // Dropped at once, as `mv staging/*.yaml resources/` would: each file arrives whole.
     const cpu0 = cpuSeconds(pid);
     await Promise.all(names.map((name) => rename(join(staging, `${name}.yaml`), join(resources, `${name}.yaml`))));
@@ -285,7 +291,7 @@ export function table(rows: ScaleRow[]): string[] {
 
 export async function main(o: ScaleOptions = DEFAULTS): Promise<void> {
   console.log(
-    `controller at scale: a controller process (local executor, default --poll 1s --resync 30s); N Service files with endpoint: at one local HTTP server moved into its folder at once; idle window ${o.idleSeconds} s; ${o.listRequests} sequential GET /api/v1/services`,
+    `controller at scale: a controller process (local executor, default --poll 1s --resync 30s); N Service files, each with endpoint: at its own loopback address (127.0.x.y) of one local HTTP server, moved into its folder at once; idle window ${o.idleSeconds} s; ${o.listRequests} sequential GET /api/v1/services`,
   );
   console.log(`machine: ${cpus().length} cores, Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   console.log('goals at 1,000: Ready < 10 s, idle CPU < 2% of a core, RSS < 150 MiB, list p99 < 50 ms');

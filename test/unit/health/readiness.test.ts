@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeFor, ReadinessTimeout, waitUntilReady } from '../../../controller/health/readiness.js';
+import { httpProbe, probeFor, ReadinessTimeout, waitUntilReady } from '../../../controller/health/readiness.js';
 
 const servers: { close(): void }[] = [];
 afterEach(() => servers.splice(0).forEach((s) => s.close()));
@@ -32,6 +32,35 @@ describe('readiness probes', () => {
     const s = await httpServer('/health');
     expect(await probeFor({ type: 'triton', readiness })({ host: '127.0.0.1', port: s.port })).toBe(false);
     expect(s.paths).toEqual(['/v2/health/ready']);
+  });
+
+  it('reads an HTTP answer from its status line, however it arrives; silence, a close or something not HTTP is not ready', async () => {
+    const raw = async (answer: (socket: Socket, request: string) => void) => {
+      const server = createTcpServer((socket) => {
+        let request = '';
+        socket.on('data', (d) => {
+          request += d;
+          if (request.includes('\r\n\r\n')) answer(socket, request);
+        });
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      servers.push(server);
+      return { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+    };
+    const split = await raw((socket, request) => {
+      expect(request).toMatch(/^GET \/ready HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+\r\n/);
+      socket.write('HTTP/1.1 20');
+      setTimeout(() => socket.write('4 No Content\r\n\r\n'), 20);
+    });
+    expect(await httpProbe(split, '/ready')).toBe(true);
+    expect(await httpProbe(await raw((socket) => socket.end('HTTP/1.0 503 Service Unavailable\r\n\r\n')), '/')).toBe(false);
+    expect(await httpProbe(await raw((socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\n')), '/')).toBe(false);
+    expect(await httpProbe(await raw((socket) => socket.end()), '/')).toBe(false);
+    const silent = await raw(() => undefined);
+    const began = performance.now();
+    expect(await httpProbe(silent, '/', 100)).toBe(false);
+    expect(performance.now() - began).toBeGreaterThanOrEqual(90);
   });
 
   it('asks PostgreSQL for a session as pg_isready does: an open port that says nothing, or a server starting up, is not ready', async () => {
