@@ -5,7 +5,7 @@
 //          another user (created here; root), and cp -> sbatch; needs the SLURM test cluster (scripts/slurm-up.sh; about 6 min).
 //   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
-//   http: the http workload's closed-loop requests/s and CPU per request against autocannon and wrk on one loopback server (about 2.5 min).
+//   http: the http and llm workloads' closed-loop requests/s and CPU per request against autocannon and wrk on one loopback server: a GET, the llm chat request whole and streamed (about 8 min).
 //   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
 //   coordinated-omission: a 1 s server stall under open loop (200 req/s) and closed loop (4 workers): p50, p99, max of each against wrk2's expectation (about 25 s).
 //   controller: a controller process given 200, then 1,000 endpoint Services at once: time to Ready, idle CPU and RSS, status API list p50/p99 (about 2.5 min).
