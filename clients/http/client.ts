@@ -103,7 +103,7 @@ export class HttpClient implements BenchmarkClient {
     const { requests, weights } = prepareRequests(config, options.token);
     this.origin = originOf(options.service);
     this.host = this.origin.slice(this.origin.indexOf('//') + 2);
-    this.byName = new Map(requests.map((r) => [r.name, { ...r, wire: wireRequest({ method: r.method, path: r.path, host: this.host, headers: r.headers, body: r.body }) }]));
+    this.byName = new Map(requests.map((r) => [r.name, { ...r, wire: wireRequest({ method: r.method, path: r.path, host: this.host, headers: r.headers, body: r.body, close: config.keepAlive === 0 }) }]));
     this.operations = requests.map((r) => r.name);
     this.mix = { operations: weights };
   }
@@ -117,6 +117,7 @@ export class HttpClient implements BenchmarkClient {
       connections: Math.max(1, this.options.connections),
       pipelining: this.config.pipelining,
       timeoutMs: this.config.timeout,
+      idleMs: this.config.keepAlive,
     });
     try {
       // Any HTTP answer proves the service is reachable; only a network error stops the run here.

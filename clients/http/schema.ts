@@ -8,6 +8,13 @@ export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
 const Status = z.number().int().min(100).max(599);
 
+/**
+ * How long an idle connection is kept for the next request; 0 = a connection
+ * per request (sent with `connection: close`). A server's own
+ * `keep-alive: timeout=N` shortens it. 4 s, as undici does, by default.
+ */
+export const KeepAlive = Duration.default(4_000);
+
 /** 200, [200, 204] or a class such as `2xx` (the default). */
 export const ExpectStatus = z.union([Status, z.array(Status).min(1), z.enum(STATUS_CLASSES)]);
 
@@ -46,8 +53,12 @@ export const HttpWorkload = z
     timeout: Duration.default(30_000),
     /** Requests sent on one connection before their answers (HTTP/1.1 pipelining); 1 = none. */
     pipelining: z.number().int().min(1).max(256).default(1),
+    keepAlive: KeepAlive,
   })
   .superRefine((w, ctx) => {
+    if (w.keepAlive === 0 && w.pipelining > 1) {
+      ctx.addIssue({ code: 'custom', path: ['pipelining'], message: 'pipelining sends several requests on one kept connection; set keepAlive above 0, or pipelining to 1' });
+    }
     if (!w.requests) return;
     for (const field of Object.keys(requestFields) as (keyof typeof requestFields)[]) {
       if (w[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `set ${field} inside each entry of requests, or drop requests and set it here` });

@@ -13,6 +13,8 @@ export interface WireRequest {
   bytes: Buffer;
   /** HEAD: the answer has no body whatever its headers say. */
   head: boolean;
+  /** Sent with `connection: close`: its connection ends with its answer. */
+  close: boolean;
 }
 
 /** What came back: the final status, time to headers, body bytes and, when asked, the start of the body. */
@@ -57,7 +59,7 @@ export interface WireOptions {
   pipelining: number;
   /** No headers within this many ms of the send, or no body bytes for this long, fails the request. */
   timeoutMs: number;
-  /** An idle connection older than this is not reused (the server may be closing it); a `keep-alive: timeout=N` answer shortens it. */
+  /** An idle connection older than this is not reused (the server may be closing it); a `keep-alive: timeout=N` answer shortens it. 4 s by default. */
   idleMs?: number;
   /** https: certificates to trust besides Node's own (PEM). */
   ca?: string;
@@ -67,17 +69,24 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 /** What undici assumes of a server that names no keep-alive timeout. */
 const IDLE_MS = 4000;
 
-/** The bytes of one request: request line, headers (host and content-length added unless given), body. */
-export function wireRequest(o: { method: string; path: string; host: string; headers: Record<string, string>; body?: Buffer }): WireRequest {
+/**
+ * The bytes of one request: request line, headers (host and content-length
+ * added unless given, `connection: close` when `close` and no connection
+ * header is given), body.
+ */
+export function wireRequest(o: { method: string; path: string; host: string; headers: Record<string, string>; body?: Buffer; close?: boolean }): WireRequest {
   const names = new Set(Object.keys(o.headers).map((h) => h.toLowerCase()));
   let head = `${o.method} ${o.path} HTTP/1.1\r\n`;
   if (!names.has('host')) head += `host: ${o.host}\r\n`;
   for (const [name, value] of Object.entries(o.headers)) head += `${name}: ${value}\r\n`;
+  if (o.close && !names.has('connection')) head += 'connection: close\r\n';
   if (o.body && !names.has('content-length')) head += `content-length: ${o.body.length}\r\n`;
   else if (!o.body && o.method !== 'GET' && o.method !== 'HEAD' && !names.has('content-length')) head += 'content-length: 0\r\n';
   head += '\r\n';
   const start = Buffer.from(head, 'latin1');
-  return { bytes: o.body ? Buffer.concat([start, o.body]) : start, head: o.method === 'HEAD' };
+  const connection = Object.entries(o.headers).find(([name]) => name.toLowerCase() === 'connection')?.[1];
+  const close = connection !== undefined ? connection.trim().toLowerCase() === 'close' : o.close === true;
+  return { bytes: o.body ? Buffer.concat([start, o.body]) : start, head: o.method === 'HEAD', close };
 }
 
 /** A problem a header or path would cause on the wire, in words; undefined when fine. */
@@ -323,7 +332,7 @@ class Connection {
     this.read = Read.Head;
     this.lastUsed = performance.now();
     x.resolve(x);
-    if (this.closing) {
+    if (this.closing || x.req.close) {
       // The server ends this connection: what was pipelined behind the answer goes elsewhere, or fails with the close.
       this.dead = true;
       this.socket.end();

@@ -96,9 +96,9 @@ export class LlmClient implements BenchmarkClient {
     }
     this.requests = this.prompts.map((p) => {
       const r = this.protocol.request(p, this.resolvedModel);
-      return { ...r, wire: this.wire('POST', r.path, r.body) };
+      return { ...r, wire: this.wire('POST', r.path, r.body, this.config.keepAlive === 0) };
     });
-    this.pool = this.wirePool(Math.max(1, this.options.connections), this.config.timeout);
+    this.pool = this.wirePool(Math.max(1, this.options.connections), this.config.timeout, this.config.keepAlive);
     if (this.options.recordFile) this.records = createWriteStream(this.options.recordFile, { flags: 'a' });
   }
 
@@ -135,13 +135,13 @@ export class LlmClient implements BenchmarkClient {
     pool?.destroy();
   }
 
-  private wirePool(connections: number, timeoutMs: number): WirePool {
+  private wirePool(connections: number, timeoutMs: number, idleMs?: number): WirePool {
     const { scheme, host, port } = this.options.service!;
-    return new WirePool({ scheme: scheme === 'https' ? 'https' : 'http', host: host.replace(/^\[(.*)\]$/, '$1'), port, connections, pipelining: 1, timeoutMs });
+    return new WirePool({ scheme: scheme === 'https' ? 'https' : 'http', host: host.replace(/^\[(.*)\]$/, '$1'), port, connections, pipelining: 1, timeoutMs, ...(idleMs !== undefined ? { idleMs } : {}) });
   }
 
-  private wire(method: 'GET' | 'POST', path: string, body?: Buffer): WireRequest {
-    return wireRequest({ method, path, host: this.origin.slice(this.origin.indexOf('//') + 2), headers: this.headers, ...(body ? { body } : {}) });
+  private wire(method: 'GET' | 'POST', path: string, body?: Buffer, close = false): WireRequest {
+    return wireRequest({ method, path, host: this.origin.slice(this.origin.indexOf('//') + 2), headers: this.headers, ...(body ? { body } : {}), close });
   }
 
   /** Setup calls over their own connection, with the whole body read. */

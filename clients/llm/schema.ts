@@ -4,6 +4,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { Duration } from '../../api/fields.js';
+import { KeepAlive } from '../http/schema.js';
 
 export const PROTOCOLS = ['openai', 'ollama', 'triton'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -72,6 +73,7 @@ export const LlmWorkload = z
     continuousUsage: z.boolean().default(false),
     /** Longest wait for the answer to start, and then for each next piece of it (a stalled stream fails). */
     timeout: Duration.default(120_000),
+    keepAlive: KeepAlive,
     /** Keep one raw record per request (send time, every chunk, tokens) in the run folder, as rank-N.requests.jsonl. */
     record: z.boolean().default(false),
     /** triton, api infer: the request's inputs, as KServe v2 writes them. */

@@ -167,6 +167,34 @@ describe('http workload settings', () => {
     expect(workload().timeout).toBe(30_000);
     expect(workload({ timeout: '1.5s' }).timeout).toBe(1500);
   });
+
+  it('keeps a connection for the next request, or with keepAlive 0 opens one per request and says connection: close', async () => {
+    const sockets = new Set<unknown>();
+    // The GETs' connections (setup's HEAD has its own when nothing is kept).
+    const count = (req: Seen, res: ServerResponse) => {
+      if (req.method === 'GET') sockets.add(res.socket);
+      defaultHandler(req, res);
+    };
+    const kept = await against({}, count);
+    for (const seq of [0, 1, 2]) await kept.execute({ name: 'get', seq });
+    expect(sockets.size).toBe(1);
+    expect(seen.map((s) => s.headers.connection)).toEqual([undefined, undefined, undefined]);
+    await kept.teardown();
+    await new Promise<void>((r) => server!.close(() => r()));
+    sockets.clear();
+    seen.length = 0;
+    const fresh = await against({ keepAlive: 0 }, count);
+    for (const seq of [0, 1, 2]) await fresh.execute({ name: 'get', seq });
+    expect(sockets.size).toBe(3);
+    expect(seen.map((s) => s.headers.connection)).toEqual(['close', 'close', 'close']);
+  });
+
+  it('refuses pipelining without keep-alive, naming both settings', () => {
+    const r = HttpWorkload.safeParse({ type: 'http', keepAlive: 0, pipelining: 4 });
+    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['pipelining', 'pipelining sends several requests on one kept connection; set keepAlive above 0, or pipelining to 1'],
+    ]);
+  });
 });
 
 describe('http workload through the engine', () => {
