@@ -70,6 +70,7 @@ async function main(): Promise<void> {
 
   const common = {
     specPath: values.spec,
+    read,
     outDir,
     signal: ctl.signal,
     emit,

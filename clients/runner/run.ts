@@ -10,7 +10,7 @@ import { RUNNER_EXIT, rankFile, type RunnerLine } from '../../api/runner-contrac
 import { runPoint, type PointContext } from './point.js';
 import { rankResultsSummary } from './rank-results.js';
 import { doneRecord, writeJsonAtomic } from './results.js';
-import { readSpec } from './spec.js';
+import { readSpec, type SpecResult } from './spec.js';
 import { summaryText } from './summary-text.js';
 import { label, runSweep } from './sweep.js';
 import { markFinished, someoneFinished, startTogether } from './rank-sync.js';
@@ -20,6 +20,8 @@ const BARRIER_TIMEOUT_MS = 10 * 60_000;
 
 export interface RunnerOptions {
   specPath: string;
+  /** The spec as already read from specPath (main.ts reads it once per process, for every rank it runs); read here when absent. */
+  read?: SpecResult;
   outDir: string;
   rank: number;
   clock: Clock;
@@ -56,7 +58,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     return RUNNER_EXIT.config;
   }
 
-  const read = await readSpec(o.specPath);
+  const read = o.read ?? (await readSpec(o.specPath));
   if (!read.ok) {
     const text = read.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
     o.warn(`invalid spec ${o.specPath}: ${text}`);

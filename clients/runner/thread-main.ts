@@ -16,6 +16,7 @@ port.on('message', (m) => {
 
 const code = await runRunner({
   specPath: input.specPath,
+  read: input.read,
   outDir: input.outDir,
   rank: input.rank,
   clock: systemClock,

@@ -5,10 +5,13 @@
 // diagnostics and its end.
 import { Worker } from 'node:worker_threads';
 import { RUNNER_EXIT, type RunnerLine } from '../../api/runner-contract.js';
+import type { SpecResult } from './spec.js';
 
 /** What a rank's thread is given (thread-main.ts). */
 export interface ThreadInput {
   specPath: string;
+  /** The spec as the process read it: plain data, cloned into the thread. */
+  read: SpecResult;
   outDir: string;
   rank: number;
 }
@@ -22,6 +25,7 @@ export type ThreadMessage =
 
 export interface ThreadsOptions {
   specPath: string;
+  read: SpecResult;
   outDir: string;
   /** The ranks this process runs, one thread each. */
   ranks: number[];
@@ -42,7 +46,7 @@ export async function runThreads(o: ThreadsOptions): Promise<number> {
 function runThread(rank: number, o: ThreadsOptions): Promise<number> {
   return new Promise((resolve) => {
     // None of the process's node flags (--cpu-prof is per thread anyway, and some flags stop a worker).
-    const worker = new Worker(THREAD_MAIN, { workerData: { specPath: o.specPath, outDir: o.outDir, rank } satisfies ThreadInput, execArgv: [] });
+    const worker = new Worker(THREAD_MAIN, { workerData: { specPath: o.specPath, read: o.read, outDir: o.outDir, rank } satisfies ThreadInput, execArgv: [] });
     let code: number | undefined;
     const abort = () => worker.postMessage('abort');
     o.signal.addEventListener('abort', abort, { once: true });

@@ -12,6 +12,9 @@ import { writeReports } from '../../../monitoring/reports/index.js';
 import { summarize } from '../../../monitoring/results/merge.js';
 import { collectResults } from '../../../monitoring/results/sweep.js';
 import { startTogether } from '../../../clients/runner/rank-sync.js';
+import { runRunner } from '../../../clients/runner/run.js';
+import { readSpec } from '../../../clients/runner/spec.js';
+import { systemClock } from '../../../clients/engine/clock.js';
 import { RUNNER_EXIT, type RankDone, type RankHistograms, type RankSummary, type RunnerLine, type TimeSeriesRow } from '../../../api/runner-contract.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -274,6 +277,18 @@ describe('runner ranks in step', () => {
 });
 
 describe('runner threads', () => {
+  it('a rank runs the spec its process read, without reading the file again', async () => {
+    const { specPath, out } = await writeSpec('read-once', { load: { maxRequests: 20, duration: undefined, warmup: '0ms' } });
+    const read = await readSpec(specPath);
+    // Gone before the rank starts: the rank must not need it.
+    await rm(specPath);
+    const warnings: string[] = [];
+    const code = await runRunner({ specPath, read, outDir: out, rank: 0, clock: systemClock, signal: new AbortController().signal, emit: () => {}, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+    expect(code).toBe(RUNNER_EXIT.ok);
+    expect((await readJson<RankSummary>(join(out, 'rank-0.summary.json'))).totals.requests).toBe(20);
+  });
+
   it('runs ranks N*T .. N*T+T-1 of process N in threads, all in step, their lines on its stdout', async () => {
     const { specPath, out } = await writeSpec('threads', { ranks: 4, threads: 2, load: { workers: 8, maxRequests: 400, duration: undefined, warmup: '0ms' } });
     const [p0, p1] = await Promise.all([0, 1].map((p) => runner(['--spec', specPath, '--out', out, '--rank', String(p)])));
