@@ -1,7 +1,7 @@
 // Readiness probes run from where the controller is: a TCP connect, an HTTP
 // GET, or the service's own protocol (PostgreSQL's startup, an S3 answer),
 // polled until the service answers or the readiness timeout passes.
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { request } from 'undici';
 import type { ServiceSpec } from '../api/schemas.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
@@ -23,7 +23,12 @@ export const DEFAULT_HTTP_PATHS: Partial<Record<ServiceSpec['type'], string>> = 
   http: '/',
 };
 
-export function tcpProbe(ep: Endpoint, timeoutMs = 2000): Promise<boolean> {
+/**
+ * A probe on a connection of its own: `talk` gets the socket once asked to
+ * connect, and `done` to give the verdict. Silence past timeoutMs, an error or
+ * a close before the verdict is not ready; the connection ends with the verdict.
+ */
+function socketProbe(ep: Endpoint, timeoutMs: number, talk: (socket: Socket, done: (ok: boolean) => void) => void): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: ep.host, port: ep.port });
     const done = (ok: boolean) => {
@@ -31,9 +36,14 @@ export function tcpProbe(ep: Endpoint, timeoutMs = 2000): Promise<boolean> {
       resolve(ok);
     };
     socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+    talk(socket, done);
   });
+}
+
+export function tcpProbe(ep: Endpoint, timeoutMs = 2000): Promise<boolean> {
+  return socketProbe(ep, timeoutMs, (socket, done) => socket.once('connect', () => done(true)));
 }
 
 /**
@@ -45,16 +55,8 @@ export function tcpProbe(ep: Endpoint, timeoutMs = 2000): Promise<boolean> {
  */
 export function httpProbe(ep: Endpoint, path: string, timeoutMs = 2000): Promise<boolean> {
   if (ep.scheme === 'https') return httpsProbe(ep, path, timeoutMs);
-  return new Promise((resolve) => {
-    const socket = connect({ host: ep.host, port: ep.port });
+  return socketProbe(ep, timeoutMs, (socket, done) => {
     let head = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
     socket.once('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nhost: ${hostHeader(ep)}\r\nconnection: close\r\n\r\n`));
     socket.on('data', (chunk: Buffer) => {
       head += chunk.toString('latin1');
@@ -92,16 +94,8 @@ const PG_CANNOT_CONNECT_NOW = '57P03';
  * does not log.
  */
 export function postgresProbe(ep: Endpoint, user = 'postgres', timeoutMs = 2000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: ep.host, port: ep.port });
+  return socketProbe(ep, timeoutMs, (socket, done) => {
     let answer = Buffer.alloc(0);
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
     socket.once('connect', () => {
       const params = Buffer.from(`user\0${user}\0application_name\0aifb-readiness\0\0`);
       const head = Buffer.alloc(8);
