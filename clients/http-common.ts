@@ -8,6 +8,17 @@ export function originOf(service: Connection): string {
   return `${service.scheme === 'https' ? 'https' : 'http'}://${host}:${service.port}`;
 }
 
+/** Where a connection pool connects for a service: the host without IPv6 brackets. */
+export function socketTargetOf(service: Connection): { scheme: 'http' | 'https'; host: string; port: number } {
+  return { scheme: service.scheme === 'https' ? 'https' : 'http', host: service.host.replace(/^\[(.*)\]$/, '$1'), port: service.port };
+}
+
+/** `host:port` as a Host header carries it (IPv6 bracketed). */
+export function hostHeaderOf(service: Connection): string {
+  const origin = originOf(service);
+  return origin.slice(origin.indexOf('//') + 2);
+}
+
 /** The first 200 characters of a server message, on one line, for error reasons. */
 export function excerpt(text: string, max = 200): string {
   const flat = text.replace(/\s+/g, ' ').trim();

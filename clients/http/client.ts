@@ -3,9 +3,9 @@
 // byte and response bytes measured per request.
 import type { Connection } from '../../api/connection.js';
 import { ConfigError, type BenchmarkClient, type ConfigProblem, type Operation, type OperationMix, type OperationResult } from '../client.js';
-import { errorText, excerpt, originOf } from '../http-common.js';
+import { errorText, excerpt, hostHeaderOf, originOf, socketTargetOf } from '../http-common.js';
 import { STATUS_CLASSES, type HttpRequest, type HttpWorkload } from './schema.js';
-import { WireError, WirePool, wireProblem, wireRequest, type WireRequest } from './wire.js';
+import { ANY_STATUS, WireError, WirePool, wireProblem, wireRequest, type WireRequest } from './wire.js';
 
 export interface HttpClientOptions {
   service?: Connection;
@@ -102,18 +102,15 @@ export class HttpClient implements BenchmarkClient {
     }
     const { requests, weights } = prepareRequests(config, options.token);
     this.origin = originOf(options.service);
-    this.host = this.origin.slice(this.origin.indexOf('//') + 2);
+    this.host = hostHeaderOf(options.service);
     this.byName = new Map(requests.map((r) => [r.name, { ...r, wire: wireRequest({ method: r.method, path: r.path, host: this.host, headers: r.headers, body: r.body, close: config.keepAlive === 0 }) }]));
     this.operations = requests.map((r) => r.name);
     this.mix = { operations: weights };
   }
 
   async setup(): Promise<void> {
-    const { scheme, host, port } = this.options.service!;
     this.pool = new WirePool({
-      scheme: scheme === 'https' ? 'https' : 'http',
-      host: host.replace(/^\[(.*)\]$/, '$1'),
-      port,
+      ...socketTargetOf(this.options.service!),
       connections: Math.max(1, this.options.connections),
       pipelining: this.config.pipelining,
       timeoutMs: this.config.timeout,
@@ -122,7 +119,7 @@ export class HttpClient implements BenchmarkClient {
     try {
       // Any HTTP answer proves the service is reachable; only a network error stops the run here.
       const probe = wireRequest({ method: 'HEAD', path: '/', host: this.host, headers: {} });
-      await this.pool.send(probe, ALL_OK);
+      await this.pool.send(probe, ANY_STATUS);
     } catch (e) {
       throw new Error(`cannot reach the http service at ${this.origin}: ${errorText(e)}; check that the Service is running and its host and port are right`);
     }
@@ -154,6 +151,3 @@ export class HttpClient implements BenchmarkClient {
     pool?.destroy();
   }
 }
-
-/** The setup probe: every status is an answer. */
-const ALL_OK = new Uint8Array(1000).fill(1);

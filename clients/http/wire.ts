@@ -65,6 +65,9 @@ export interface WireOptions {
   ca?: string;
 }
 
+/** An `ok` table in which every status counts as an answer: for a caller that judges the status itself. */
+export const ANY_STATUS = new Uint8Array(1000).fill(1);
+
 const CRLF2 = Buffer.from('\r\n\r\n');
 /** What undici assumes of a server that names no keep-alive timeout. */
 const IDLE_MS = 4000;
