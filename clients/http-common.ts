@@ -4,8 +4,7 @@ import type { Connection } from '../api/connection.js';
 
 /** `http://host:port` (IPv6 hosts bracketed); https only when the service says so. */
 export function originOf(service: Connection): string {
-  const host = service.host.includes(':') && !service.host.startsWith('[') ? `[${service.host}]` : service.host;
-  return `${service.scheme === 'https' ? 'https' : 'http'}://${host}:${service.port}`;
+  return `${service.scheme === 'https' ? 'https' : 'http'}://${hostHeaderOf(service)}`;
 }
 
 /** Where a connection pool connects for a service: the host without IPv6 brackets. */
@@ -13,10 +12,10 @@ export function socketTargetOf(service: Connection): { scheme: 'http' | 'https';
   return { scheme: service.scheme === 'https' ? 'https' : 'http', host: service.host.replace(/^\[(.*)\]$/, '$1'), port: service.port };
 }
 
-/** `host:port` as a Host header carries it (IPv6 bracketed). */
-export function hostHeaderOf(service: Connection): string {
-  const origin = originOf(service);
-  return origin.slice(origin.indexOf('//') + 2);
+/** `host:port` as a Host header (and an origin) carries it: IPv6 hosts bracketed. */
+export function hostHeaderOf(service: Pick<Connection, 'host' | 'port'>): string {
+  const host = service.host.includes(':') && !service.host.startsWith('[') ? `[${service.host}]` : service.host;
+  return `${host}:${service.port}`;
 }
 
 /** The first 200 characters of a server message, on one line, for error reasons. */

@@ -1,9 +1,10 @@
 // HTTP/1.1 over plain sockets, for the hot path of the http and llm
 // workloads: each request's bytes are built once and written whole, answers
 // are parsed as they stream (a sink takes a body piece by piece), and one
-// sweep timer per pool stands for every request's timeout. undici's dispatch builds, checks and serialises the request again
-// on every send and arms timers per request; with it the workload sent x0.79
-// of autocannon's requests/s (issue 13). What this client does not do, it
+// sweep timer per pool stands for every request's timeout. undici's dispatch
+// builds, checks and serialises the request again on every send and arms
+// timers per request; with it the workload sent x0.79 of autocannon's
+// requests/s (issue 13). What this client does not do, it
 // refuses: no redirects, no retries, no request streaming, no HTTP/2.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -79,16 +80,17 @@ const IDLE_MS = 4000;
  */
 export function wireRequest(o: { method: string; path: string; host: string; headers: Record<string, string>; body?: Buffer; close?: boolean }): WireRequest {
   const names = new Set(Object.keys(o.headers).map((h) => h.toLowerCase()));
+  // A connection header given wins over `close`.
+  const connection = Object.entries(o.headers).find(([name]) => name.toLowerCase() === 'connection')?.[1];
+  const close = connection !== undefined ? connection.trim().toLowerCase() === 'close' : o.close === true;
   let head = `${o.method} ${o.path} HTTP/1.1\r\n`;
   if (!names.has('host')) head += `host: ${o.host}\r\n`;
   for (const [name, value] of Object.entries(o.headers)) head += `${name}: ${value}\r\n`;
-  if (o.close && !names.has('connection')) head += 'connection: close\r\n';
+  if (close && connection === undefined) head += 'connection: close\r\n';
   if (o.body && !names.has('content-length')) head += `content-length: ${o.body.length}\r\n`;
   else if (!o.body && o.method !== 'GET' && o.method !== 'HEAD' && !names.has('content-length')) head += 'content-length: 0\r\n';
   head += '\r\n';
   const start = Buffer.from(head, 'latin1');
-  const connection = Object.entries(o.headers).find(([name]) => name.toLowerCase() === 'connection')?.[1];
-  const close = connection !== undefined ? connection.trim().toLowerCase() === 'close' : o.close === true;
   return { bytes: o.body ? Buffer.concat([start, o.body]) : start, head: o.method === 'HEAD', close };
 }
 

@@ -50,6 +50,8 @@ export class LlmClient implements BenchmarkClient {
   readonly operations: readonly string[];
   readonly mix: OperationMix;
   readonly origin: string;
+  /** `host:port` as the Host header carries it. */
+  private readonly host: string;
   private readonly protocol: LlmProtocol;
   private readonly prompts: PromptItem[];
   private readonly headers: Record<string, string>;
@@ -69,6 +71,7 @@ export class LlmClient implements BenchmarkClient {
       throw new ConfigError([{ path: 'serviceRef', message: 'an llm workload needs a service: set spec.serviceRef (or an inline spec.service)' }]);
     }
     this.origin = originOf(options.service);
+    this.host = hostHeaderOf(options.service);
     this.protocol = protocolOf(config);
     // Read now: a prompt file that does not parse is a config problem, found before anything opens.
     this.prompts = promptsOf(config);
@@ -138,7 +141,7 @@ export class LlmClient implements BenchmarkClient {
   }
 
   private wire(method: 'GET' | 'POST', path: string, body?: Buffer, close = false): WireRequest {
-    return wireRequest({ method, path, host: hostHeaderOf(this.options.service!), headers: this.headers, ...(body ? { body } : {}), close });
+    return wireRequest({ method, path, host: this.host, headers: this.headers, ...(body ? { body } : {}), close });
   }
 
   /** Setup calls over their own connection, with the whole body read. */

@@ -3,6 +3,7 @@
 // polled until the service answers or the readiness timeout passes.
 import { connect, type Socket } from 'node:net';
 import { request } from 'undici';
+import { hostHeaderOf } from '../../clients/http-common.js';
 import type { ServiceSpec } from '../api/schemas.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { pollUntil } from '../runtime/poll.js';
@@ -57,7 +58,7 @@ export function httpProbe(ep: Endpoint, path: string, timeoutMs = 2000): Promise
   if (ep.scheme === 'https') return httpsProbe(ep, path, timeoutMs);
   return socketProbe(ep, timeoutMs, (socket, done) => {
     let head = '';
-    socket.once('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nhost: ${hostHeader(ep)}\r\nconnection: close\r\n\r\n`));
+    socket.once('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nhost: ${hostHeaderOf(ep)}\r\nconnection: close\r\n\r\n`));
     socket.on('data', (chunk: Buffer) => {
       head += chunk.toString('latin1');
       if (head.indexOf('\r\n') < 0 && head.length < 1024) return; // the status line is on its way
@@ -66,8 +67,6 @@ export function httpProbe(ep: Endpoint, path: string, timeoutMs = 2000): Promise
     });
   });
 }
-
-const hostHeader = (ep: Endpoint) => `${ep.host.includes(':') && !ep.host.startsWith('[') ? `[${ep.host}]` : ep.host}:${ep.port}`;
 
 async function httpsProbe(ep: Endpoint, path: string, timeoutMs: number): Promise<boolean> {
   try {
