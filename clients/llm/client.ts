@@ -30,7 +30,8 @@ export interface LlmClientOptions {
   recordFile?: string;
 }
 
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' };
+/** The headers of every request (an API key's authorization added when the Service has one). */
+export const LLM_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' };
 /** Setup calls (the model list, readiness) answer at once on a live server; a long wait means something is wrong. */
 const SETUP_TIMEOUT_MS = 30_000;
 
@@ -78,7 +79,7 @@ export class LlmClient implements BenchmarkClient {
     const api = apiOf(config);
     this.operations = [api];
     this.mix = { operations: { [api]: 1 } };
-    this.headers = { ...HEADERS, ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}) };
+    this.headers = { ...LLM_HEADERS, ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}) };
   }
 
   /** The model requests name: workload.model, or the first one the server listed. */

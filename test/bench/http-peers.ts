@@ -5,7 +5,7 @@
 // small JSON body; `llm`, the llm workload's OpenAI chat request answered with
 // one chat.completion document; `llm-stream`, the same request streamed,
 // answered with 16 server-sent events and [DONE] in one write. The peers send
-// the same request bytes and get the same answer; aifb also parses it (usage,
+// the same request (method, path, headers, body) and get the same answer; aifb also parses it (usage,
 // every event) as a run does. Runs are interleaved (aifb, autocannon, wrk,
 // then again, ...) and each tool's median is compared, so whatever else the
 // machine does falls on all alike. aifb runs in this process: the engine and
@@ -27,7 +27,7 @@ import { poolSize, runLoad } from '../../clients/engine/engine.js';
 import { HttpClient } from '../../clients/http/client.js';
 import { http } from '../../clients/http/index.js';
 import { HttpWorkload } from '../../clients/http/schema.js';
-import { LlmClient } from '../../clients/llm/client.js';
+import { LLM_HEADERS, LlmClient } from '../../clients/llm/client.js';
 import { llm } from '../../clients/llm/index.js';
 import { openaiProtocol } from '../../clients/llm/openai.js';
 import { promptsOf } from '../../clients/llm/prompts.js';
@@ -113,12 +113,12 @@ function targetOf(scenario: Scenario): Target {
     return { method: 'GET', path: '/', headers: {}, client: (port, connections) => new HttpClient(HttpWorkload.parse({ type: 'http', path: '/' }), { service: service(port), connections }), metrics: http.metrics };
   }
   const w = LlmWorkload.parse({ type: 'llm', protocol: 'openai', model: 'bench', maxTokens: TOKENS, stream: scenario === 'llm-stream' });
-  // The llm client's own request bytes, sent by the peers too.
+  // The llm client's own request, headers and body, sent by the peers too.
   const req = openaiProtocol(w, 'chat').request(promptsOf(w)[0], w.model);
   return {
     method: 'POST',
     path: req.path,
-    headers: { 'content-type': 'application/json' },
+    headers: LLM_HEADERS,
     body: req.body.toString(),
     client: (port, connections) => new LlmClient(w, { service: service(port), connections }),
     metrics: llm.metrics,

@@ -17,7 +17,7 @@ import { maxMs, percentileMs } from '../../clients/engine/histogram.js';
 import { HttpClient } from '../../clients/http/client.js';
 import { http } from '../../clients/http/index.js';
 import { HttpWorkload } from '../../clients/http/schema.js';
-import { LlmClient } from '../../clients/llm/client.js';
+import { LLM_HEADERS, LlmClient } from '../../clients/llm/client.js';
 import { llm } from '../../clients/llm/index.js';
 import { ollamaProtocol } from '../../clients/llm/ollama.js';
 import { openaiProtocol } from '../../clients/llm/openai.js';
@@ -39,8 +39,6 @@ const WINDOW_MS = 1000;
 
 /** The model each stand-in serves: named, so the llm and http bodies are the same bytes. */
 const MODELS: Record<Protocol, string> = { openai: 'facebook/opt-125m', ollama: 'llama3.2:latest', triton: 'llama' };
-/** The headers LlmClient sends (clients/llm/client.ts), sent by the http peer too. */
-const LLM_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream, application/x-ndjson' };
 
 const STAND_IN = fileURLToPath(new URL('../fakes/llm-stand-in-main.js', import.meta.url));
 
