@@ -10,6 +10,10 @@ export interface ServerEvent {
   id?: string;
 }
 
+const LF = 0x0a;
+const COLON = 0x3a;
+const SPACE = 0x20;
+
 export class EventStreamParser {
   private buffer = '';
   private data: string[] = [];
@@ -23,23 +27,27 @@ export class EventStreamParser {
     let text = piece;
     if (this.pendingCr && text.startsWith('\n')) text = text.slice(1);
     this.pendingCr = false;
-    this.buffer += text;
+    const buf = this.buffer + text;
     const out: ServerEvent[] = [];
     let start = 0;
+    // The next CR and LF at or after `start`, -1 when there is none: each is
+    // searched for again only once passed, as a body without CRs would
+    // otherwise be searched to its end for one at every line.
+    let lf = buf.indexOf('\n');
+    let cr = buf.indexOf('\r');
     for (;;) {
-      const lf = this.buffer.indexOf('\n', start);
-      const cr = this.buffer.indexOf('\r', start);
+      if (lf !== -1 && lf < start) lf = buf.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = buf.indexOf('\r', start);
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {
-        if (cr === this.buffer.length - 1) {
+        end = cr;
+        if (cr === buf.length - 1) {
           // A CR at the end of a piece: the line ends, and an LF may follow in the next piece.
-          end = cr;
           next = cr + 1;
           this.pendingCr = true;
         } else {
-          end = cr;
-          next = this.buffer[cr + 1] === '\n' ? cr + 2 : cr + 1;
+          next = buf.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1;
         }
       } else if (lf !== -1) {
         end = lf;
@@ -47,11 +55,11 @@ export class EventStreamParser {
       } else {
         break;
       }
-      const event = this.line(this.buffer.slice(start, end));
+      const event = this.line(buf, start, end);
       if (event) out.push(event);
       start = next;
     }
-    this.buffer = this.buffer.slice(start);
+    this.buffer = start === 0 ? buf : buf.slice(start);
     return out;
   }
 
@@ -60,13 +68,16 @@ export class EventStreamParser {
     return this.buffer;
   }
 
-  private line(line: string): ServerEvent | undefined {
-    if (line === '') return this.dispatch();
-    if (line.startsWith(':')) return undefined;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
+  /** The line buf[start, end). */
+  private line(buf: string, start: number, end: number): ServerEvent | undefined {
+    if (start === end) return this.dispatch();
+    if (buf.charCodeAt(start) === COLON) return undefined;
+    let colon = buf.indexOf(':', start);
+    if (colon > end) colon = -1;
+    const field = buf.slice(start, colon === -1 ? end : colon);
+    let from = colon === -1 ? end : colon + 1;
+    if (buf.charCodeAt(from) === SPACE && from < end) from++;
+    const value = buf.slice(from, end);
     if (field === 'data') this.data.push(value);
     else if (field === 'event') this.event = value;
     else if (field === 'id' && !value.includes('\0')) this.id = value;
@@ -79,7 +90,8 @@ export class EventStreamParser {
       this.event = '';
       return undefined;
     }
-    const ev: ServerEvent = { event: this.event || 'message', data: this.data.join('\n'), ...(this.id !== undefined ? { id: this.id } : {}) };
+    const data = this.data.length === 1 ? this.data[0] : this.data.join('\n');
+    const ev: ServerEvent = { event: this.event || 'message', data, ...(this.id !== undefined ? { id: this.id } : {}) };
     this.data = [];
     this.event = '';
     return ev;

@@ -5,26 +5,11 @@
 import { errorText, excerpt } from '../http-common.js';
 import { EventStreamParser } from './event-stream.js';
 import { notJson } from './failure.js';
+import { carriedBy, type Chunk, ChunkTemplate, CONTENT, REASONING, type Usage, UNUSUAL } from './openai-chunk.js';
 import { promptText, type PromptItem } from './prompts.js';
 import { isEventStream, num, parseAnswer, wholeAnswer, type AnswerReader, type Call, type CallAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
 import type { LlmWorkload } from './schema.js';
-
-interface Usage {
-  prompt_tokens?: unknown;
-  completion_tokens?: unknown;
-  completion_tokens_details?: { reasoning_tokens?: unknown } | null;
-}
-
-interface Chunk {
-  choices?: Array<{ text?: unknown; delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown } }>;
-  usage?: Usage | null;
-  error?: unknown;
-  object?: unknown;
-  message?: unknown;
-}
-
-const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 
 /** vLLM reports a failure inside an already-started stream as an error object, not a status. */
 function streamError(chunk: Chunk): string | undefined {
@@ -109,37 +94,50 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
         }, now);
       }
       const parser = new EventStreamParser();
+      const chat = api === 'chat';
       let finished = false;
       let counted = 0;
+      /** Tokens the last chunk carried by its usage (continuous usage stats), when it said. */
+      let carried: number | undefined;
+      const template = new ChunkTemplate(chat);
+      const parsed = (data: string): number => {
+        let chunk: Chunk;
+        try {
+          chunk = JSON.parse(data) as Chunk;
+        } catch {
+          // Fails the request rather than skipping the event: how many tokens it carried is unknown.
+          throw notJson("malformed stream: an event's data", data);
+        }
+        const err = streamError(chunk);
+        if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
+        // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
+        const total = takeUsage(chunk.usage, record);
+        if (total !== undefined) {
+          carried = total - counted;
+          counted = total;
+        }
+        template.learn(data, chunk);
+        return carriedBy(chunk, chat);
+      };
       return {
         data(piece: string): void {
           if (finished) return; // what follows [DONE] is read away by the connection, so it can be reused
-          for (const ev of parser.push(piece)) {
+          const events = parser.push(piece);
+          if (events.length === 0) return;
+          // Every event in this piece arrived with it.
+          const at = now();
+          for (const ev of events) {
             if (ev.data === '[DONE]') {
               finished = true;
               return;
             }
-            let chunk: Chunk;
-            try {
-              chunk = JSON.parse(ev.data) as Chunk;
-            } catch {
-              // Fails the request rather than skipping the event: how many tokens it carried is unknown.
-              throw notJson("malformed stream: an event's data", ev.data);
-            }
-            const at = now();
-            const err = streamError(chunk);
-            if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
-            const choice = chunk.choices?.[0];
-            const content = api === 'chat' ? choice?.delta?.content : choice?.text;
-            const reasoning = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
-            // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
-            const total = takeUsage(chunk.usage, record);
-            const carried = total !== undefined ? total - counted : undefined;
-            if (total !== undefined) counted = total;
+            carried = undefined;
+            const matched = template.match(ev.data);
+            const bits = matched === UNUSUAL ? parsed(ev.data) : matched;
             // An empty chunk (a role-only first delta) carries no token.
-            if (!nonEmpty(content) && !nonEmpty(reasoning)) continue;
-            if (nonEmpty(content)) record.firstContent ??= at;
-            if (nonEmpty(reasoning)) record.firstReasoning ??= at;
+            if (bits === 0) continue;
+            if (bits & CONTENT) record.firstContent ??= at;
+            if (bits & REASONING) record.firstReasoning ??= at;
             record.chunks.push([at, carried !== undefined && carried > 0 ? carried : 1]);
           }
         },

@@ -8,7 +8,7 @@ import type { LlmRecord } from '../../../../clients/llm/record.js';
 import { LlmWorkload } from '../../../../clients/llm/schema.js';
 import { tritonProtocol } from '../../../../clients/llm/triton.js';
 
-/** A 2xx answer whose body arrives in these pieces; now() gives 10, 20, 30... once per event read. */
+/** A 2xx answer whose body arrives in these pieces; now() gives 10, 20, 30... once per stamp taken. */
 function answer(contentType: string, pieces: string[]) {
   let t = 0;
   return { res: { contentType, pieces }, now: () => (t += 10) };
@@ -29,18 +29,32 @@ describe('OpenAI-compatible streams', () => {
   const chat = openaiProtocol(w(), 'chat');
 
   it('skips the empty role-only first chunk, keeps reasoning apart, and takes usage from the last chunk', async () => {
-    const stream = [
+    const events = [
       sse({ choices: [{ delta: { role: 'assistant', content: '' } }] }),
       sse({ choices: [{ delta: { reasoning_content: 'Let me think' } }] }),
       sse({ choices: [{ delta: { content: 'Hel' } }] }),
       sse({ choices: [{ delta: { content: 'lo' } }] }),
       sse({ choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, completion_tokens_details: { reasoning_tokens: 1 } } }),
       'data: [DONE]\n\n',
-    ].join('');
-    const { res, now } = answer('text/event-stream', [stream.slice(0, 33), stream.slice(33, 120), stream.slice(120)]);
+    ];
+    const stream = events.join('');
+    // Each piece ends 5 characters into an event, so every event is put together across two reads.
+    const after = (n: number) => events.slice(0, n).join('').length + 5;
+    const pieces = [stream.slice(0, 33), stream.slice(33, after(2)), stream.slice(after(2), after(3)), stream.slice(after(3))];
+    const { res, now } = answer('text/event-stream', pieces);
     const r = record();
     await read(chat, res, r, now);
-    expect(r).toMatchObject({ firstReasoning: 20, firstContent: 30, chunks: [[20, 1], [30, 1], [40, 1]], inputTokens: 12, outputTokens: 3, reasoningTokens: 1 });
+    // The clock is read once per piece that completes an event: the role-only and reasoning chunks share 10.
+    expect(r).toMatchObject({ firstReasoning: 10, firstContent: 20, chunks: [[10, 1], [20, 1], [30, 1]], inputTokens: 12, outputTokens: 3, reasoningTokens: 1, done: 40 });
+  });
+
+  it('stamps every event of one read with the one time they arrived', async () => {
+    const stream = [sse({ choices: [{ delta: { content: 'a' } }] }), sse({ choices: [{ delta: { content: 'b' } }] }), 'data: [DONE]\n\n'].join('');
+    const { res, now } = answer('text/event-stream', [stream]);
+    const r = record();
+    await read(chat, res, r, now);
+    expect(r.chunks).toEqual([[10, 1], [10, 1]]);
+    expect(r.done).toBe(20);
   });
 
   it('knows how many tokens a chunk carried from continuous usage', async () => {

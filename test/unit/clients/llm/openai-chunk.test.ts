@@ -1,0 +1,136 @@
+// A chunk read from its template must carry what JSON.parse says it carries;
+// anything the template cannot vouch for goes to JSON.parse.
+import { describe, expect, it } from 'vitest';
+import { carriedBy, type Chunk, ChunkTemplate, CONTENT, REASONING, UNUSUAL } from '../../../../clients/llm/openai-chunk.js';
+
+/** A chunk as vLLM streams it, with `delta` as given. */
+const vllm = (delta: Record<string, unknown>, over: Record<string, unknown> = {}) =>
+  JSON.stringify({ id: 'chatcmpl-7f3a', object: 'chat.completion.chunk', created: 1733460000, model: 'meta-llama/Llama-3.1-8B-Instruct', choices: [{ index: 0, delta, logprobs: null, finish_reason: null }], usage: null, ...over });
+
+function learnt(data: string, chat = true): ChunkTemplate {
+  const t = new ChunkTemplate(chat);
+  t.learn(data, JSON.parse(data) as Chunk);
+  return t;
+}
+
+/** JSON.parse's verdict on a chunk, UNUSUAL when it is not JSON. */
+function parsedVerdict(data: string, chat = true): number {
+  try {
+    return carriedBy(JSON.parse(data) as Chunk, chat);
+  } catch {
+    return UNUSUAL;
+  }
+}
+
+describe('ChunkTemplate', () => {
+  it('reads a chunk that differs from the learnt one only in its token, escapes and all', () => {
+    const t = learnt(vllm({ content: ' Hello' }));
+    for (const token of [' world', '"', '\\', '\n', 'é', '😀', '\u0000', ' "quoted" \\path\\ ']) {
+      expect(t.match(vllm({ content: token })), JSON.stringify(token)).toBe(CONTENT);
+    }
+    // Written with \u escapes and a solidus escape, as some servers do.
+    const escaped = vllm({ content: 'XX' }).replace('"XX"', '"\\u00e9\\/\\t"');
+    expect(t.match(escaped)).toBe(CONTENT);
+    expect(parsedVerdict(escaped)).toBe(CONTENT);
+  });
+
+  it('hands over every chunk it cannot vouch for', () => {
+    const t = learnt(vllm({ content: ' Hello' }));
+    const handed = [
+      vllm({ content: '' }), // no token: carries nothing
+      vllm({ content: ' x' }, { id: 'chatcmpl-other' }), // another answer
+      vllm({ content: ' x' }, { usage: { prompt_tokens: 1, completion_tokens: 2 } }), // usage must be read
+      vllm({ role: 'assistant', content: ' x' }), // another shape
+      vllm({ content: 'x' }).replace('"finish_reason":null', '"finish_reason":"length"'),
+      vllm({ content: 'XX' }).replace('"XX"', '"a"b"'), // a bare quote
+      vllm({ content: 'XX' }).replace('"XX"', '"a\\"'), // the closing quote escaped
+      vllm({ content: 'XX' }).replace('"XX"', '"a\\q"'), // not one of JSON's escapes
+      vllm({ content: 'XX' }).replace('"XX"', '"\\u00g9"'), // not hex
+      vllm({ content: 'XX' }).replace('"XX"', '"\\u00e"'), // a \u escape cut short by the closing quote
+      vllm({ content: 'XX' }).replace('"XX"', '"a\tb"'), // a raw control character
+      vllm({ content: ' x' }).slice(0, -1), // cut off
+      '',
+    ];
+    for (const data of handed) expect(t.match(data), data).toBe(UNUSUAL);
+  });
+
+  it('learns nothing from chunks whose every field must be read, or that carry no text', () => {
+    for (const data of [
+      vllm({ content: ' x' }, { usage: { prompt_tokens: 1, completion_tokens: 1 } }),
+      vllm({ content: ' x' }, { error: { message: 'KV cache is full' } }),
+      vllm({ content: ' x' }, { object: 'error', message: 'boom' }),
+      vllm({ role: 'assistant', content: '' }),
+    ]) {
+      const t = learnt(data);
+      expect(t.match(vllm({ content: ' x' }, JSON.parse(data) as Record<string, unknown>)), data).toBe(UNUSUAL);
+      expect(t.match(data)).toBe(UNUSUAL);
+    }
+  });
+
+  it('finds the field when its key also occurs inside another key or twice in one object', () => {
+    // JSON.parse keeps the last of two equal keys: the first "content" is not the field.
+    const twice = '{"choices":[{"delta":{"content":"a","content":"b"}}]}';
+    const t = learnt(twice);
+    expect(t.match('{"choices":[{"delta":{"content":"a","content":"zz"}}]}')).toBe(CONTENT);
+    expect(t.match('{"choices":[{"delta":{"content":"","content":"b"}}]}')).toBe(UNUSUAL);
+    // `"content":"zz"` is in the text, after an escaped quote inside a key.
+    const inside = '{"note\\"content":"zz","choices":[{"delta":{"content":"tok"}}]}';
+    const u = learnt(inside);
+    expect(u.match('{"note\\"content":"zz","choices":[{"delta":{"content":"other"}}]}')).toBe(CONTENT);
+    expect(u.match('{"note\\"content":"yy","choices":[{"delta":{"content":"tok"}}]}')).toBe(UNUSUAL);
+  });
+
+  it('stops learning in an answer whose chunks differ elsewhere too, as a per-chunk time would make them', () => {
+    const t = new ChunkTemplate(true);
+    const at = (second: number, token: string) => vllm({ content: token }, { created: second });
+    const learn = (data: string) => t.learn(data, JSON.parse(data) as Chunk);
+    learn(at(1, 'a'));
+    expect(t.match(at(1, 'b'))).toBe(CONTENT);
+    // Two templates that read nothing before the next chunk came: the third is not learnt.
+    learn(at(2, 'c'));
+    learn(at(3, 'd'));
+    learn(at(4, 'e'));
+    expect(t.match(at(4, 'f'))).toBe(UNUSUAL);
+  });
+
+  it('keeps reasoning apart from answer text, and reads completions from text', () => {
+    const reasoning = learnt(vllm({ reasoning_content: 'Let me think' }));
+    expect(reasoning.match(vllm({ reasoning_content: ' more' }))).toBe(REASONING);
+    expect(reasoning.match(vllm({ content: ' more' }))).toBe(UNUSUAL);
+    // Ollama's /v1 names it `reasoning`; read only when reasoning_content is absent or null.
+    const ollama = learnt(vllm({ reasoning_content: null, reasoning: 'hmm' }));
+    expect(ollama.match(vllm({ reasoning_content: null, reasoning: ' ok' }))).toBe(REASONING);
+    const completion = (text: string) => JSON.stringify({ id: 'cmpl-1', object: 'text_completion', choices: [{ index: 0, text, logprobs: null, finish_reason: null }] });
+    const completions = learnt(completion(' Once'), false);
+    expect(completions.match(completion(' upon'))).toBe(CONTENT);
+    // A chat template does not read completions' `text`.
+    expect(learnt(completion(' Once'), true).match(completion(' upon'))).toBe(UNUSUAL);
+  });
+
+  it('never disagrees with JSON.parse, over chunks changed at random', () => {
+    // Deterministic pseudo-random changes: tokens of tricky characters, and edits anywhere in the text.
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const alphabet = ['a', ' ', '"', '\\', 'u', '0', 'e', 'F', 'n', '/', '\n', '\t', '\u0001', '{', '}', ':', ',', '[', ']', 'é', '\ud83d'];
+    const base = vllm({ content: ' Hello' });
+    const t = learnt(base);
+    let read = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let data: string;
+      if (i % 2 === 0) {
+        let token = '';
+        for (let k = rand(8); k > 0; k--) token += alphabet[rand(alphabet.length)];
+        data = base.replace('" Hello"', `"${token}"`);
+      } else {
+        const at = rand(base.length);
+        data = rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+      }
+      const matched = t.match(data);
+      if (matched === UNUSUAL) continue;
+      read++;
+      expect(parsedVerdict(data), data).toBe(matched);
+    }
+    // The property means little if the template read nothing.
+    expect(read).toBeGreaterThan(200);
+  });
+});
