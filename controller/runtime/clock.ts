@@ -18,9 +18,9 @@ const GRAIN_MS = 1_000;
  * second on one timer of `base`. Every Ready service is probed each
  * watchInterval, each on a timer of its own: 1,000 services woke the
  * controller 33 times a second, and each wake costs more than the probe it
- * starts. Run in one wake, their connections' answers come in together too (a
- * probe loop measured 3.8% of a core spread out, 0.8% batched by second;
- * issue 13). Nothing that waits 5 s or more minds a second more.
+ * starts. Run in one wake, their connections' answers come in together too
+ * (issue 13: `npm run bench -- controller`, idle CPU). Nothing that waits 5 s
+ * or more minds a second more.
  */
 export function coalescing(base: Clock, fromMs = COALESCE_FROM_MS, grainMs = GRAIN_MS): Clock {
   interface Entry {
