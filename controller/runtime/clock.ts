@@ -10,7 +10,7 @@ export interface Clock {
 }
 
 /** Delays from this long are rounded up to a whole grain and share that grain's timer. */
-export const COALESCE_FROM_MS = 5_000;
+const COALESCE_FROM_MS = 5_000;
 const GRAIN_MS = 1_000;
 
 /**

@@ -1,13 +1,14 @@
 // The guide's mix against a real PostgreSQL started here: the table it loads,
 // what each operation does to it, a whole run's counts, the query modes as the
 // server saw them, the connection times, and cleanup.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../../clients/engine/clock.js';
 import { runLoad } from '../../../../clients/engine/engine.js';
 import type { PostgresqlClient } from '../../../../clients/postgresql/client.js';
 import { POSTGRESQL_METRICS } from '../../../../clients/postgresql/index.js';
 import { Statement } from '../../../../clients/postgresql/statement.js';
 import { client, closedLoad, num } from './fixtures.js';
+import { loggedOnce } from './logged.js';
 import { startPostgres, type PgServer } from './server.js';
 
 let pg: PgServer;
@@ -144,24 +145,12 @@ describe('postgresql mix: a run', () => {
 });
 
 describe('postgresql mix: query modes, as the server logged them', () => {
-  const logged = (from: number) => pg.log().slice(from);
-  /** The log since `from` once it holds `count` lines matching `re`: a line comes through the server's stderr pipe, at times a moment after its answer. */
-  const loggedOnce = (from: number, re: RegExp, count: number) =>
-    vi.waitFor(
-      () => {
-        const log = logged(from);
-        expect(log.match(re) ?? []).toHaveLength(count);
-        return log;
-      },
-      { timeout: 5000, interval: 20 },
-    );
-
   it('prepared: a named statement, parsed once per connection and executed by name', async () => {
     const from = pg.log().length;
     await withClient(client(pg, { rows: 10, queryMode: 'prepared', table: 'qm_prepared', operationMix: { select: 1 } }, { inflight: 1 }), async (c) => {
       for (let i = 0; i < 5; i++) await c.execute({ name: 'select', seq: i });
     });
-    const log = await loggedOnce(from, /execute aifb_select: SELECT id, k, payload FROM "qm_prepared_r0" WHERE id = \$1/g, 5);
+    const log = await loggedOnce(pg, from, /execute aifb_select: SELECT id, k, payload FROM "qm_prepared_r0" WHERE id = \$1/g, 5);
     expect(log).not.toMatch(/execute <unnamed>: SELECT id, k, payload/);
   });
 
@@ -170,7 +159,7 @@ describe('postgresql mix: query modes, as the server logged them', () => {
     await withClient(client(pg, { rows: 10, queryMode: 'extended', table: 'qm_extended', operationMix: { select: 1 } }, { inflight: 1 }), async (c) => {
       for (let i = 0; i < 5; i++) await c.execute({ name: 'select', seq: i });
     });
-    await loggedOnce(from, /execute <unnamed>: SELECT id, k, payload FROM "qm_extended_r0" WHERE id = \$1/g, 5);
+    await loggedOnce(pg, from, /execute <unnamed>: SELECT id, k, payload FROM "qm_extended_r0" WHERE id = \$1/g, 5);
   });
 
   it('simple: plain SQL with the values written in', async () => {
@@ -178,7 +167,7 @@ describe('postgresql mix: query modes, as the server logged them', () => {
     await withClient(client(pg, { rows: 10, queryMode: 'simple', table: 'qm_simple', keep: true }, { inflight: 1 }), async (c) => {
       for (let i = 0; i < 8; i++) await c.execute({ name: ['select', 'insert', 'update', 'delete'][i % 4], seq: i });
     });
-    const log = await loggedOnce(from, /statement: INSERT INTO "qm_simple_r0" \(id, k, payload\) VALUES \(11, 11, 'aifb-+'\)/g, 1);
+    const log = await loggedOnce(pg, from, /statement: INSERT INTO "qm_simple_r0" \(id, k, payload\) VALUES \(11, 11, 'aifb-+'\)/g, 1);
     expect(log).toMatch(/statement: SELECT id, k, payload FROM "qm_simple_r0" WHERE id = \d+\n/);
     // Only setup's own preload goes as an extended query.
     expect(log).not.toMatch(/execute [^:]*: (SELECT id|UPDATE|DELETE|INSERT INTO "qm_simple_r0" \(id, k, payload\) VALUES)/);

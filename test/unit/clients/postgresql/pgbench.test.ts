@@ -5,12 +5,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../../clients/engine/clock.js';
 import { runLoad } from '../../../../clients/engine/engine.js';
 import { POSTGRESQL_METRICS } from '../../../../clients/postgresql/index.js';
 import { TPCB_STATEMENTS } from '../../../../clients/postgresql/pgbench-sql.js';
 import { client, closedLoad, num, serviceOf } from './fixtures.js';
+import { loggedOnce } from './logged.js';
 import { startPostgres, type PgServer } from './server.js';
 
 const run = promisify(execFile);
@@ -149,15 +150,8 @@ describe('select-only on tables `pgbench -i` made', () => {
       expect(t.metrics.rows).toEqual({ count: 400, sum: 400 });
       expect(t.metrics.selectAccounts.count).toBe(400);
       // The aids as the server saw them: 1..200000 at scale 2, reaching past the first scale's 100000.
-      // A statement's log line comes through the server's stderr pipe, at times a moment after its answer.
-      const aids = await vi.waitFor(
-        () => {
-          const seen = [...pg.log().slice(from).matchAll(/statement: SELECT abalance FROM pgbench_accounts WHERE aid = (\d+)/g)].map((m) => Number(m[1]));
-          expect(seen).toHaveLength(400);
-          return seen;
-        },
-        { timeout: 5000, interval: 20 },
-      );
+      const selects = /statement: SELECT abalance FROM pgbench_accounts WHERE aid = (\d+)/g;
+      const aids = [...(await loggedOnce(pg, from, selects, 400)).matchAll(selects)].map((m) => Number(m[1]));
       expect(Math.min(...aids)).toBeGreaterThanOrEqual(1);
       expect(Math.max(...aids)).toBeLessThanOrEqual(200_000);
       expect(Math.max(...aids)).toBeGreaterThan(150_000);
