@@ -31,6 +31,8 @@ bash scripts/build-faiss-node.sh
 export npm_config_faiss_node_local_prebuilds="$PWD/.cache/prebuilds"
 npm ci --no-audit --no-fund
 node -e "require('faiss-node')" || { echo "test-all: faiss-node did not install from the local prebuild; see DEVELOPERS.md" >&2; exit 1; }
+# aifb's own addon (the file store's atomic exchange); a test checks it loads.
+bash scripts/build-native.sh
 # A real single-node SLURM for the integration tests (idempotent).
 bash scripts/slurm-up.sh
 npm test

@@ -1,10 +1,11 @@
 // Writes one document's status into its resource file: splice, temp file, fsync,
-// re-check for a user edit, rename. A user's edit made meanwhile is never overwritten.
+// re-check for a user edit, swap. A user's edit made meanwhile is never overwritten.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { chown, open, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StoreError } from './errors.js';
+import { renameExchange, unsupported, type Exchange } from './rename-exchange.js';
 import { spliceStatus, type DocRef } from './splice.js';
 
 export { StoreError } from './errors.js';
@@ -27,6 +28,8 @@ export interface WriteStatusOptions {
   onRename?: (text: string) => void;
   /** Test seam: runs between the final re-read and the rename (a save landing in that window). */
   afterReread?: () => void;
+  /** How the temp file takes the target's place: the native exchange when built; null forces rename(2). */
+  exchange?: Exchange | null;
 }
 
 const MAX_TRIES = 5;
@@ -82,18 +85,50 @@ function readFd(fd: number): string {
   return buf.toString('utf8', 0, got);
 }
 
+/** Swaps tmp and target; false where the file system has no exchange (rename must do), 'gone' when target was deleted. */
+function trySwap(exchange: Exchange, tmp: string, target: string): boolean | 'gone' {
+  try {
+    exchange(tmp, target);
+    return true;
+  } catch (e) {
+    if (unsupported(e)) return false;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw new StoreError(`cannot replace ${basename(target)}: ${(e as Error).message}`, target);
+  }
+}
+
 /**
- * Renames tmp over target if target still holds `expected`. Synchronous from
- * the re-read to the rename, so no other work of this process runs in between
- * and a save can only slip into the few microseconds of two system calls
- * (done asynchronously, that window spans event-loop turns: milliseconds when
- * the controller is busy). The file read is kept open across the rename: an
- * in-place save (truncate and write, keeping the inode) that lands on it in
- * that window is seen afterwards and returned as 'late', to be written again
- * with the user's text. A save by rename in the window cannot be seen: Linux's
- * renameat2(RENAME_EXCHANGE) would close it, and Node does not offer it.
+ * Exchanges tmp with target, after which tmp names what target held at that
+ * instant. That is the file just read, or a save that landed since (by
+ * rename, or in place), which is put back in place at once, so a reader
+ * hardly ever sees our text without it, and returned as 'changed'. A file
+ * deleted since stays deleted. Undefined where the file system has no exchange.
  */
-function replaceIfUnchanged(target: string, tmp: string, expected: string, afterReread?: () => void): Swap {
+function exchangeIn(exchange: Exchange, tmp: string, target: string, expected: string): Swap | undefined {
+  const ours = statSync(tmp).ino;
+  const swapped = trySwap(exchange, tmp, target);
+  if (swapped === 'gone') return { kind: 'gone' };
+  if (!swapped) return undefined;
+  const displaced = readFileSync(tmp, 'utf8');
+  if (displaced === expected) return { kind: 'renamed' };
+  if (trySwap(exchange, tmp, target) === 'gone') return { kind: 'gone' };
+  // Another save replaced our text in those microseconds: it is the newer one, so it goes in place.
+  if (statSync(tmp).ino !== ours) trySwap(exchange, tmp, target);
+  return { kind: 'changed', text: displaced };
+}
+
+/**
+ * Puts tmp in target's place if target still holds `expected`. Synchronous
+ * from the re-read to the swap, so no other work of this process runs in
+ * between (done asynchronously, that window spans event-loop turns:
+ * milliseconds when the controller is busy). With the exchange, nothing that
+ * lands in the window is lost (exchangeIn). Without it (no addon, or a file
+ * system such as NFS that has none), rename(2) unlinks a save by rename that
+ * lands there; the file read is kept open across it, so a save in place
+ * (truncate and write, keeping the inode) is seen afterwards and returned as
+ * 'late', to be written again with the user's text.
+ */
+function replaceIfUnchanged(target: string, tmp: string, expected: string, exchange: Exchange | undefined, afterReread?: () => void): Swap {
   let fd: number;
   try {
     fd = openSync(target, 'r');
@@ -105,6 +140,8 @@ function replaceIfUnchanged(target: string, tmp: string, expected: string, after
     const current = readFd(fd);
     if (current !== expected) return { kind: 'changed', text: current };
     afterReread?.();
+    const exchanged = exchange && exchangeIn(exchange, tmp, target, expected);
+    if (exchanged) return exchanged;
     renameSync(tmp, target);
     const after = readFd(fd);
     // Empty: a save truncated it and has not written yet; its text is not known, so it cannot be rescued.
@@ -136,22 +173,42 @@ export async function writeStatus(
 
   // `base` is the text the status is spliced into; `onDisk` what the file must still hold for the rename.
   // They differ only after a late in-place save: the file then holds our last text, the user's is in hand.
+  const exchange = opts.exchange === null ? undefined : (opts.exchange ?? renameExchange);
   let onDisk = await readOrGone(target);
   let base = onDisk;
-  for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     if (base === undefined || onDisk === undefined) return { outcome: 'gone' };
     const text = base;
-    const spliced = spliceStatus(text, file, ref, status);
-    if (!spliced.found) return { outcome: 'gone' };
-    if (spliced.text === text && text === onDisk) return { outcome: 'unchanged', text, base: text };
+    // Holding a save that landed on our last write: the file has our text, theirs is only here,
+    // so there is no giving up until it is back in the file (each try needs another such save).
+    const holding = text !== onDisk;
+    if (attempt > MAX_TRIES && !holding) {
+      throw new StoreError(
+        `${basename(file)} changed ${MAX_TRIES} times while the controller was writing status; status not written, it will be retried`,
+        file,
+      );
+    }
+    let spliced: { found: boolean; text?: string };
+    let refused: unknown;
+    try {
+      spliced = spliceStatus(text, file, ref, status);
+    } catch (e) {
+      if (!holding) throw e;
+      refused = e;
+      spliced = { found: false };
+    }
+    if (!spliced.found && !holding) return { outcome: 'gone' };
+    // A held save that no longer has the document, or cannot take a status, goes back as it was saved.
+    const next = spliced.text ?? text;
+    if (next === text && !holding) return { outcome: 'unchanged', text, base: text };
 
-    const tmp = await writeTemp(target, spliced.text);
+    const tmp = await writeTemp(target, next);
     let swap: Swap;
     try {
       await opts.beforeRename?.(attempt);
       // Told before the re-read, so nothing but the comparison sits between it and the rename.
-      opts.onRename?.(spliced.text);
-      swap = replaceIfUnchanged(target, tmp, onDisk, opts.afterReread);
+      opts.onRename?.(next);
+      swap = replaceIfUnchanged(target, tmp, onDisk, exchange, opts.afterReread);
     } finally {
       await removeQuietly(tmp);
     }
@@ -164,15 +221,13 @@ export async function writeStatus(
     if (swap.kind === 'late') {
       // Their save landed on the file we just replaced: write their text again, with the status.
       base = swap.text;
-      onDisk = spliced.text;
+      onDisk = next;
       continue;
     }
+    if (refused !== undefined) throw refused;
+    if (!spliced.found) return { outcome: 'gone' };
     // No fsync of the folder: it would only make the rename itself durable, and a status lost to a
     // crash is written again by the next reconcile; the old file and the new both hold the user's text.
-    return { outcome: 'written', text: spliced.text, base: text };
+    return { outcome: 'written', text: next, base: text };
   }
-  throw new StoreError(
-    `${basename(file)} changed ${MAX_TRIES} times while the controller was writing status; status not written, it will be retried`,
-    file,
-  );
 }

@@ -14,7 +14,8 @@ describe('npm run bench -- status-writes', () => {
     for (const r of rows.slice(0, 2)) expect([r.edits, r.lostEdits, r.retried, r.failed], r.mode).toEqual([0, 0, 0, 0]);
     for (const r of rows.slice(2)) {
       expect(r.edits, r.mode).toBeGreaterThan(10);
-      expect(r.lostEdits, r.mode).toBeLessThanOrEqual(r.edits / 100);
+      // The store's exchange puts back every save that lands mid-write (save-during-swap.test.ts).
+      expect(r.lostEdits, r.mode).toBe(0);
     }
     const printed = table(rows);
     expect(printed).toHaveLength(7);
