@@ -249,7 +249,7 @@ export class Controller implements ResourceSource {
     this.docs = next;
     this.problems = problems;
     this.changes++;
-    for (const key of keys) this.queue.add(key);
+    for (const key of keys) this.queue.addChanged(key);
     for (const doc of orphans) await this.markOrphan(doc);
   }
 

@@ -16,6 +16,8 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   private readonly queue: string[] = [];
+  /** Keys of resources the user changed: taken before `queue` (see addChanged). */
+  private readonly changed: string[] = [];
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   /** Keys added while they were processing: run once more when that ends. */
@@ -63,9 +65,30 @@ export class WorkQueue {
     this.pump();
   }
 
+  /**
+   * A key whose resource the user added or edited: it goes before the keys the
+   * controller queued itself (a status to refresh after a job started, a retry).
+   * Two hundred files copied in at once would otherwise see their jobs
+   * submitted behind the status updates of the first ones submitted.
+   */
+  addChanged(key: string): void {
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) {
+      const at = this.queue.indexOf(key);
+      if (at < 0) return;
+      this.queue.splice(at, 1);
+    }
+    this.queued.add(key);
+    this.changed.push(key);
+    this.pump();
+  }
+
   /** Keys waiting for a worker (not those being reconciled or scheduled later), for /metrics. */
   get depth(): number {
-    return this.queue.length;
+    return this.changed.length + this.queue.length;
   }
 
   /** Adds the key after ms; an earlier pending add for the same key wins. */
@@ -94,18 +117,18 @@ export class WorkQueue {
 
   /** Resolves when nothing is queued or running (delayed adds are not waited for). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.processing.size === 0) return Promise.resolve();
+    if (this.depth === 0 && this.processing.size === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   private pump(): void {
-    while (this.running && this.processing.size < this.workers && this.queue.length > 0) {
-      const key = this.queue.shift()!;
+    while (this.running && this.processing.size < this.workers && this.depth > 0) {
+      const key = this.changed.shift() ?? this.queue.shift()!;
       this.queued.delete(key);
       this.processing.add(key);
       void this.process(key);
     }
-    if (this.processing.size === 0 && (this.queue.length === 0 || !this.running)) {
+    if (this.processing.size === 0 && (this.depth === 0 || !this.running)) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       waiters.forEach((w) => w());
@@ -114,6 +137,10 @@ export class WorkQueue {
 
   private async process(key: string): Promise<void> {
     try {
+      // A reconcile may not wait on any I/O (status writes are synchronous): without this turn, a
+      // queue of a thousand would run as one task, and no answer (a listing of the jobs, an API
+      // request) would be read before the last of them.
+      await new Promise<void>((r) => setImmediate(r));
       const result = await this.handler(key);
       this.failures.delete(key);
       if (result && result.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);

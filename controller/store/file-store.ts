@@ -1,12 +1,12 @@
 // The controller's handle on the resources folder: scans it and writes status, and
 // remembers what it wrote so the watcher can ignore the events of its own writes.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { canonicalJson, scanFolder, type ParsedDoc, type ParsedFile, type ScanResult } from './parse.js';
-import { writeStatus, type WriteOutcome, type WriteStatusOptions } from './status-writer.js';
+import { writeStatus, type SpliceMemo, type WriteOutcome, type WriteStatusOptions } from './status-writer.js';
 
-export interface FileStoreOptions extends WriteStatusOptions {
+export interface FileStoreOptions extends Pick<WriteStatusOptions, 'beforeRename'> {
   resourcesDir: string;
   /**
    * A status write found the file with a text neither the last scan nor this store had: someone
@@ -26,6 +26,14 @@ const fingerprint = (d: ParsedDoc): string =>
 const withStatus = (d: ParsedDoc, status: Record<string, unknown> | undefined): ParsedDoc => {
   const { status: _old, ...rest } = d;
   return status === undefined ? rest : { ...rest, status };
+};
+/** Synchronous, as the status writer's reads are (see there): a resource file is small. */
+const readQuietly = (file: string): string | undefined => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 };
 const sameDocs = (a: ParsedDoc[], b: ParsedDoc[]): boolean => a.length === b.length && a.every((d, i) => fingerprint(d) === fingerprint(b[i]));
 
@@ -48,6 +56,8 @@ export class FileStore {
    */
   private readonly known = new Map<string, { hash: string; statuses: Map<string, string> }>();
   private readonly parsed = new Map<string, ParsedFile>();
+  /** Per file: where the status sits in the text last written or checked (splice.ts). */
+  private readonly memos = new Map<string, SpliceMemo>();
   /** Status writes to one file run one after another, so they never race each other. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -63,6 +73,7 @@ export class FileStore {
   async scan(): Promise<StoreScan> {
     const before = new Map([...this.parsed].map(([file, p]) => [file, p.docs]));
     const result = await scanFolder(this.resourcesDir, this.parsed);
+    for (const file of this.memos.keys()) if (!this.parsed.has(file)) this.memos.delete(file);
     const changed = new Set<string>();
     for (const file of result.changed ?? []) {
       const now = this.parsed.get(file);
@@ -81,14 +92,17 @@ export class FileStore {
       const want = JSON.stringify(status ?? null);
       const seen = this.known.get(file);
       if (seen?.statuses.get(docKey) === want) {
-        const current = await readFile(file, 'utf8').catch(() => undefined);
+        const current = readQuietly(file);
         if (current !== undefined && sha256(current) === seen.hash) return 'unchanged';
       }
       const result = await writeStatus(doc.file, { kind: doc.kind, name: doc.name, index: doc.index }, status, {
         beforeRename: this.opts.beforeRename,
         // Known before the rename, so the watcher's event for it is recognised as ours.
         onRename: (text) => this.written.set(file, sha256(text)),
+        memo: this.memos.get(file),
       });
+      if (result.memo) this.memos.set(file, result.memo);
+      else this.memos.delete(file);
       if (result.base !== undefined && result.base !== this.parsed.get(file)?.text && sha256(result.base) !== seen?.hash) this.opts.onForeignText?.(file);
       const cached = this.parsed.get(file);
       if (result.outcome === 'written' && cached !== undefined && result.base === cached.text) {
@@ -120,7 +134,7 @@ export class FileStore {
     const last = this.written.get(resolve(file));
     if (last === undefined) return false;
     try {
-      return sha256(await readFile(file, 'utf8')) === last;
+      return sha256(readFileSync(file, 'utf8')) === last;
     } catch {
       return false;
     }

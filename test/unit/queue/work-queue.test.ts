@@ -138,4 +138,32 @@ describe('WorkQueue', () => {
     expect(calls).toBe(2);
     expect(clock.pending()).toBe(0);
   });
+
+  it('takes keys the user changed before keys the controller queued, each once', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue(async (k) => void seen.push(k), { workers: 1 });
+    q.add('Benchmark/a');
+    q.add('Benchmark/b');
+    q.addChanged('Benchmark/c');
+    // Already queued by the controller, now changed by the user: moves ahead, not added twice.
+    q.addChanged('Benchmark/a');
+    q.addChanged('Benchmark/c');
+    expect(q.depth).toBe(3);
+    q.start();
+    await q.idle();
+    expect(seen).toEqual(['Benchmark/c', 'Benchmark/a', 'Benchmark/b']);
+  });
+
+  it('lets other work run between reconciles that wait on nothing', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue(async (k) => void seen.push(k), { workers: 4 });
+    for (let i = 0; i < 100; i++) q.add(`Service/s${i}`);
+    q.start();
+    let doneWhenOthersRan = -1;
+    setImmediate(() => (doneWhenOthersRan = seen.length));
+    await q.idle();
+    expect(seen).toHaveLength(100);
+    expect(doneWhenOthersRan).toBeGreaterThanOrEqual(0);
+    expect(doneWhenOthersRan).toBeLessThan(100);
+  });
 });
