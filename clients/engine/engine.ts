@@ -172,7 +172,7 @@ export async function runLoad(opts: RunLoadOptions): Promise<LoadResults> {
       const value = sample[key];
       const shift = shifted.has(key) ? shiftMs : 0;
       if (typeof value === 'number') recorder.record(value + shift);
-      else for (const v of value) recorder.record(v + shift);
+      else recorder.recordAll(value, shift);
       const m = (t.metrics[key] ??= { count: 0, sum: 0 });
       m.count = recorder.count;
       m.sum = recorder.sum;

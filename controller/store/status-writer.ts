@@ -72,7 +72,11 @@ function writeTemp(target: string, text: string): string {
     fchmodSync(fd, st.mode & 0o7777);
     fsyncSync(fd);
   } catch (e) {
-    closeSync(fd);
+    try {
+      closeSync(fd);
+    } catch {
+      /* the write's error is the one to tell */
+    }
     removeQuietly(tmp);
     throw e;
   }

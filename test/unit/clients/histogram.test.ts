@@ -88,4 +88,19 @@ describe('histogram', () => {
     expect(Object.keys(enc.metrics)).toEqual(['read']);
     expect(Math.abs(decodeHistogram(enc.metrics.read.bytes).maxValue - 4096) / 4096).toBeLessThan(0.001);
   });
+
+  it("records a request's list of values, equal neighbours at once, as it records them one by one", () => {
+    const decl = { name: 'itl', kind: 'timing', unit: 'ms', help: 'gaps' } as const;
+    const one = new RankHistogramSet(['chat'], [decl]).metric('chat', 'itl')!;
+    const runs = new RankHistogramSet(['chat'], [decl]).metric('chat', 'itl')!;
+    // A streamed answer whose tokens came in three reads: gaps of 0 within a read.
+    const gaps = [4.2, 0, 0, 0, 7.5, 7.5, 0, 0, 0, 0, 12, 0, Number.NaN, 0.001];
+    for (const g of gaps) one.record(g + 1.5);
+    runs.recordAll(gaps, 1.5);
+    expect(runs.count).toBe(13);
+    expect(runs.count).toBe(one.count);
+    expect(runs.sum).toBeCloseTo(one.sum, 9);
+    expect(encodeHistogram(runs.histogram)).toBe(encodeHistogram(one.histogram));
+    for (const p of [0, 10, 50, 90, 100]) expect(runs.histogram.getValueAtPercentile(p)).toBe(one.histogram.getValueAtPercentile(p));
+  });
 });
