@@ -133,10 +133,7 @@ export class FileStore {
   async isOwnWrite(file: string): Promise<boolean> {
     const last = this.written.get(resolve(file));
     if (last === undefined) return false;
-    try {
-      return sha256(readFileSync(file, 'utf8')) === last;
-    } catch {
-      return false;
-    }
+    const text = readQuietly(file);
+    return text !== undefined && sha256(text) === last;
   }
 }

@@ -118,9 +118,7 @@ function insertionPoint(text: string, last: Pair, mapIndent: number, docEnd: num
 export function spliceStatus(text: string, file: string, ref: DocRef, status: Record<string, unknown> | undefined, memo?: SpliceMemo): SpliceResult {
   if (status !== undefined && memo?.text === text && memo.kind === ref.kind && memo.name === ref.name && memo.index === ref.index) {
     // The same splice as below, with the status block's place known rather than parsed for.
-    const eol = text.includes('\r\n') ? '\r\n' : '\n';
-    const block = render(status, ' '.repeat(memo.start - lineStartOf(text, memo.start))).join(eol) + (text[memo.end - 1] === '\n' ? eol : '');
-    const next = text.slice(0, memo.start) + block + text.slice(memo.end);
+    const next = replaceBlock(text, memo.start, memo.end, status);
     return { found: true, index: memo.index, text: next, memo: verify(memo.plain, next, memo.index, ref, status, file) };
   }
   const name = basename(file);
@@ -139,7 +137,7 @@ export function spliceStatus(text: string, file: string, ref: DocRef, status: Re
       file,
     );
   }
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const eol = eolOf(text);
   const items = map.items as Pair[];
   const pair = statusPairOf(items);
   let next: string;
@@ -154,9 +152,7 @@ export function spliceStatus(text: string, file: string, ref: DocRef, status: Re
     if (status === undefined) {
       next = text.slice(0, indentOnly ? lineStart : keyStart) + text.slice(end);
     } else {
-      const endsWithNewline = text[end - 1] === '\n';
-      const block = render(status, ' '.repeat(keyStart - lineStart)).join(eol) + (endsWithNewline ? eol : '');
-      next = text.slice(0, keyStart) + block + text.slice(end);
+      next = replaceBlock(text, keyStart, end, status);
     }
   } else {
     if (status === undefined) return { found: true, index, text };
@@ -173,6 +169,15 @@ export function spliceStatus(text: string, file: string, ref: DocRef, status: Re
   }
 
   return { found: true, index, text: next, memo: verify(docs.map(plain), next, index, ref, status, file) };
+}
+
+const eolOf = (text: string): string => (text.includes('\r\n') ? '\r\n' : '\n');
+
+/** The text with the status block from its key (start) to the end of its last line (end) replaced by `status`. */
+function replaceBlock(text: string, start: number, end: number, status: Record<string, unknown>): string {
+  const eol = eolOf(text);
+  const block = render(status, ' '.repeat(start - lineStartOf(text, start))).join(eol) + (text[end - 1] === '\n' ? eol : '');
+  return text.slice(0, start) + block + text.slice(end);
 }
 
 /** Whole lines up to the last line with status content; comments after it are the user's and stay. */
