@@ -63,10 +63,14 @@ ports=\${AIFB_PORTS:-1}
 ${SOCKETS_ON}
 # A port chosen at random must have no socket at all (a client's ephemeral port may be on it);
 # a pinned one needs only no listener: a relaunch's own old connections (TIME_WAIT,
-# FIN_WAIT2) linger for a minute and do not stop a server binding it.
+# FIN_WAIT2) linger for a minute and do not stop a server binding it. A client's do: when
+# the server ends before it listened, see others_on below.
 free_from() { local p; for ((p = $1; p < $1 + ports; p++)); do [ -z "$(sockets_on "$p")" ] || return 1; done; }
 unheard_from() { local p; for ((p = $1; p < $1 + ports; p++)); do [ -z "$(sockets_on "$p" | awk '$1 == "0A"')" ] || return 1; done; }
+pinned=1
+AIFB_PORT_WAIT=\${AIFB_PORT_WAIT:-65}
 if [ "$AIFB_PORT" = free ]; then
+  pinned=0
   read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
   for ((try = 0; try < 100; try++)); do
     p=$((lo + ((RANDOM << 15) | RANDOM) % (hi - lo - ports + 2)))
@@ -110,8 +114,8 @@ done
 args=()
 for a in "$@"; do with_ports "$a"; args+=("$REPLY"); done
 endpoint ''
-"\${args[@]}" &
-server=$!
+start() { "\${args[@]}" & server=$!; }
+start
 trap 'kill -TERM $server 2>/dev/null; wait $server; exit 143' TERM INT
 alive() { local s; read -r s 2>/dev/null < "/proc/$1/stat" || return 1; s=\${s##*) }; [ "\${s%% *}" != Z ]; }
 # TREE: the server and every process it started, from the parent pid in /proc/PID/stat.
@@ -125,9 +129,28 @@ tree() {
   while [[ $queue == *[0-9]* ]]; do set -- $queue; pid=$1; shift; TREE+=" $pid"; queue="$* \${kids[$pid]:-}"; done
 }
 holder() { local pid; for pid in $TREE; do [ -z "$(find "/proc/$pid/fd" -maxdepth 1 -lname "socket:\\[$1\\]" -print -quit 2>/dev/null)" ] || { echo "$pid"; return; }; done; }
+# Sockets on the port that do not listen. A client's connection whose ephemeral port the kernel
+# chose is one, as is its TIME_WAIT for a minute after it closed: either keeps a server from
+# binding the port. (A server's own old connections, accepted on it, do not.)
+others_on() { local p; for ((p = AIFB_PORT; p < AIFB_PORT + ports; p++)); do sockets_on "$p"; done | awk '$1 != "0A"'; }
+waited=0
 foreign=0
 while :; do
-  if ! alive "$server"; then wait "$server"; rc=$?; say "the server ended (exit $rc) before it listened on port $AIFB_PORT"; exit "$rc"; fi
+  if ! alive "$server"; then
+    wait "$server"; rc=$?
+    if [ "$pinned" = 1 ] && [ "$waited" = 0 ] && [ -n "$(others_on)" ]; then
+      waited=1
+      say "the server ended (exit $rc) before it listened on port $AIFB_PORT, which connections of other processes hold; waiting up to \${AIFB_PORT_WAIT}s for them to end, then starting it once more"
+      for ((w = 0; w < AIFB_PORT_WAIT * 2; w++)); do [ -n "$(others_on)" ] || break; sleep 0.5; done
+      if [ -z "$(others_on)" ]; then start; continue; fi
+    fi
+    say "the server ended (exit $rc) before it listened on port $AIFB_PORT"
+    if [ "$pinned" = 1 ] && [ -n "$(others_on)" ]; then
+      read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
+      say "connections of other processes still hold port $AIFB_PORT: it lies in $(hostname)'s range for clients' ports ($lo-$hi, /proc/sys/net/ipv4/ip_local_port_range), from which any connection can take it; set spec.port outside that range, or remove spec.port so that the job chooses a free port"
+    fi
+    exit "$rc"
+  fi
   listening=$(sockets_on "$AIFB_PORT" | awk '$1 == "0A" { print $2 }')
   if [ -n "$listening" ]; then
     tree; owner=''; theirs=''

@@ -4,7 +4,7 @@
 // Also the SLURM job script of a Service, run as the job would run it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,7 +25,9 @@ const server = (name: string) => [process.execPath, '-e', SERVER, name, PORT_REF
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 const strangers: Server[] = [];
+const clients: Socket[] = [];
 afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGTERM');
   for (const s of strangers.splice(0)) await new Promise((r) => s.close(r));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -71,7 +73,8 @@ const confirmed = (r: Run) => until('the listener to be confirmed', () => (recor
 
 function stranger(port = 0): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const s = createServer((c) => c.end('stranger'));
+    // A connection reset by its client is no fault of the test's.
+    const s = createServer((c) => c.on('error', () => {}).end('stranger'));
     s.once('error', reject);
     s.listen(port, '0.0.0.0', () => {
       strangers.push(s);
@@ -81,6 +84,15 @@ function stranger(port = 0): Promise<Server> {
 }
 
 const portOf = (s: Server) => (s.address() as { port: number }).port;
+
+/** A connection to a stranger, from a port the kernel chose for it: a server cannot bind that port while it is open. */
+async function clientOnPort(): Promise<{ client: Socket; port: number }> {
+  const peer = await stranger();
+  const client = connect(portOf(peer), '127.0.0.1').on('error', () => {});
+  clients.push(client);
+  await new Promise((r) => client.once('connect', r));
+  return { client, port: client.localPort! };
+}
 
 describe('the serve wrapper', () => {
   it('chooses a free port for each of two servers, hands it to them, and records the pid that listens once it is theirs', async () => {
@@ -124,6 +136,27 @@ describe('the serve wrapper', () => {
     await stranger(port);
     expect(await r.exited).toBe(75);
     expect(r.stderr()).toContain(`port ${port} on 127.0.0.1 is held by a process that is not this job's server`);
+    expect(record(r.file).listenerPid).toBeUndefined();
+  });
+
+  it("starts the server once more when a client's connection held the pinned port, once that connection is gone", async () => {
+    const { client, port } = await clientOnPort();
+    const r = run(server('ours'), { port });
+    await until('the wait for the connection', () => (r.stderr().includes('waiting up to 65s') ? true : undefined));
+    expect(r.stderr()).toContain(`the server ended (exit 1) before it listened on port ${port}, which connections of other processes hold`);
+    client.resetAndDestroy();
+    expect((await confirmed(r)).port).toBe(port);
+    expect((await (await fetch(`http://127.0.0.1:${port}/`)).json()).name).toBe('ours');
+  });
+
+  it("names the range clients' ports come from when a connection keeps holding the pinned port", async () => {
+    const { port } = await clientOnPort();
+    const r = run(server('ours'), { port }, { AIFB_PORT_WAIT: '1' });
+    expect(await r.exited).toBe(1);
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    expect(r.stderr()).toContain(`connections of other processes still hold port ${port}: it lies in`);
+    expect(r.stderr()).toContain(`(${lo}-${hi}, /proc/sys/net/ipv4/ip_local_port_range)`);
+    expect(r.stderr()).toContain('set spec.port outside that range, or remove spec.port');
     expect(record(r.file).listenerPid).toBeUndefined();
   });
 
