@@ -5,7 +5,7 @@
 import { errorText, excerpt } from '../http-common.js';
 import { EventStreamParser } from './event-stream.js';
 import { notJson } from './failure.js';
-import { carriedBy, type Chunk, ChunkTemplate, CONTENT, REASONING, type Usage, UNUSUAL } from './openai-chunk.js';
+import { carriedBy, type Chunk, ChunkShapes, ChunkTemplate, CONTENT, REASONING, type Usage, UNUSUAL } from './openai-chunk.js';
 import { promptText, type PromptItem } from './prompts.js';
 import { isEventStream, num, parseAnswer, wholeAnswer, type AnswerReader, type Call, type CallAnswer, type LlmProtocol, type Prepared, type PreparedRequest } from './protocol.js';
 import type { LlmRecord } from './record.js';
@@ -34,6 +34,8 @@ function takeUsage(usage: Usage | null | undefined, record: LlmRecord): number |
 
 export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): LlmProtocol {
   const path = api === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  /** Learnt from one answer's chunks, read from in every later answer's (see openai-chunk.ts). */
+  const shapes = new ChunkShapes();
 
   return {
     /**
@@ -99,7 +101,7 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
       let counted = 0;
       /** Tokens the last chunk carried by its usage (continuous usage stats), when it said. */
       let carried: number | undefined;
-      const template = new ChunkTemplate(chat);
+      const template = new ChunkTemplate(chat, shapes);
       const parsed = (data: string): number => {
         let chunk: Chunk;
         try {

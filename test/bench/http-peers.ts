@@ -57,17 +57,31 @@ const http = require('node:http');
 const small = Buffer.from('{"ok":true,"n":1}');
 const usage = { prompt_tokens: 8, completion_tokens: ${TOKENS}, total_tokens: ${8 + TOKENS} };
 const whole = Buffer.from(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: ' token'.repeat(${TOKENS}) }, finish_reason: 'length' }], usage }));
-const event = (o) => 'data: ' + JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', model: 'bench', ...o }) + '\\n\\n';
+const ID = 'chatcmpl-0000000000000000';
+const event = (o) => 'data: ' + JSON.stringify({ id: ID, object: 'chat.completion.chunk', created: 1000000000, model: 'bench', ...o }) + '\\n\\n';
 const chunks = [event({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
 for (let i = 0; i < ${TOKENS}; i++) chunks.push(event({ choices: [{ index: 0, delta: { content: ' token' } }] }));
 chunks.push(event({ choices: [], usage }), 'data: [DONE]\\n\\n');
 const stream = Buffer.from(chunks.join(''));
+// As vLLM does, each answer has an id of its own and the second it was created: where their digits sit.
+const at = (text, skip) => { const all = []; for (let i = stream.indexOf(text); i !== -1; i = stream.indexOf(text, i + 1)) all.push(i + skip); return all; };
+const idAt = at(ID, 9);
+const createdAt = at('"created":1000000000', 10);
+let answers = 0;
+const streamed = () => {
+  const b = Buffer.from(stream);
+  const id = (++answers).toString(16).padStart(16, '0');
+  const created = String(Math.floor(Date.now() / 1000));
+  for (const i of idAt) b.latin1Write(id, i);
+  for (const i of createdAt) b.latin1Write(created, i);
+  return b;
+};
 const s = http.createServer((req, res) => {
   let body = '';
   req.setEncoding('utf8');
   req.on('data', (d) => (body += d));
   req.on('end', () => {
-    const [type, answer] = req.method !== 'POST' || req.url !== '/v1/chat/completions' ? ['application/json', small] : body.includes('"stream":true') ? ['text/event-stream', stream] : ['application/json', whole];
+    const [type, answer] = req.method !== 'POST' || req.url !== '/v1/chat/completions' ? ['application/json', small] : body.includes('"stream":true') ? ['text/event-stream', streamed()] : ['application/json', whole];
     res.writeHead(200, { 'content-type': type, 'content-length': answer.length });
     res.end(answer);
   });

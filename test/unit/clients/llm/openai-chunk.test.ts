@@ -1,17 +1,27 @@
 // A chunk read from its template must carry what JSON.parse says it carries;
 // anything the template cannot vouch for goes to JSON.parse.
 import { describe, expect, it } from 'vitest';
-import { carriedBy, type Chunk, ChunkTemplate, CONTENT, REASONING, UNUSUAL } from '../../../../clients/llm/openai-chunk.js';
+import { carriedBy, type Chunk, ChunkShapes, ChunkTemplate, CONTENT, REASONING, UNUSUAL } from '../../../../clients/llm/openai-chunk.js';
 
 /** A chunk as vLLM streams it, with `delta` as given. */
 const vllm = (delta: Record<string, unknown>, over: Record<string, unknown> = {}) =>
   JSON.stringify({ id: 'chatcmpl-7f3a', object: 'chat.completion.chunk', created: 1733460000, model: 'meta-llama/Llama-3.1-8B-Instruct', choices: [{ index: 0, delta, logprobs: null, finish_reason: null }], usage: null, ...over });
 
-function learnt(data: string, chat = true): ChunkTemplate {
-  const t = new ChunkTemplate(chat);
+function learnt(data: string, chat = true, shapes?: ChunkShapes): ChunkTemplate {
+  const t = new ChunkTemplate(chat, shapes);
   t.learn(data, JSON.parse(data) as Chunk);
   return t;
 }
+
+/** Shapes learnt from one answer's chunk: what a later answer's template reads from. */
+function shapesFrom(data: string): ChunkShapes {
+  const shapes = new ChunkShapes();
+  learnt(data, true, shapes);
+  return shapes;
+}
+
+/** A later answer's verdict on one chunk, read with nothing but the shapes (its own template not yet learnt). */
+const laterAnswer = (shapes: ChunkShapes, data: string) => new ChunkTemplate(true, shapes).match(data);
 
 /** JSON.parse's verdict on a chunk, UNUSUAL when it is not JSON. */
 function parsedVerdict(data: string, chat = true): number {
@@ -38,7 +48,7 @@ describe('ChunkTemplate', () => {
     const t = learnt(vllm({ content: ' Hello' }));
     const handed = [
       vllm({ content: '' }), // no token: carries nothing
-      vllm({ content: ' x' }, { id: 'chatcmpl-other' }), // another answer
+      vllm({ content: ' x' }, { id: 'chatcmpl-other' }), // another answer: read only from the client's shapes
       vllm({ content: ' x' }, { usage: { prompt_tokens: 1, completion_tokens: 2 } }), // usage must be read
       vllm({ role: 'assistant', content: ' x' }), // another shape
       vllm({ content: 'x' }).replace('"finish_reason":null', '"finish_reason":"length"'),
@@ -80,9 +90,9 @@ describe('ChunkTemplate', () => {
     expect(u.match('{"note\\"content":"yy","choices":[{"delta":{"content":"tok"}}]}')).toBe(UNUSUAL);
   });
 
-  it('stops learning in an answer whose chunks differ elsewhere too, as a per-chunk time would make them', () => {
+  it('stops learning in an answer whose chunks differ elsewhere too, as a per-chunk fingerprint would make them', () => {
     const t = new ChunkTemplate(true);
-    const at = (second: number, token: string) => vllm({ content: token }, { created: second });
+    const at = (second: number, token: string) => vllm({ content: token }, { system_fingerprint: `fp-${second}` });
     const learn = (data: string) => t.learn(data, JSON.parse(data) as Chunk);
     learn(at(1, 'a'));
     expect(t.match(at(1, 'b'))).toBe(CONTENT);
@@ -105,6 +115,52 @@ describe('ChunkTemplate', () => {
     expect(completions.match(completion(' upon'))).toBe(CONTENT);
     // A chat template does not read completions' `text`.
     expect(learnt(completion(' Once'), true).match(completion(' upon'))).toBe(UNUSUAL);
+  });
+
+  it("reads another answer's chunks from the shape the first answer proved, whatever its id and created time", () => {
+    const shapes = shapesFrom(vllm({ content: ' Hello' }));
+    for (const over of [{ id: 'chatcmpl-9b41c0de5f' }, { id: 'x' }, { id: 'a"b\\c\u00e9' }, { created: 0 }, { created: 1733469999, id: 'chatcmpl-2' }]) {
+      expect(laterAnswer(shapes, vllm({ content: ' tok' }, over)), JSON.stringify(over)).toBe(CONTENT);
+    }
+    // Once read from a shape, that answer's own template reads its next chunks.
+    const t = new ChunkTemplate(true, shapes);
+    expect(t.match(vllm({ content: 'a' }, { id: 'chatcmpl-3' }))).toBe(CONTENT);
+    expect(t.match(vllm({ content: 'b' }, { id: 'chatcmpl-3' }))).toBe(CONTENT);
+    // Only the id's string and the created integer may differ.
+    const other = (text: string) => vllm({ content: ' tok' }).replace('"created":1733460000', text);
+    const handed = [
+      other('"created":01733460000'), // a leading zero: not JSON
+      other('"created":1733460000.5'),
+      other('"created":1e9'),
+      other('"created":-1'),
+      other('"created":"1733460000"'),
+      vllm({ content: ' tok' }, { id: 7 }),
+      vllm({ content: ' tok' }).replace('"chatcmpl-7f3a"', '"chatcmpl\\q"'), // not one of JSON's escapes
+      vllm({ content: ' tok' }, { model: 'another-model' }),
+      vllm({ content: ' tok' }, { usage: { prompt_tokens: 1, completion_tokens: 2 } }),
+      vllm({ content: '' }, { id: 'chatcmpl-4' }),
+      vllm({ role: 'assistant', content: ' tok' }, { id: 'chatcmpl-4' }),
+    ];
+    for (const data of handed) expect(laterAnswer(shapes, data), data).toBe(UNUSUAL);
+    // A reasoning model's two shapes are both kept.
+    learnt(vllm({ reasoning_content: 'Let me think' }), true, shapes);
+    expect(laterAnswer(shapes, vllm({ reasoning_content: ' more' }, { id: 'chatcmpl-5' }))).toBe(REASONING);
+    expect(laterAnswer(shapes, vllm({ content: ' tok' }, { id: 'chatcmpl-5' }))).toBe(CONTENT);
+  });
+
+  it('leaves a place open only once it is shown to be the top-level id or created time', () => {
+    // The first "id" is a nested one: the top-level id is not where the search finds it, so no shape.
+    const nested = (id: string, token: string) => JSON.stringify({ meta: { id: 'm' }, id, created: 1, choices: [{ delta: { content: token } }] });
+    const shapes = new ChunkShapes();
+    const t = learnt(nested('a', 'x'), true, shapes);
+    expect(shapes.list).toEqual([]);
+    expect(t.match(nested('a', 'y'))).toBe(CONTENT);
+    expect(laterAnswer(shapes, nested('b', 'y'))).toBe(UNUSUAL);
+    // The same text with the id first: proven, and read across answers.
+    const first = (id: string, token: string) => JSON.stringify({ id, meta: { id: 'm' }, created: 1, choices: [{ delta: { content: token } }] });
+    const proven = shapesFrom(first('a', 'x'));
+    expect(laterAnswer(proven, first('b', 'y'))).toBe(CONTENT);
+    expect(laterAnswer(proven, first('b', 'y').replace('{"id":"m"}', '{"id":"n"}'))).toBe(UNUSUAL);
   });
 
   it('never disagrees with JSON.parse, over chunks changed at random', () => {
@@ -132,5 +188,27 @@ describe('ChunkTemplate', () => {
     }
     // The property means little if the template read nothing.
     expect(read).toBeGreaterThan(200);
+  });
+
+  it("never disagrees with JSON.parse when reading another answer's chunks from a shape, over chunks changed at random", () => {
+    let seed = 777;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const alphabet = ['a', ' ', '"', '\\', 'u', '0', '1', '9', '.', 'e', '-', '/', '\n', '\u0001', '{', '}', ':', ',', 'é'];
+    const shapes = shapesFrom(vllm({ content: ' Hello' }));
+    const base = vllm({ content: ' tok' }, { id: 'chatcmpl-1234', created: 1733461234 });
+    // Edits land in the id, the created time and the token most of the time, anywhere else now and then.
+    const spans = ['chatcmpl-1234', '1733461234', ' tok'].map((t) => [base.indexOf(t), base.indexOf(t) + t.length]);
+    let read = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const [from, to] = rand(4) === 0 ? [0, base.length] : spans[rand(spans.length)];
+      const at = from + rand(to - from + 1);
+      const data = rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+      const matched = laterAnswer(shapes, data);
+      if (matched === UNUSUAL) continue;
+      read++;
+      expect(parsedVerdict(data), data).toBe(matched);
+      expect((JSON.parse(data) as { model: string }).model).toBe('meta-llama/Llama-3.1-8B-Instruct');
+    }
+    expect(read).toBeGreaterThan(1000);
   });
 });
