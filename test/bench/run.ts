@@ -6,6 +6,7 @@
 //   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
 //   http: the http and llm workloads' closed-loop requests/s and CPU per request against autocannon and wrk on one loopback server: a GET, the llm chat request whole and streamed (about 8 min).
+//   stream-reader: the llm client's OpenAI stream reader's CPU per answer against JSON.parse of every event (about 40 s).
 //   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
 //   coordinated-omission: a 1 s server stall under open loop (200 req/s) and closed loop (4 workers): p50, p99, max of each against wrk2's expectation (about 25 s).
 //   controller: a controller process given 200, then 1,000 endpoint Services at once: time to Ready, idle CPU and RSS, status API list p50/p99 (about 2.5 min).
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   postgresql: async () => (await import('./postgresql.js')).main(),
   faiss: async () => (await import('./faiss.js')).main(),
   http: async () => (await import('./http-peers.js')).main(),
+  'stream-reader': async () => (await import('./stream-reader.js')).main(),
   'open-loop': async () => (await import('./open-loop.js')).main(),
   'coordinated-omission': async () => (await import('./coordinated-omission.js')).main(),
   controller: async () => (await import('./controller-scale.js')).main(),
