@@ -66,6 +66,9 @@ export function emptyQueue(): void {
 }
 
 export async function measure(n: number, otherJobs: number, intervals = 10): Promise<ScaleResult> {
+  // The controller's timers never hold a process open (controller/runtime/clock.ts): its server
+  // does. Without this one, the process ended while the cleanup waited for its jobs to leave the queue.
+  const hold = setInterval(() => undefined, 60_000);
   const dir = mkdtempSync(join(tmpdir(), 'aifb-bench-'));
   const paths = resolvePaths({ resources: join(dir, 'resources') });
   mkdirSync(paths.resourcesDir, { recursive: true });
@@ -119,9 +122,13 @@ export async function measure(n: number, otherJobs: number, intervals = 10): Pro
     const lags = [...sbatchAt].map(([name, at]) => at - written.get(name)!);
     return { resources: n, alone, crowded, otherJobs, jsonBytes, medianCpToSbatchMs: quantile(lags, 0.5), p95CpToSbatchMs: quantile(lags, 0.95) };
   } finally {
-    emptyQueue();
-    await controller.stop();
-    await Promise.all((await executor.list()).map((l) => executor.stop(l, 10_000).catch(() => undefined)));
+    try {
+      emptyQueue();
+      await controller.stop();
+      await Promise.all((await executor.list()).map((l) => executor.stop(l, 10_000).catch(() => undefined)));
+    } finally {
+      clearInterval(hold);
+    }
   }
 }
 
