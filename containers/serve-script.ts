@@ -69,9 +69,9 @@ free_from() { local p; for ((p = $1; p < $1 + ports; p++)); do [ -z "$(sockets_o
 unheard_from() { local p; for ((p = $1; p < $1 + ports; p++)); do [ -z "$(sockets_on "$p" | awk '$1 == "0A"')" ] || return 1; done; }
 pinned=1
 AIFB_PORT_WAIT=\${AIFB_PORT_WAIT:-65}
+read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
 if [ "$AIFB_PORT" = free ]; then
   pinned=0
-  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
   for ((try = 0; try < 100; try++)); do
     p=$((lo + ((RANDOM << 15) | RANDOM) % (hi - lo - ports + 2)))
     if free_from "$p"; then AIFB_PORT=$p; break; fi
@@ -129,24 +129,27 @@ tree() {
   while [[ $queue == *[0-9]* ]]; do set -- $queue; pid=$1; shift; TREE+=" $pid"; queue="$* \${kids[$pid]:-}"; done
 }
 holder() { local pid; for pid in $TREE; do [ -z "$(find "/proc/$pid/fd" -maxdepth 1 -lname "socket:\\[$1\\]" -print -quit 2>/dev/null)" ] || { echo "$pid"; return; }; done; }
-# Sockets on the port that do not listen. A client's connection whose ephemeral port the kernel
-# chose is one, as is its TIME_WAIT for a minute after it closed: either keeps a server from
-# binding the port. (A server's own old connections, accepted on it, do not.)
-others_on() { local p; for ((p = AIFB_PORT; p < AIFB_PORT + ports; p++)); do sockets_on "$p"; done | awk '$1 != "0A"'; }
+# Sockets that do not listen on a pinned port in the range the kernel takes clients' ports from:
+# a client's connection on it, and its TIME_WAIT for a minute after it closed, keep a server
+# from binding the port. (A server's own old connections, accepted on it, do not: outside the
+# range, sockets on the port are those, and nothing is waited for.)
+others_on() {
+  [ "$pinned" = 1 ] && ((AIFB_PORT + ports > lo && AIFB_PORT <= hi)) || return 0
+  local p; for ((p = AIFB_PORT; p < AIFB_PORT + ports; p++)); do sockets_on "$p"; done | awk '$1 != "0A"'
+}
 waited=0
 foreign=0
 while :; do
   if ! alive "$server"; then
     wait "$server"; rc=$?
-    if [ "$pinned" = 1 ] && [ "$waited" = 0 ] && [ -n "$(others_on)" ]; then
+    if [ "$waited" = 0 ] && [ -n "$(others_on)" ]; then
       waited=1
       say "the server ended (exit $rc) before it listened on port $AIFB_PORT, which connections of other processes hold; waiting up to \${AIFB_PORT_WAIT}s for them to end, then starting it once more"
       for ((w = 0; w < AIFB_PORT_WAIT * 2; w++)); do [ -n "$(others_on)" ] || break; sleep 0.5; done
       if [ -z "$(others_on)" ]; then start; continue; fi
     fi
     say "the server ended (exit $rc) before it listened on port $AIFB_PORT"
-    if [ "$pinned" = 1 ] && [ -n "$(others_on)" ]; then
-      read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
+    if [ -n "$(others_on)" ]; then
       say "connections of other processes still hold port $AIFB_PORT: it lies in $(hostname)'s range for clients' ports ($lo-$hi, /proc/sys/net/ipv4/ip_local_port_range), from which any connection can take it; set spec.port outside that range, or remove spec.port so that the job chooses a free port"
     fi
     exit "$rc"

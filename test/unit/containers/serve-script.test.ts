@@ -85,12 +85,15 @@ function stranger(port = 0): Promise<Server> {
 
 const portOf = (s: Server) => (s.address() as { port: number }).port;
 
-/** A connection to a stranger, from a port the kernel chose for it: a server cannot bind that port while it is open. */
-async function clientOnPort(): Promise<{ client: Socket; port: number }> {
+/**
+ * A connection to a stranger, from a port the kernel chose for it (or from
+ * `localPort`): a server cannot bind that port while it is open.
+ */
+async function clientOnPort(localPort?: number): Promise<{ client: Socket; port: number }> {
   const peer = await stranger();
-  const client = connect(portOf(peer), '127.0.0.1').on('error', () => {});
+  const client = connect({ port: portOf(peer), host: '127.0.0.1', ...(localPort ? { localPort } : {}) }).on('error', () => {});
   clients.push(client);
-  await new Promise((r) => client.once('connect', r));
+  await new Promise((resolve, reject) => client.once('connect', resolve).once('error', reject));
   return { client, port: client.localPort! };
 }
 
@@ -158,6 +161,18 @@ describe('the serve wrapper', () => {
     expect(r.stderr()).toContain(`(${lo}-${hi}, /proc/sys/net/ipv4/ip_local_port_range)`);
     expect(r.stderr()).toContain('set spec.port outside that range, or remove spec.port');
     expect(record(r.file).listenerPid).toBeUndefined();
+  });
+
+  it('waits for nothing when a server on a pinned port below that range ends: sockets there are no client\'s', async () => {
+    const [lo] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    // A connection on a port below the range (its client names the port, the first one free).
+    let held: { port: number } | undefined;
+    for (let p = lo - 1000; !held && p < lo; p += 7) held = await clientOnPort(p).catch(() => undefined);
+    const r = run([process.execPath, '-e', 'process.exit(3)'], { port: held!.port });
+    expect(await r.exited).toBe(3);
+    expect(r.stderr()).toContain(`the server ended (exit 3) before it listened on port ${held!.port}`);
+    expect(r.stderr()).not.toContain('waiting');
+    expect(r.stderr()).not.toContain('range for clients');
   });
 
   it('ends with the server, and ends the server when it is stopped', async () => {
