@@ -45,7 +45,22 @@ export interface PeerOptions {
 export const DEFAULTS: PeerOptions = { connections: 64, seconds: 8, rounds: 5 };
 
 /** Tokens in an llm answer. */
-const TOKENS = 16;
+export const TOKENS = 16;
+
+const USAGE = { prompt_tokens: 8, completion_tokens: TOKENS, total_tokens: 8 + TOKENS };
+
+/**
+ * The llm-stream scenario's answer, with this id and created time: a role-only
+ * chunk, TOKENS token chunks, the usage and [DONE], as vLLM streams them. The
+ * stream-reader bench reads the same text.
+ */
+export function streamedAnswer(id: string, created: number): string {
+  const event = (o: object) => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'bench', ...o })}\n\n`;
+  const events = [event({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
+  for (let i = 0; i < TOKENS; i++) events.push(event({ choices: [{ index: 0, delta: { content: ' token' } }] }));
+  events.push(event({ choices: [], usage: USAGE }), 'data: [DONE]\n\n');
+  return events.join('');
+}
 
 /**
  * The server: one process, one core, keep-alive. POST /v1/chat/completions
@@ -55,14 +70,10 @@ const TOKENS = 16;
 const SERVER = `
 const http = require('node:http');
 const small = Buffer.from('{"ok":true,"n":1}');
-const usage = { prompt_tokens: 8, completion_tokens: ${TOKENS}, total_tokens: ${8 + TOKENS} };
+const usage = ${JSON.stringify(USAGE)};
 const whole = Buffer.from(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: ' token'.repeat(${TOKENS}) }, finish_reason: 'length' }], usage }));
 const ID = 'chatcmpl-0000000000000000';
-const event = (o) => 'data: ' + JSON.stringify({ id: ID, object: 'chat.completion.chunk', created: 1000000000, model: 'bench', ...o }) + '\\n\\n';
-const chunks = [event({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
-for (let i = 0; i < ${TOKENS}; i++) chunks.push(event({ choices: [{ index: 0, delta: { content: ' token' } }] }));
-chunks.push(event({ choices: [], usage }), 'data: [DONE]\\n\\n');
-const stream = Buffer.from(chunks.join(''));
+const stream = Buffer.from(${JSON.stringify(streamedAnswer('chatcmpl-0000000000000000', 1000000000))});
 // As vLLM does, each answer has an id of its own and the second it was created: where their digits sit.
 const at = (text, skip) => { const all = []; for (let i = stream.indexOf(text); i !== -1; i = stream.indexOf(text, i + 1)) all.push(i + skip); return all; };
 const idAt = at(ID, 9);

@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { openaiProtocol } from '../../clients/llm/openai.js';
 import type { LlmRecord } from '../../clients/llm/record.js';
 import { LlmWorkload } from '../../clients/llm/schema.js';
+import { streamedAnswer, TOKENS } from './http-peers.js';
 
 export interface ReaderOptions {
   answers: number;
@@ -19,18 +20,11 @@ export interface ReaderOptions {
 
 export const DEFAULTS: ReaderOptions = { answers: 200_000, rounds: 5 };
 
-const TOKENS = 16;
 /** Distinct answers cycled through: enough that no reader sees the same text twice in a row. */
 const DISTINCT = 1000;
 
-function answerText(n: number): string {
-  const id = `chatcmpl-${n.toString(16).padStart(16, '0')}`;
-  const event = (o: object) => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1733460000 + (n % 7), model: 'bench', ...o })}\n\n`;
-  const events = [event({ choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] })];
-  for (let i = 0; i < TOKENS; i++) events.push(event({ choices: [{ index: 0, delta: { content: ' token' }, logprobs: null, finish_reason: null }] }));
-  events.push(event({ choices: [], usage: { prompt_tokens: 8, completion_tokens: TOKENS, total_tokens: 8 + TOKENS } }), 'data: [DONE]\n\n');
-  return events.join('');
-}
+/** Answer n: the http bench's streamed answer with an id and created time of its own. */
+const answerText = (n: number): string => streamedAnswer(`chatcmpl-${n.toString(16).padStart(16, '0')}`, 1733460000 + (n % 7));
 
 type Read = (text: string, record: LlmRecord, now: () => number) => void;
 
