@@ -109,7 +109,8 @@ describe('controller with the SLURM executor', { timeout: 240_000 }, () => {
     const uids = [svc.metadata.uid, bench.metadata.uid];
     const jobs = allJobs().filter((j) => uids.some((u) => j.comment.includes(u)));
     // One service job: a second would be a retry, and the attempts' logs say why.
-    const attempts = readdirSync(join(ws.state, 'services', 'db')).map((a) => `${a}: ${readFileSync(join(ws.state, 'services', 'db', a, 'service.stderr.log'), 'utf8')}`);
+    const logOf = (attempt: string) => join(ws.state, 'services', 'db', attempt, 'service.stderr.log');
+    const attempts = readdirSync(join(ws.state, 'services', 'db')).map((a) => `${a}: ${existsSync(logOf(a)) ? readFileSync(logOf(a), 'utf8') : '(no log)'}`);
     expect(jobs.map((j) => j.name).sort(), attempts.join('\n')).toEqual(['aifb-benchmark-load', 'aifb-service-db']);
     expect(jobs.find((j) => j.name === 'aifb-service-db')!.comment).toMatch(/kind=Service/);
     const serviceDir = join(ws.state, 'services', 'db', 'g1-a1');
