@@ -15,6 +15,16 @@ const LF = 0x0a;
 const COLON = 0x3a;
 const SPACE = 0x20;
 
+/** buf[start, end) is a line `data: …`: the field `data`, a colon and one space. */
+const isDataField = (buf: string, start: number, end: number): boolean =>
+  end - start >= 6 &&
+  buf.charCodeAt(start) === 0x64 &&
+  buf.charCodeAt(start + 1) === 0x61 &&
+  buf.charCodeAt(start + 2) === 0x74 &&
+  buf.charCodeAt(start + 3) === 0x61 &&
+  buf.charCodeAt(start + 4) === COLON &&
+  buf.charCodeAt(start + 5) === SPACE;
+
 export class EventStreamParser {
   private buffer = '';
   private data: string[] = [];
@@ -53,6 +63,12 @@ export class EventStreamParser {
       } else if (lf !== -1) {
         end = lf;
         next = lf + 1;
+        // The usual whole event, `data: …` and a blank line, both ended by LF: read without the line-by-line work.
+        if (buf.charCodeAt(next) === LF && this.data.length === 0 && this.event === '' && isDataField(buf, start, end)) {
+          out.push({ event: 'message', data: buf.slice(start + 6, end), id: this.id });
+          start = next + 1;
+          continue;
+        }
       } else {
         break;
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { excerpt } from '../../../../clients/http-common.js';
-import { EventStreamParser } from '../../../../clients/llm/event-stream.js';
+import { EventStreamParser, type ServerEvent } from '../../../../clients/llm/event-stream.js';
 
 /** Feeds every piece and returns all events, as a stream read would. */
 const parse = (...pieces: string[]) => {
@@ -32,6 +32,56 @@ describe('EventStreamParser', () => {
     expect(p.push(': ping\n\nevent: nothing\n\ndata: half')).toEqual([]);
     expect(p.pending).toBe('data: half');
     expect(p.push('\n\n')).toEqual([{ event: 'message', data: 'half' }]);
+  });
+});
+
+/** The format as the standard reads it, the whole text at once: what the parser must give however the text arrives. */
+function reference(text: string): ServerEvent[] {
+  const lines = text.split(/\r\n|\r|\n/);
+  lines.pop(); // after the last line end: not a line yet
+  const out: ServerEvent[] = [];
+  let data: string[] = [];
+  let event = '';
+  let id: string | undefined;
+  for (const line of lines) {
+    if (line === '') {
+      if (data.length > 0) out.push({ event: event || 'message', data: data.join('\n'), id });
+      data = [];
+      event = '';
+      continue;
+    }
+    if (line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') data.push(value);
+    else if (field === 'event') event = value;
+    else if (field === 'id' && !value.includes('\0')) id = value;
+  }
+  return out;
+}
+
+describe('EventStreamParser against the standard', () => {
+  it('gives the events the standard reads, over streams made at random and cut at random', () => {
+    let seed = 99;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const parts = ['data: ', 'data:', 'data', 'event: e', 'id: 4', 'id: 5', ': c', '{"a":1}', 'x y', ' ', ':', '\n', '\n', '\n\n', '\r', '\r\n', 'data: {"t":"z"}\n\n'];
+    let events = 0;
+    for (let i = 0; i < 5000; i++) {
+      let text = '';
+      for (let k = rand(14); k > 0; k--) text += parts[rand(parts.length)];
+      const pieces: string[] = [];
+      for (let from = 0; from < text.length; ) {
+        const to = from + 1 + rand(text.length - from);
+        pieces.push(text.slice(from, to));
+        from = to;
+      }
+      const want = reference(text);
+      events += want.length;
+      expect(parse(...pieces), JSON.stringify(pieces)).toEqual(want);
+    }
+    expect(events).toBeGreaterThan(1000);
   });
 });
 
