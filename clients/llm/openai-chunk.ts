@@ -19,6 +19,9 @@
 // shape, not by JSON.parse and a new proof. Putting another string literal
 // where a string literal was, or another integer where an integer was,
 // changes no key and no nesting, so the chunk still carries what it carried.
+// The chunks that carry no token (the role-only first one, the last one with
+// its finish_reason, the usage) take shapes too, with the usage's integers
+// left open and read from the text: JSON.parse took about 2 us a chunk here.
 
 /** choices[0] carries answer text: delta.content (chat), text (completions). */
 export const CONTENT = 1;
@@ -57,29 +60,68 @@ type Slot = 'content' | 'text' | 'reasoning_content' | 'reasoning';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** A template's text with an answer's id and created time left open. */
+/** The usage fields the reader takes (see takeUsage in openai.ts). */
+type UsageField = 'prompt_tokens' | 'completion_tokens' | 'reasoning_tokens';
+
+/** A template's text with an answer's id and created time (and a tokenless chunk's usage integers) left open. */
 interface ChunkShape {
-  /** The head's text around its holes: fixed[0], hole 0, fixed[1], ..., fixed[holes.length]. */
+  /** The text around its holes: fixed[0], hole 0, fixed[1], ..., fixed[holes.length]. */
   fixed: string[];
-  /** What each hole holds: a JSON string literal (the id) or an integer (the created time). */
+  /** What each hole holds: a JSON string literal (the id) or an integer (the created time, a usage count). */
   holes: Array<'string' | 'integer'>;
-  tail: string;
+  /** After the fixed text, a token's string literal and then this text; undefined: a chunk that carries no token ends with the fixed text. */
+  tail: string | undefined;
   bits: number;
+  /** A tokenless chunk's usage: as learnt, with the counts in holes replaced by the holes' integers. */
+  usage?: { learnt: Usage; from: Array<{ hole: number; field: UsageField }> };
+  /** A chunk has been read from it. */
+  used: boolean;
 }
 
-/** A reasoning model's answers take two shapes (reasoning, then answer text); a few more cost little to try. */
-const SHAPES_KEPT = 4;
+/**
+ * A reasoning model's answers take two token shapes (reasoning, then answer
+ * text); the role, finish and usage chunks three tokenless ones. A few more
+ * cost little to try.
+ */
+const SHAPES_KEPT = 8;
+
+/**
+ * Tokenless shapes learnt that were never read from before the client stops
+ * learning them: a server whose tokenless chunks differ outside the holes
+ * would otherwise cost a proof (a second JSON.parse) on each.
+ */
+const UNUSED_TOKENLESS_MAX = 8;
 
 /** The shapes one client has proven, shared by the templates of all its answers. */
 export class ChunkShapes {
-  /** The most recently proven first. */
+  /**
+   * In the order they were first proven, which is the order an answer's
+   * chunks come in (role, tokens, finish, usage): a template tries them from
+   * the one after the shape it last read from.
+   */
   readonly list: ChunkShape[] = [];
+  private unusedTokenless = 0;
 
   add(shape: ChunkShape): void {
     const same = this.list.findIndex((s) => s.tail === shape.tail && s.bits === shape.bits && s.holes.join() === shape.holes.join() && s.fixed.join('\0') === shape.fixed.join('\0'));
-    if (same !== -1) this.list.splice(same, 1);
-    this.list.unshift(shape);
-    if (this.list.length > SHAPES_KEPT) this.list.pop();
+    if (shape.tail === undefined) this.unusedTokenless++;
+    if (same !== -1) {
+      this.list[same] = shape;
+      return;
+    }
+    this.list.push(shape);
+    if (this.list.length > SHAPES_KEPT) this.list.shift();
+  }
+
+  /** A chunk was read from `shape`. */
+  read(shape: ChunkShape): void {
+    if (shape.used) return;
+    shape.used = true;
+    if (shape.tail === undefined) this.unusedTokenless--;
+  }
+
+  get learnsTokenless(): boolean {
+    return this.unusedTokenless < UNUSED_TOKENLESS_MAX;
   }
 }
 
@@ -96,6 +138,8 @@ export class ChunkTemplate {
    * a cost with no return: after two, the answer is left to JSON.parse.
    */
   private wasted = 0;
+  /** Where in the client's shapes this answer's last chunk read from a shape was: its next chunk is likely the next shape. */
+  private last = -1;
 
   constructor(
     private readonly chat: boolean,
@@ -103,15 +147,31 @@ export class ChunkTemplate {
     private readonly shapes?: ChunkShapes,
   ) {}
 
+  /** The usage of the chunk `match` last read, when it read one from a tokenless shape; what JSON.parse would give for the fields read. */
+  usage: Usage | undefined;
+
   /** What a chunk carries when it is the template (or a shape) around another non-empty string, else UNUSUAL. */
   match(data: string): number {
+    this.usage = undefined;
     const { head, tail } = this;
     if (head !== '' && data.slice(0, head.length) === head && tokenBetween(data, head.length, tail)) {
       this.used = true;
       return this.bits;
     }
-    if (this.shapes) {
-      for (const shape of this.shapes.list) {
+    const shapes = this.shapes;
+    if (!shapes) return UNUSUAL;
+    const { list } = shapes;
+    for (let k = 1; k <= list.length; k++) {
+      const i = (this.last + k) % list.length;
+      const shape = list[i];
+      // The end first: it tells most shapes apart before their holes are read.
+      if (shape.tail === undefined) {
+        if (!endsWith(data, shape.fixed[shape.holes.length])) continue;
+        const ints = shape.usage ? new Array<number>(shape.holes.length) : undefined;
+        if (headOf(data, shape, ints) !== data.length) continue;
+        if (shape.usage) this.usage = usageOf(shape.usage, ints!);
+      } else {
+        if (!endsWith(data, shape.tail)) continue;
         const at = headOf(data, shape);
         if (at === -1 || !tokenBetween(data, at, shape.tail)) continue;
         // This answer's template from now on: its next chunks are read by one comparison again.
@@ -119,8 +179,10 @@ export class ChunkTemplate {
         this.tail = shape.tail;
         this.bits = shape.bits;
         this.used = true;
-        return shape.bits;
       }
+      this.last = i;
+      shapes.read(shape);
+      return shape.bits;
     }
     return UNUSUAL;
   }
@@ -134,10 +196,14 @@ export class ChunkTemplate {
     if (this.head !== '' && !this.used) this.wasted++;
     this.head = '';
     this.used = false;
-    if (this.wasted >= 2) return;
-    if (chunk === null || typeof chunk !== 'object' || chunk.usage || chunk.error != null || chunk.object === 'error') return;
+    if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk) || chunk.error != null || chunk.object === 'error') return;
     const bits = carriedBy(chunk, this.chat);
-    const slot = bits === 0 ? undefined : slotOf(chunk, this.chat);
+    if (bits === 0) {
+      if (this.shapes?.learnsTokenless) this.learnTokenless(data, chunk);
+      return;
+    }
+    if (this.wasted >= 2 || chunk.usage) return;
+    const slot = slotOf(chunk, this.chat);
     if (slot === undefined) return;
     const value = String(fieldOf(chunk, slot));
     const key = `"${slot}"`;
@@ -162,33 +228,89 @@ export class ChunkTemplate {
   }
 
   /**
+   * A chunk that carries no token, read by JSON.parse as `chunk`, becomes a
+   * shape with its id, created time and usage counts left open, once each
+   * place is shown to be its field.
+   */
+  private learnTokenless(data: string, chunk: Chunk): void {
+    const holes = holesOf(data, chunk, true);
+    const probed = parsedWithProbes(data, holes, data.length, '');
+    if (!probed || carriedBy(probed, this.chat) !== 0 || !probed.usage !== !chunk.usage || probed.error != null || probed.object === 'error') return;
+    const shape = shapeOf(data, undefined, 0, holes);
+    const usage = chunk.usage;
+    if (usage) {
+      const from: Array<{ hole: number; field: UsageField }> = [];
+      holes.forEach((h, hole) => {
+        const field = usageFieldAt(h.path);
+        if (field !== undefined) from.push({ hole, field });
+      });
+      shape.usage = { learnt: usage, from };
+    }
+    this.shapes!.add(shape);
+  }
+
+  /**
    * A key can occur inside another string or twice in one object (JSON.parse
    * keeps the last): putting other values at the places found, and reading
    * them back from their fields, shows each place is its field.
    */
   private proven(head: string, tail: string, slot: Slot, value: string, bits: number, holes: Hole[]): boolean {
     const probe = `${value}\u0000`;
-    let text = '';
-    let from = 0;
-    for (const h of holes) {
-      text += head.slice(from, h.start) + h.probeText;
-      from = h.end;
-    }
-    text += head.slice(from) + JSON.stringify(probe) + tail;
-    let chunk: Chunk & { id?: unknown; created?: unknown };
-    try {
-      chunk = JSON.parse(text) as Chunk;
-    } catch {
-      return false;
-    }
-    for (const h of holes) if (chunk[h.key] !== h.probe) return false;
-    return fieldOf(chunk, slot) === probe && carriedBy(chunk, this.chat) === bits && !chunk.usage && chunk.error == null && chunk.object !== 'error';
+    const chunk = parsedWithProbes(head, holes, head.length, JSON.stringify(probe) + tail);
+    return chunk !== undefined && fieldOf(chunk, slot) === probe && carriedBy(chunk, this.chat) === bits && !chunk.usage && chunk.error == null && chunk.object !== 'error';
   }
 }
 
-/** A place in a template's head that another answer fills with its own value: [start, end) of the value's text. */
+/** `text` up to `end` with every hole's probe in its place, then `rest`, read by JSON.parse; undefined when it is not JSON or a hole does not read back as its probe. */
+function parsedWithProbes(text: string, holes: Hole[], end: number, rest: string): Chunk | undefined {
+  let probed = '';
+  let from = 0;
+  for (const h of holes) {
+    probed += text.slice(from, h.start) + h.probeText;
+    from = h.end;
+  }
+  probed += text.slice(from, end) + rest;
+  let chunk: Chunk;
+  try {
+    chunk = JSON.parse(probed) as Chunk;
+  } catch {
+    return undefined;
+  }
+  if (chunk === null || typeof chunk !== 'object') return undefined;
+  for (const h of holes) if (valueAt(chunk, h.path) !== h.probe) return undefined;
+  return chunk;
+}
+
+function valueAt(doc: unknown, path: readonly string[]): unknown {
+  let v = doc;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, key)) return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
+
+function usageFieldAt(path: readonly string[]): UsageField | undefined {
+  if (path.length === 2 && path[0] === 'usage' && (path[1] === 'prompt_tokens' || path[1] === 'completion_tokens')) return path[1];
+  if (path.length === 3 && path[0] === 'usage' && path[1] === 'completion_tokens_details' && path[2] === 'reasoning_tokens') return 'reasoning_tokens';
+  return undefined;
+}
+
+/** The usage JSON.parse would read for the fields the reader takes: the learnt one's, with the counts in holes replaced. */
+function usageOf(shape: NonNullable<ChunkShape['usage']>, ints: number[]): Usage {
+  const { learnt } = shape;
+  const usage: Usage = { prompt_tokens: learnt.prompt_tokens, completion_tokens: learnt.completion_tokens, completion_tokens_details: learnt.completion_tokens_details };
+  for (const { hole, field } of shape.from) {
+    if (field === 'reasoning_tokens') usage.completion_tokens_details = { reasoning_tokens: ints[hole] };
+    else usage[field] = ints[hole];
+  }
+  return usage;
+}
+
+/** A place in a template's text that another answer fills with its own value: [start, end) of the value's text. */
 interface Hole {
-  key: 'id' | 'created';
+  /** The field it is, from the top: ["id"], ["created"], ["usage", "prompt_tokens"], ... */
+  path: string[];
   kind: 'string' | 'integer';
   start: number;
   end: number;
@@ -197,38 +319,83 @@ interface Hole {
   probe: unknown;
 }
 
-/** Where the head holds the chunk's id (a string) and created time (an integer), each where its key first occurs; in text order. */
-function holesOf(head: string, chunk: Chunk & { id?: unknown; created?: unknown }): Hole[] {
-  const holes: Hole[] = [];
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Where `text` holds the chunk's id (a string) and created time (an integer)
+ * and, with `usage`, the integers of its usage (one level of nesting), each
+ * where its key first occurs (a usage key: first after the key it is in); in
+ * text order. Places overlapping another are dropped, and what is left must
+ * still be proven (parsedWithProbes).
+ */
+function holesOf(text: string, chunk: Chunk & { id?: unknown; created?: unknown }, usage = false): Hole[] {
+  const found: Array<Omit<Hole, 'probeText' | 'probe'>> = [];
+  const integerAt = (path: string[], key: string, after: number) => {
+    const start = valueAfterKey(text, JSON.stringify(key), after);
+    const end = start === -1 ? -1 : integerEnd(text, start);
+    if (end !== -1) found.push({ path, kind: 'integer', start, end });
+    return start;
+  };
   if (typeof chunk.id === 'string') {
-    const open = valueAfterKey(head, '"id"');
-    const close = open !== -1 && head.charCodeAt(open) === QUOTE ? closingQuote(head, open + 1) : -1;
-    const probe = `${chunk.id}\u0000`;
-    if (close !== -1) holes.push({ key: 'id', kind: 'string', start: open, end: close + 1, probeText: JSON.stringify(probe), probe });
+    const open = valueAfterKey(text, '"id"', 0);
+    const close = open !== -1 && text.charCodeAt(open) === QUOTE ? closingQuote(text, open + 1) : -1;
+    if (close !== -1) found.push({ path: ['id'], kind: 'string', start: open, end: close + 1 });
   }
-  if (typeof chunk.created === 'number' && Number.isSafeInteger(chunk.created + 1) && chunk.created >= 0) {
-    const start = valueAfterKey(head, '"created"');
-    const end = start === -1 ? -1 : integerEnd(head, start);
-    const probe = chunk.created + 1;
-    if (end !== -1) holes.push({ key: 'created', kind: 'integer', start, end, probeText: String(probe), probe });
+  if (isCount(chunk.created)) integerAt(['created'], 'created', 0);
+  const u = chunk.usage as Record<string, unknown> | null | undefined;
+  if (usage && u !== null && typeof u === 'object' && !Array.isArray(u)) {
+    const at = valueAfterKey(text, '"usage"', 0);
+    if (at !== -1) {
+      for (const [key, v] of Object.entries(u)) {
+        if (isCount(v)) integerAt(['usage', key], key, at);
+        else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+          const inner = valueAfterKey(text, JSON.stringify(key), at);
+          if (inner === -1) continue;
+          for (const [k2, v2] of Object.entries(v)) if (isCount(v2)) integerAt(['usage', key, k2], k2, inner);
+        }
+      }
+    }
   }
-  holes.sort((a, b) => a.start - b.start);
-  return holes.length === 2 && holes[0].end > holes[1].start ? [] : holes;
+  found.sort((a, b) => a.start - b.start);
+  const holes: Hole[] = [];
+  for (const h of found) {
+    const last = holes.at(-1);
+    if (last && last.end > h.start) return [];
+    holes.push({ ...h, ...probeFor(h.kind, text, holes.length) });
+  }
+  return holes;
 }
 
-function shapeOf(head: string, tail: string, bits: number, holes: Hole[]): ChunkShape {
+/**
+ * A value for hole `n` that occurs nowhere in the text: a probe equal to a
+ * value the text holds elsewhere (a key given twice) could read back from the
+ * wrong place.
+ */
+function probeFor(kind: 'string' | 'integer', text: string, n: number): { probeText: string; probe: unknown } {
+  for (let k = n; ; k += 100) {
+    const probe = kind === 'string' ? `\u0000probe-${k}` : 987_654_321_000 + k;
+    const probeText = JSON.stringify(probe);
+    if (!text.includes(kind === 'string' ? probeText.slice(1, -1) : probeText)) return { probeText, probe };
+  }
+}
+
+function shapeOf(text: string, tail: string | undefined, bits: number, holes: Hole[]): ChunkShape {
   const fixed: string[] = [];
   let from = 0;
   for (const h of holes) {
-    fixed.push(head.slice(from, h.start));
+    fixed.push(text.slice(from, h.start));
     from = h.end;
   }
-  fixed.push(head.slice(from));
-  return { fixed, holes: holes.map((h) => h.kind), tail, bits };
+  fixed.push(text.slice(from));
+  return { fixed, holes: holes.map((h) => h.kind), tail, bits, used: false };
 }
 
-/** Where `data` has the shape's head with any string literal and integer in its holes: the index after it, or -1. */
-function headOf(data: string, shape: ChunkShape): number {
+/**
+ * Where `data` has the shape's fixed text with any string literal and integer
+ * in its holes: the index after it, or -1. With `ints`, each integer hole's
+ * value goes to ints[hole].
+ */
+function headOf(data: string, shape: ChunkShape, ints?: number[]): number {
   const { fixed, holes } = shape;
   let at = 0;
   for (let i = 0; ; i++) {
@@ -237,8 +404,10 @@ function headOf(data: string, shape: ChunkShape): number {
     at += text.length;
     if (i === holes.length) return at;
     if (holes[i] === 'integer') {
-      at = integerEnd(data, at);
-      if (at === -1) return -1;
+      const end = integerEnd(data, at);
+      if (end === -1) return -1;
+      if (ints) ints[i] = Number(data.slice(at, end));
+      at = end;
     } else {
       if (data.charCodeAt(at) !== QUOTE) return -1;
       const close = closingQuote(data, at + 1);
@@ -247,6 +416,8 @@ function headOf(data: string, shape: ChunkShape): number {
     }
   }
 }
+
+const endsWith = (data: string, end: string): boolean => data.length >= end.length && data.slice(data.length - end.length) === end;
 
 /** data[at] opens a string literal of at least one character whose closing quote is followed by exactly `tail`. */
 function tokenBetween(data: string, at: number, tail: string): boolean {
@@ -257,9 +428,9 @@ function tokenBetween(data: string, at: number, tail: string): boolean {
   return data.charCodeAt(at) === QUOTE && data.charCodeAt(end) === QUOTE && isStringBody(data, at + 1, end);
 }
 
-/** The index where the value after the first `key` followed by a colon starts, or -1. */
-function valueAfterKey(s: string, key: string): number {
-  for (let at = s.indexOf(key); at !== -1; at = s.indexOf(key, at + 1)) {
+/** The index where the value after the first `key` (at or after `from`) followed by a colon starts, or -1. */
+function valueAfterKey(s: string, key: string, from: number): number {
+  for (let at = s.indexOf(key, from); at !== -1; at = s.indexOf(key, at + 1)) {
     const open = afterColon(s, at + key.length);
     if (open !== -1) return open;
   }

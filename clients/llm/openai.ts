@@ -102,6 +102,14 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
       /** Tokens the last chunk carried by its usage (continuous usage stats), when it said. */
       let carried: number | undefined;
       const template = new ChunkTemplate(chat, shapes);
+      const count = (usage: Usage | null | undefined): void => {
+        // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
+        const total = takeUsage(usage, record);
+        if (total !== undefined) {
+          carried = total - counted;
+          counted = total;
+        }
+      };
       const parsed = (data: string): number => {
         let chunk: Chunk;
         try {
@@ -112,12 +120,7 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
         }
         const err = streamError(chunk);
         if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
-        // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
-        const total = takeUsage(chunk.usage, record);
-        if (total !== undefined) {
-          carried = total - counted;
-          counted = total;
-        }
+        count(chunk.usage);
         template.learn(data, chunk);
         return carriedBy(chunk, chat);
       };
@@ -135,6 +138,7 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
             }
             carried = undefined;
             const matched = template.match(ev.data);
+            if (template.usage !== undefined) count(template.usage);
             const bits = matched === UNUSUAL ? parsed(ev.data) : matched;
             // An empty chunk (a role-only first delta) carries no token.
             if (bits === 0) continue;

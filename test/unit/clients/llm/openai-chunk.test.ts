@@ -1,7 +1,7 @@
 // A chunk read from its template must carry what JSON.parse says it carries;
 // anything the template cannot vouch for goes to JSON.parse.
 import { describe, expect, it } from 'vitest';
-import { carriedBy, type Chunk, ChunkShapes, ChunkTemplate, CONTENT, REASONING, UNUSUAL } from '../../../../clients/llm/openai-chunk.js';
+import { carriedBy, type Chunk, ChunkShapes, ChunkTemplate, CONTENT, REASONING, UNUSUAL, type Usage } from '../../../../clients/llm/openai-chunk.js';
 
 /** A chunk as vLLM streams it, with `delta` as given. */
 const vllm = (delta: Record<string, unknown>, over: Record<string, unknown> = {}) =>
@@ -210,5 +210,92 @@ describe('ChunkTemplate', () => {
       expect((JSON.parse(data) as { model: string }).model).toBe('meta-llama/Llama-3.1-8B-Instruct');
     }
     expect(read).toBeGreaterThan(1000);
+  });
+
+  describe('chunks that carry no token', () => {
+    /** What the reader takes from a usage (see takeUsage in openai.ts). */
+    const taken = (u: Usage | null | undefined) => (u ? { prompt: u.prompt_tokens, completion: u.completion_tokens, reasoning: u.completion_tokens_details?.reasoning_tokens } : undefined);
+    const role = (over: Record<string, unknown> = {}) => vllm({ role: 'assistant', content: '' }, over);
+    const finish = (over: Record<string, unknown> = {}) => vllm({ content: '' }, over).replace('"finish_reason":null', '"finish_reason":"length"');
+    const usage = (prompt: number, completion: number, over: Record<string, unknown> = {}) =>
+      JSON.stringify({ id: 'chatcmpl-7f3a', object: 'chat.completion.chunk', created: 1733460000, model: 'm', choices: [], usage: { prompt_tokens: prompt, total_tokens: prompt + completion, completion_tokens: completion, ...over } });
+    /** A later answer's verdict and usage for one chunk. */
+    const later = (shapes: ChunkShapes, data: string) => {
+      const t = new ChunkTemplate(true, shapes);
+      const bits = t.match(data);
+      return { bits, usage: taken(t.usage) };
+    };
+
+    it("reads another answer's role, finish and usage chunks from the shapes the first answer's proved, the usage's counts from the text", () => {
+      const shapes = new ChunkShapes();
+      for (const data of [role(), finish(), usage(8, 16, { completion_tokens_details: { reasoning_tokens: 3 } })]) learnt(data, true, shapes);
+      expect(later(shapes, role({ id: 'chatcmpl-b', created: 1733469999 }))).toEqual({ bits: 0, usage: undefined });
+      expect(later(shapes, finish({ id: 'chatcmpl-c' }))).toEqual({ bits: 0, usage: undefined });
+      const other = usage(1234, 0, { completion_tokens_details: { reasoning_tokens: 0 } }).replace('chatcmpl-7f3a', 'chatcmpl-d');
+      expect(later(shapes, other)).toEqual({ bits: 0, usage: { prompt: 1234, completion: 0, reasoning: 0 } });
+      expect(later(shapes, other).usage).toEqual(taken((JSON.parse(other) as Chunk).usage));
+      // Anything else is JSON.parse's to read.
+      for (const data of [
+        role({ id: 'chatcmpl-e' }).replace('"content":""', '"content":"x"'), // a token: not this shape
+        role({ model: 'another' }),
+        usage(8, 16, { completion_tokens_details: { reasoning_tokens: 3 } }).replace('"prompt_tokens":8', '"prompt_tokens":8.5'),
+        usage(8, 16, { completion_tokens_details: { reasoning_tokens: 3 } }).replace('"prompt_tokens":8', '"prompt_tokens":-8'),
+        usage(8, 16, { completion_tokens_details: { reasoning_tokens: 3 } }).replace('"prompt_tokens":8', '"prompt_tokens":"8"'),
+        usage(8, 16, { completion_tokens_details: { reasoning_tokens: 3 } }).replace('"prompt_tokens":8', '"prompt_tokens":08'),
+        usage(8, 16), // no details: another shape
+        role({ error: { message: 'KV cache is full' } }),
+      ]) {
+        expect(later(shapes, data).bits, data).toBe(UNUSUAL);
+      }
+    });
+
+    it('reads no count from a place that is not its field: a key given twice, whichever value the text holds', () => {
+      // JSON.parse keeps the last prompt_tokens; the first is where the search finds the key.
+      for (const last of [9, ...Array.from({ length: 10 }, (_, k) => 987_654_321_000 + k)]) {
+        const twice = (first: number) => usage(8, 16).replace(`"prompt_tokens":8`, `"prompt_tokens":${first},"prompt_tokens":${last}`);
+        const shapes = new ChunkShapes();
+        learnt(twice(8), true, shapes);
+        const r = later(shapes, twice(5));
+        if (r.bits !== UNUSUAL) expect(r.usage).toEqual(taken((JSON.parse(twice(5)) as Chunk).usage));
+      }
+    });
+
+    it('stops learning them from a server whose tokenless chunks never repeat outside their ids, times and counts', () => {
+      const shapes = new ChunkShapes();
+      const parses = (data: string) => {
+        const t = new ChunkTemplate(true, shapes);
+        if (t.match(data) === UNUSUAL) t.learn(data, JSON.parse(data) as Chunk);
+      };
+      for (let i = 0; i < 8; i++) parses(role({ system_fingerprint: `fp-${i}` }));
+      expect(shapes.list.filter((s) => s.tail === undefined)).toHaveLength(8);
+      parses(role({ system_fingerprint: 'fp-8' }));
+      expect(later(shapes, role({ system_fingerprint: 'fp-8' })).bits).toBe(UNUSUAL);
+      // One read from restores the budget for one more.
+      expect(later(shapes, role({ system_fingerprint: 'fp-7', id: 'chatcmpl-x' })).bits).toBe(0);
+      parses(role({ system_fingerprint: 'fp-9' }));
+      expect(later(shapes, role({ system_fingerprint: 'fp-9', id: 'chatcmpl-y' })).bits).toBe(0);
+    });
+
+    it("never disagrees with JSON.parse on another answer's usage chunk, over chunks changed at random", () => {
+      let seed = 4242;
+      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+      const alphabet = ['0', '1', '9', '.', 'e', '-', '"', ',', ':', '{', '}', ' ', 'a', '\\'];
+      const details = { completion_tokens_details: { reasoning_tokens: 3 } };
+      const shapes = new ChunkShapes();
+      learnt(usage(8, 16, details), true, shapes);
+      const base = usage(120, 48, details).replace('chatcmpl-7f3a', 'chatcmpl-99').replace('1733460000', '1733461111');
+      let read = 0;
+      for (let i = 0; i < 20_000; i++) {
+        const at = rand(base.length + 1);
+        const data = rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+        const r = later(shapes, data);
+        if (r.bits === UNUSUAL) continue;
+        read++;
+        const chunk = JSON.parse(data) as Chunk;
+        expect(carriedBy(chunk, true), data).toBe(r.bits);
+        expect(r.usage, data).toEqual(taken(chunk.usage));
+      }
+      expect(read).toBeGreaterThan(1000);
+    });
   });
 });

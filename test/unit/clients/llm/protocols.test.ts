@@ -48,25 +48,31 @@ describe('OpenAI-compatible streams', () => {
     expect(r).toMatchObject({ firstReasoning: 10, firstContent: 20, chunks: [[10, 1], [20, 1], [30, 1]], inputTokens: 12, outputTokens: 3, reasoningTokens: 1, done: 40 });
   });
 
-  it("reads a later answer's tokens from what the first answer's taught, though its id and created time differ", async () => {
+  it("reads a later answer's chunks from what the first answer's taught, though its id, created time and usage differ", async () => {
     const chunk = (id: string, created: number, delta: Record<string, unknown>) =>
       sse({ id, object: 'chat.completion.chunk', created, model: 'm', choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] });
-    const stream = (id: string, created: number) =>
-      [chunk(id, created, { role: 'assistant', content: '' }), ...['a', 'b', 'c'].map((t) => chunk(id, created, { content: t })), sse({ id, choices: [], usage: { prompt_tokens: 2, completion_tokens: 3 } }), 'data: [DONE]\n\n'].join('');
+    const stream = (id: string, created: number, tokens: string[], prompt: number) =>
+      [
+        chunk(id, created, { role: 'assistant', content: '' }),
+        ...tokens.map((t) => chunk(id, created, { content: t })),
+        sse({ id, choices: [], usage: { prompt_tokens: prompt, completion_tokens: tokens.length, total_tokens: prompt + tokens.length } }),
+        'data: [DONE]\n\n',
+      ].join('');
     const client = openaiProtocol(w(), 'chat');
     const parses = vi.spyOn(JSON, 'parse');
     try {
       const first = record();
-      await read(client, answer('text/event-stream', [stream('chatcmpl-1', 1733460000)]).res, first, () => 1);
+      await read(client, answer('text/event-stream', [stream('chatcmpl-1', 1733460000, ['a', 'b', 'c'], 2)]).res, first, () => 1);
       const learning = parses.mock.calls.length;
       parses.mockClear();
       const later = record();
-      await read(client, answer('text/event-stream', [stream('chatcmpl-2f8e', 1733460001)]).res, later, () => 1);
-      // The first answer: its role chunk, its first token and the proof of where tokens and ids sit, its usage.
-      expect(learning).toBe(4);
-      // A later one: only the role chunk and the usage, which must be read.
-      expect(parses.mock.calls.length).toBe(2);
-      expect(later).toMatchObject({ chunks: [[1, 1], [1, 1], [1, 1]], outputTokens: 3 });
+      await read(client, answer('text/event-stream', [stream('chatcmpl-2f8e', 1733460001, ['d', 'e', 'f', 'g'], 17)]).res, later, () => 1);
+      // The first answer: its role chunk, its first token and its usage, each with the proof of where its values sit.
+      expect(learning).toBe(6);
+      // A later one: none, its usage read from the text.
+      expect(parses.mock.calls.length).toBe(0);
+      expect(later).toMatchObject({ chunks: [[1, 1], [1, 1], [1, 1], [1, 1]], inputTokens: 17, outputTokens: 4 });
+      expect(first).toMatchObject({ inputTokens: 2, outputTokens: 3 });
     } finally {
       parses.mockRestore();
     }
