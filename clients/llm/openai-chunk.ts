@@ -73,7 +73,7 @@ interface ChunkShape {
   tail: string | undefined;
   bits: number;
   /** A tokenless chunk's usage: as learnt, with the counts in holes replaced by the holes' integers. */
-  usage?: { learnt: Usage; from: Array<{ hole: number; field: UsageField }> };
+  usage: { learnt: Usage; from: Array<{ hole: number; field: UsageField }> } | undefined;
   /** A chunk has been read from it. */
   used: boolean;
 }
@@ -236,17 +236,13 @@ export class ChunkTemplate {
     const holes = holesOf(data, chunk, true);
     const probed = parsedWithProbes(data, holes, data.length, '');
     if (!probed || carriedBy(probed, this.chat) !== 0 || !probed.usage !== !chunk.usage || probed.error != null || probed.object === 'error') return;
-    const shape = shapeOf(data, undefined, 0, holes);
     const usage = chunk.usage;
-    if (usage) {
-      const from: Array<{ hole: number; field: UsageField }> = [];
-      holes.forEach((h, hole) => {
-        const field = usageFieldAt(h.path);
-        if (field !== undefined) from.push({ hole, field });
-      });
-      shape.usage = { learnt: usage, from };
-    }
-    this.shapes!.add(shape);
+    const from: Array<{ hole: number; field: UsageField }> = [];
+    holes.forEach((h, hole) => {
+      const field = usageFieldAt(h.path);
+      if (field !== undefined) from.push({ hole, field });
+    });
+    this.shapes!.add(shapeOf(data, undefined, 0, holes, usage ? { learnt: usage, from } : undefined));
   }
 
   /**
@@ -379,7 +375,7 @@ function probeFor(kind: 'string' | 'integer', text: string, n: number): { probeT
   }
 }
 
-function shapeOf(text: string, tail: string | undefined, bits: number, holes: Hole[]): ChunkShape {
+function shapeOf(text: string, tail: string | undefined, bits: number, holes: Hole[], usage?: ChunkShape['usage']): ChunkShape {
   const fixed: string[] = [];
   let from = 0;
   for (const h of holes) {
@@ -387,7 +383,8 @@ function shapeOf(text: string, tail: string | undefined, bits: number, holes: Ho
     from = h.end;
   }
   fixed.push(text.slice(from));
-  return { fixed, holes: holes.map((h) => h.kind), tail, bits, used: false };
+  // Every shape has every field from the start: one hidden class for the loop that tries them.
+  return { fixed, holes: holes.map((h) => h.kind), tail, bits, usage, used: false };
 }
 
 /**
