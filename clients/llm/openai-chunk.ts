@@ -407,8 +407,8 @@ function headOf(data: string, shape: ChunkShape, ints?: number[]): number {
       at = end;
     } else {
       if (data.charCodeAt(at) !== QUOTE) return -1;
-      const close = closingQuote(data, at + 1);
-      if (close === -1 || !isStringBody(data, at + 1, close)) return -1;
+      const close = stringEnd(data, at + 1);
+      if (close === -1) return -1;
       at = close + 1;
     }
   }
@@ -422,7 +422,7 @@ function tokenBetween(data: string, at: number, tail: string): boolean {
   // At least one character between the quotes: an empty one changes what the chunk carries.
   // slice and === measured faster here than startsWith and endsWith (on Node 20).
   if (end <= at + 1 || data.slice(end + 1) !== tail) return false;
-  return data.charCodeAt(at) === QUOTE && data.charCodeAt(end) === QUOTE && isStringBody(data, at + 1, end);
+  return data.charCodeAt(at) === QUOTE && stringEnd(data, at + 1) === end;
 }
 
 /** The index where the value after the first `key` (at or after `from`) followed by a colon starts, or -1. */
@@ -486,20 +486,15 @@ function closingQuote(s: string, i: number): number {
   return -1;
 }
 
-/** s[from, to) is the inside of a JSON string literal: no bare quote or control character, only JSON's escapes. */
-function isStringBody(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c === QUOTE || c < 0x20) return false;
-    if (c !== BACKSLASH) continue;
-    const e = s.charCodeAt(++i);
-    if (e === 0x75) {
-      if (i + 4 >= to) return false;
-      for (let k = i + 1; k <= i + 4; k++) if (!isHex(s.charCodeAt(k))) return false;
-      i += 4;
-    } else if (!(e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) || i >= to) return false;
-  }
-  return true;
-}
+/**
+ * The inside of a JSON string literal and its closing quote: no bare quote or
+ * control character, only JSON's escapes. A sticky regular expression: about
+ * 1 ns a character here, against 5-7 for a charCodeAt loop (Node 20).
+ */
+const STRING_BODY = /[^"\\\u0000-\u001f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\u0000-\u001f]*)*"/y;
 
-const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+/** The index of the quote closing a valid string literal whose text starts at `from`, or -1. */
+function stringEnd(s: string, from: number): number {
+  STRING_BODY.lastIndex = from;
+  return STRING_BODY.test(s) ? STRING_BODY.lastIndex - 1 : -1;
+}
