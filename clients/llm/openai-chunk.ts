@@ -21,7 +21,10 @@
 // changes no key and no nesting, so the chunk still carries what it carried.
 // The chunks that carry no token (the role-only first one, the last one with
 // its finish_reason, the usage) take shapes too, with the usage's integers
-// left open and read from the text: JSON.parse took about 2 us a chunk here.
+// and the finish reason left open, the integers read from the text:
+// JSON.parse took about 1 us a chunk here. So does an answer that comes whole
+// (not streamed), its message text left open too: the reader takes only its
+// usage, and whether it is an error.
 
 /** choices[0] carries answer text: delta.content (chat), text (completions). */
 export const CONTENT = 1;
@@ -319,39 +322,55 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 
 /**
  * Where `text` holds the chunk's id (a string) and created time (an integer)
- * and, with `usage`, the integers of its usage (one level of nesting), each
- * where its key first occurs (a usage key: first after the key it is in); in
- * text order. Places overlapping another are dropped, and what is left must
- * still be proven (parsedWithProbes).
+ * and, for a chunk that carries no token, what else differs from answer to
+ * answer without changing what the reader takes: the integers of its usage
+ * (one level of nesting), the finish reason, and a whole answer's message
+ * strings (choices[0].message: its content). Each is where its key first
+ * occurs after the key it is in; in text order. Places overlapping another
+ * are dropped, and what is left must still be proven (parsedWithProbes).
  */
-function holesOf(text: string, chunk: Chunk & { id?: unknown; created?: unknown }, usage = false): Hole[] {
+function holesOf(text: string, chunk: Chunk & { id?: unknown; created?: unknown }, tokenless = false): Hole[] {
   const found: Array<Omit<Hole, 'probeText' | 'probe'>> = [];
-  const integerAt = (path: string[], key: string, after: number) => {
-    const start = valueAfterKey(text, JSON.stringify(key), after);
+  const integerAt = (path: string[], after: number) => {
+    const start = valueAfterKey(text, JSON.stringify(path.at(-1)), after);
     const end = start === -1 ? -1 : integerEnd(text, start);
     if (end !== -1) found.push({ path, kind: 'integer', start, end });
-    return start;
   };
-  if (typeof chunk.id === 'string') {
-    const open = valueAfterKey(text, '"id"', 0);
+  const stringAt = (path: string[], after: number) => {
+    const open = valueAfterKey(text, JSON.stringify(path.at(-1)), after);
     const close = open !== -1 && text.charCodeAt(open) === QUOTE ? closingQuote(text, open + 1) : -1;
-    if (close !== -1) found.push({ path: ['id'], kind: 'string', start: open, end: close + 1 });
-  }
-  if (isCount(chunk.created)) integerAt(['created'], 'created', 0);
+    if (close !== -1) found.push({ path, kind: 'string', start: open, end: close + 1 });
+  };
+  if (typeof chunk.id === 'string') stringAt(['id'], 0);
+  if (isCount(chunk.created)) integerAt(['created'], 0);
+  if (!tokenless) return placed(found, text);
   const u = chunk.usage as Record<string, unknown> | null | undefined;
-  if (usage && u !== null && typeof u === 'object' && !Array.isArray(u)) {
-    const at = valueAfterKey(text, '"usage"', 0);
-    if (at !== -1) {
-      for (const [key, v] of Object.entries(u)) {
-        if (isCount(v)) integerAt(['usage', key], key, at);
-        else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-          const inner = valueAfterKey(text, JSON.stringify(key), at);
-          if (inner === -1) continue;
-          for (const [k2, v2] of Object.entries(v)) if (isCount(v2)) integerAt(['usage', key, k2], k2, inner);
-        }
+  const usageAt = isObject(u) ? valueAfterKey(text, '"usage"', 0) : -1;
+  if (usageAt !== -1) {
+    for (const [key, v] of Object.entries(u!)) {
+      if (isCount(v)) integerAt(['usage', key], usageAt);
+      else if (isObject(v)) {
+        const inner = valueAfterKey(text, JSON.stringify(key), usageAt);
+        if (inner !== -1) for (const [k2, v2] of Object.entries(v)) if (isCount(v2)) integerAt(['usage', key, k2], inner);
       }
     }
   }
+  const choice = (chunk as { choices?: unknown }).choices;
+  const first = Array.isArray(choice) && isObject(choice[0]) ? (choice[0] as Record<string, unknown>) : undefined;
+  const choicesAt = first ? valueAfterKey(text, '"choices"', 0) : -1;
+  if (choicesAt !== -1) {
+    if (typeof first!.finish_reason === 'string') stringAt(['choices', '0', 'finish_reason'], choicesAt);
+    const message = first!.message;
+    const messageAt = isObject(message) ? valueAfterKey(text, '"message"', choicesAt) : -1;
+    if (messageAt !== -1) for (const [key, v] of Object.entries(message as Record<string, unknown>)) if (typeof v === 'string') stringAt(['choices', '0', 'message', key], messageAt);
+  }
+  return placed(found, text);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The places in text order, each with a probe; none when two overlap. */
+function placed(found: Array<Omit<Hole, 'probeText' | 'probe'>>, text: string): Hole[] {
   found.sort((a, b) => a.start - b.start);
   const holes: Hole[] = [];
   for (const h of found) {

@@ -297,5 +297,30 @@ describe('ChunkTemplate', () => {
       }
       expect(read).toBeGreaterThan(1000);
     });
+
+    it("never disagrees with JSON.parse on another whole answer, its text, finish reason and usage changed at random", () => {
+      let seed = 2024;
+      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+      const alphabet = ['a', ' ', '"', '\\', 'u', '0', '7', 'n', '/', '\n', '\u0001', '{', '}', ':', ',', '[', ']', 'é', '\ud83d', 'null'];
+      const whole = (id: string, content: string, finish: string, prompt: number) =>
+        JSON.stringify({ id, object: 'chat.completion', created: 1733460000, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }], usage: { prompt_tokens: prompt, completion_tokens: 5, total_tokens: prompt + 5 } });
+      const shapes = new ChunkShapes();
+      learnt(whole('chatcmpl-1', 'Hello there', 'length', 8), true, shapes);
+      const base = whole('chatcmpl-2', 'An answer with "quotes" and \\ escapes', 'stop', 31);
+      const spans = ['An answer with', 'stop', '31', '36'].map((t) => [base.indexOf(t), base.indexOf(t) + t.length]);
+      let read = 0;
+      for (let i = 0; i < 20_000; i++) {
+        const [from, to] = rand(4) === 0 ? [0, base.length] : spans[rand(spans.length)];
+        const at = from + rand(to - from + 1);
+        const data = rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+        const r = later(shapes, data);
+        if (r.bits === UNUSUAL) continue;
+        read++;
+        const doc = JSON.parse(data) as Chunk;
+        expect(doc.error ?? null, data).toBeNull();
+        expect(r.usage, data).toEqual(taken(doc.usage));
+      }
+      expect(read).toBeGreaterThan(1000);
+    });
   });
 });

@@ -128,6 +128,31 @@ describe('OpenAI-compatible streams', () => {
     await read(chat, res, r, now);
     expect(r).toMatchObject({ chunks: [], inputTokens: 4, outputTokens: 2 });
   });
+
+  it("reads a later whole answer from the shape the first one proved, its id, time, text, finish reason and usage its own; a long or failed one with JSON.parse", async () => {
+    const whole = (id: string, content: string, finish: string, prompt: number, completion: number) =>
+      JSON.stringify({ id, object: 'chat.completion', created: 1733460000 + prompt, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }], usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } });
+    const client = openaiProtocol(w({ stream: false }), 'chat');
+    const parses = vi.spyOn(JSON, 'parse');
+    const readWhole = async (text: string) => {
+      const r = record();
+      parses.mockClear();
+      await read(client, answer('application/json', [text.slice(0, 20), text.slice(20)]).res, r, () => 7);
+      return { r, parses: parses.mock.calls.length };
+    };
+    try {
+      // The first: read, then proven (a second parse).
+      expect(await readWhole(whole('chatcmpl-1', 'Hello there', 'length', 12, 3))).toMatchObject({ r: { inputTokens: 12, outputTokens: 3, done: 7 }, parses: 2 });
+      expect(await readWhole(whole('chatcmpl-2b', 'Another "quoted" answer\n', 'stop', 130, 48))).toMatchObject({ r: { inputTokens: 130, outputTokens: 48, done: 7 }, parses: 0 });
+      // Longer than a shape is read for: JSON.parse reads it faster.
+      expect(await readWhole(whole('chatcmpl-3', 'x'.repeat(2000), 'stop', 9, 400))).toMatchObject({ r: { inputTokens: 9, outputTokens: 400 }, parses: 1 });
+      // Anything the shape cannot vouch for goes to JSON.parse, and a failure is still a failure.
+      const failed = JSON.stringify({ object: 'error', message: 'KV cache is full' });
+      await expect(readWhole(failed)).rejects.toThrow(/server error: KV cache is full/);
+    } finally {
+      parses.mockRestore();
+    }
+  });
 });
 
 describe("Ollama's NDJSON streams", () => {
