@@ -10,8 +10,8 @@
 // same text around another valid, non-empty string literal is valid JSON of
 // the same shape, and carries what the template's chunk carried. That takes a
 // comparison of the surrounding text and a check of the literal. Anything
-// else (the role-only first chunk, usage, an error, the last chunk with its
-// finish_reason) goes to JSON.parse, so every verdict is JSON.parse's.
+// else goes to JSON.parse until a shape (below) is proven for it, so every
+// verdict is JSON.parse's.
 //
 // Answers differ from each other in their id and created time only: a
 // template's text with those two values left open (a shape) is proven once
@@ -70,7 +70,7 @@ type UsageField = 'prompt_tokens' | 'completion_tokens' | 'reasoning_tokens';
 interface ChunkShape {
   /** The text around its holes: fixed[0], hole 0, fixed[1], ..., fixed[holes.length]. */
   fixed: string[];
-  /** What each hole holds: a JSON string literal (the id) or an integer (the created time, a usage count). */
+  /** What each hole holds: a JSON string literal (the id, a finish reason, a whole answer's text) or an integer (the created time, a usage count). */
   holes: Array<'string' | 'integer'>;
   /** After the fixed text, a token's string literal and then this text; undefined: a chunk that carries no token ends with the fixed text. */
   tail: string | undefined;
@@ -193,7 +193,9 @@ export class ChunkTemplate {
   /**
    * Makes `data`, which JSON.parse read as `chunk`, the template, when its text
    * is in a string literal that can be found in `data` and shown to be that
-   * field. A chunk with usage or an error is never one: those must be read.
+   * field; a chunk that carries no text becomes a shape of the client's
+   * (learnTokenless). A chunk with text and usage (continuous usage stats),
+   * or an error, is never either.
    */
   learn(data: string, chunk: Chunk): void {
     if (this.head !== '' && !this.used) this.wasted++;
