@@ -201,7 +201,7 @@ export class ChunkTemplate {
     if (this.head !== '' && !this.used) this.wasted++;
     this.head = '';
     this.used = false;
-    if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk) || chunk.error != null || chunk.object === 'error') return;
+    if (!isObject(chunk) || chunk.error != null || chunk.object === 'error') return;
     const bits = carriedBy(chunk, this.chat);
     if (bits === 0) {
       if (this.shapes?.learnsTokenless) this.learnTokenless(data, chunk);
@@ -234,8 +234,9 @@ export class ChunkTemplate {
 
   /**
    * A chunk that carries no token, read by JSON.parse as `chunk`, becomes a
-   * shape with its id, created time and usage counts left open, once each
-   * place is shown to be its field.
+   * shape with the places holesOf finds left open (id, created time, usage
+   * counts, finish reason, a whole answer's message text), once each place is
+   * shown to be its field.
    */
   private learnTokenless(data: string, chunk: Chunk): void {
     const holes = holesOf(data, chunk, true);

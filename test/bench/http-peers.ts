@@ -62,6 +62,10 @@ export function streamedAnswer(id: string, created: number): string {
   return events.join('');
 }
 
+/** The server's streamed answer before each answer's own id and time are written over these (same widths). */
+const TEMPLATE_ID = 'chatcmpl-0000000000000000';
+const TEMPLATE_CREATED = 1000000000;
+
 /**
  * The server: one process, one core, keep-alive. POST /v1/chat/completions
  * answers as vLLM does (streamed when the body asks), anything else a 17-byte
@@ -72,12 +76,12 @@ const http = require('node:http');
 const small = Buffer.from('{"ok":true,"n":1}');
 const usage = ${JSON.stringify(USAGE)};
 const whole = Buffer.from(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: ' token'.repeat(${TOKENS}) }, finish_reason: 'length' }], usage }));
-const ID = 'chatcmpl-0000000000000000';
-const stream = Buffer.from(${JSON.stringify(streamedAnswer('chatcmpl-0000000000000000', 1000000000))});
+const ID = ${JSON.stringify(TEMPLATE_ID)};
+const stream = Buffer.from(${JSON.stringify(streamedAnswer(TEMPLATE_ID, TEMPLATE_CREATED))});
 // As vLLM does, each answer has an id of its own and the second it was created: where their digits sit.
 const at = (text, skip) => { const all = []; for (let i = stream.indexOf(text); i !== -1; i = stream.indexOf(text, i + 1)) all.push(i + skip); return all; };
 const idAt = at(ID, 9);
-const createdAt = at('"created":1000000000', 10);
+const createdAt = at('"created":${TEMPLATE_CREATED}', 10);
 let answers = 0;
 const streamed = () => {
   const b = Buffer.from(stream);
