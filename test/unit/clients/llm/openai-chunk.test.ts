@@ -32,6 +32,26 @@ function parsedVerdict(data: string, chat = true): number {
   }
 }
 
+/** Deterministic pseudo-random numbers below n, from a seed. */
+function randomFrom(seed: number): (n: number) => number {
+  let s = seed;
+  return (n) => ((s = (s * 1103515245 + 12345) % 2 ** 31) % n);
+}
+
+/**
+ * Edits of `base` at random: a character of `alphabet` inserted, or one
+ * character deleted. With `within`, the edit lands in one of those texts of
+ * `base` three times in four, anywhere else the fourth.
+ */
+function randomEdits(rand: (n: number) => number, base: string, alphabet: string[], within: string[] = []): () => string {
+  const spans = within.map((t) => [base.indexOf(t), base.indexOf(t) + t.length]);
+  return () => {
+    const [from, to] = spans.length === 0 || rand(4) === 0 ? [0, base.length] : spans[rand(spans.length)];
+    const at = from + rand(to - from + 1);
+    return rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+  };
+}
+
 describe('ChunkTemplate', () => {
   it('reads a chunk that differs from the learnt one only in its token, escapes and all', () => {
     const t = learnt(vllm({ content: ' Hello' }));
@@ -165,8 +185,7 @@ describe('ChunkTemplate', () => {
 
   it('never disagrees with JSON.parse, over chunks changed at random', () => {
     // Deterministic pseudo-random changes: tokens of tricky characters, and edits anywhere in the text.
-    let seed = 12345;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const rand = randomFrom(12345);
     const alphabet = ['a', ' ', '"', '\\', 'u', '0', 'e', 'F', 'n', '/', '\n', '\t', '\u0001', '{', '}', ':', ',', '[', ']', 'é', '\ud83d'];
     const base = vllm({ content: ' Hello' });
     const t = learnt(base);
@@ -191,18 +210,14 @@ describe('ChunkTemplate', () => {
   });
 
   it("never disagrees with JSON.parse when reading another answer's chunks from a shape, over chunks changed at random", () => {
-    let seed = 777;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
     const alphabet = ['a', ' ', '"', '\\', 'u', '0', '1', '9', '.', 'e', '-', '/', '\n', '\u0001', '{', '}', ':', ',', 'é'];
     const shapes = shapesFrom(vllm({ content: ' Hello' }));
     const base = vllm({ content: ' tok' }, { id: 'chatcmpl-1234', created: 1733461234 });
     // Edits land in the id, the created time and the token most of the time, anywhere else now and then.
-    const spans = ['chatcmpl-1234', '1733461234', ' tok'].map((t) => [base.indexOf(t), base.indexOf(t) + t.length]);
+    const edit = randomEdits(randomFrom(777), base, alphabet, ['chatcmpl-1234', '1733461234', ' tok']);
     let read = 0;
     for (let i = 0; i < 20_000; i++) {
-      const [from, to] = rand(4) === 0 ? [0, base.length] : spans[rand(spans.length)];
-      const at = from + rand(to - from + 1);
-      const data = rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+      const data = edit();
       const matched = laterAnswer(shapes, data);
       if (matched === UNUSUAL) continue;
       read++;
@@ -277,17 +292,15 @@ describe('ChunkTemplate', () => {
     });
 
     it("never disagrees with JSON.parse on another answer's usage chunk, over chunks changed at random", () => {
-      let seed = 4242;
-      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
       const alphabet = ['0', '1', '9', '.', 'e', '-', '"', ',', ':', '{', '}', ' ', 'a', '\\'];
       const details = { completion_tokens_details: { reasoning_tokens: 3 } };
       const shapes = new ChunkShapes();
       learnt(usage(8, 16, details), true, shapes);
       const base = usage(120, 48, details).replace('chatcmpl-7f3a', 'chatcmpl-99').replace('1733460000', '1733461111');
+      const edit = randomEdits(randomFrom(4242), base, alphabet);
       let read = 0;
       for (let i = 0; i < 20_000; i++) {
-        const at = rand(base.length + 1);
-        const data = rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+        const data = edit();
         const r = later(shapes, data);
         if (r.bits === UNUSUAL) continue;
         read++;
@@ -299,20 +312,16 @@ describe('ChunkTemplate', () => {
     });
 
     it("never disagrees with JSON.parse on another whole answer, its text, finish reason and usage changed at random", () => {
-      let seed = 2024;
-      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
       const alphabet = ['a', ' ', '"', '\\', 'u', '0', '7', 'n', '/', '\n', '\u0001', '{', '}', ':', ',', '[', ']', 'é', '\ud83d', 'null'];
       const whole = (id: string, content: string, finish: string, prompt: number) =>
         JSON.stringify({ id, object: 'chat.completion', created: 1733460000, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }], usage: { prompt_tokens: prompt, completion_tokens: 5, total_tokens: prompt + 5 } });
       const shapes = new ChunkShapes();
       learnt(whole('chatcmpl-1', 'Hello there', 'length', 8), true, shapes);
       const base = whole('chatcmpl-2', 'An answer with "quotes" and \\ escapes', 'stop', 31);
-      const spans = ['An answer with', 'stop', '31', '36'].map((t) => [base.indexOf(t), base.indexOf(t) + t.length]);
+      const edit = randomEdits(randomFrom(2024), base, alphabet, ['An answer with', 'stop', '31', '36']);
       let read = 0;
       for (let i = 0; i < 20_000; i++) {
-        const [from, to] = rand(4) === 0 ? [0, base.length] : spans[rand(spans.length)];
-        const at = from + rand(to - from + 1);
-        const data = rand(2) === 0 ? base.slice(0, at) + alphabet[rand(alphabet.length)] + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+        const data = edit();
         const r = later(shapes, data);
         if (r.bits === UNUSUAL) continue;
         read++;
