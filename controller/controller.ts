@@ -9,6 +9,7 @@ import { describeProblems } from '../api/problems.js';
 import { LaunchObserver } from './executor/observer.js';
 import type { Executor } from './executor/types.js';
 import { systemClock, type Clock } from './runtime/clock.js';
+import { SettleCollector } from './runtime/settle-collector.js';
 import { StoreError } from './store/errors.js';
 import { WorkQueue } from './queue/work-queue.js';
 import { BenchmarkReconciler } from './reconcile/benchmark-reconciler.js';
@@ -43,6 +44,8 @@ export interface ControllerOptions {
   clock?: Clock;
   /** Where benchmarks that name no Pushgateway push (controller run --pushgateway, --push-interval). */
   push?: PushDefaults;
+  /** A young-generation collection, run when the controller is quiet after a burst of reconciles (see SettleCollector). */
+  collect?: () => void;
 }
 
 const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.meta.url));
@@ -69,6 +72,7 @@ export class Controller implements ResourceSource {
   private readonly queue: WorkQueue;
   private readonly reconcilers: Record<Kind, Reconciler>;
   private readonly pusher: Pusher;
+  private readonly settle?: SettleCollector;
   /** What /metrics serves. */
   readonly metrics: ControllerMetrics;
   /** Where the status API answers and its token file, once it listens: a MonitoringStack's Prometheus scrapes it. */
@@ -95,6 +99,7 @@ export class Controller implements ResourceSource {
     const clock = opts.clock ?? systemClock;
     this.metrics = new ControllerMetrics({ resources: () => this.countByPhase(), queueDepth: () => this.queue.depth });
     this.pusher = new Pusher({ timers: clock, onChange: (key) => this.queue.add(key) });
+    if (opts.collect) this.settle = new SettleCollector({ collect: opts.collect, clock });
     const deps: ReconcilerDeps = {
       paths,
       meta: this.meta,
@@ -166,6 +171,7 @@ export class Controller implements ResourceSource {
     await this.queue.stop();
     for (const r of Object.values(this.reconcilers)) r.shutdown();
     this.pusher.stopAll();
+    this.settle?.stop();
     this.meta.flush();
     this.results.close();
   }
@@ -314,6 +320,7 @@ export class Controller implements ResourceSource {
       this.metrics.reconcileDuration.observe({ kind }, (performance.now() - began) / 1000);
       // Whatever the reconcile changed (a generation, a uid, a finalized resource) shows in the views.
       this.changes++;
+      this.settle?.noteWork();
     }
     if (!this.docs.has(key)) {
       this.terminating.delete(key);

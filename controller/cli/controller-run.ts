@@ -15,6 +15,7 @@ import { resolveDataRoot } from '../../containers/data-dir.js';
 import { buildApp } from '../server/app.js';
 import { isLoopback, loadApiToken } from '../server/auth.js';
 import { startServer } from '../server/server.js';
+import { youngCollection } from '../runtime/settle-collector.js';
 
 export interface ControllerRunOptions {
   resources?: string;
@@ -104,7 +105,7 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
     process.env.AIFB_DATA_DIR = data.dir;
     log.info('Keeping images and model caches in the data folder', { dir: data.dir, from: data.source });
   }
-  const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs, observeMs: pollMs(opts), push: pushDefaults(opts) });
+  const controller = new Controller({ paths, executor: executorFor(opts, paths, log), log, resyncMs, observeMs: pollMs(opts), push: pushDefaults(opts), collect: youngCollection() });
   const app = buildApp({
     source: controller,
     health: () => ({ ok: true, detail: { startedAt: controller.startedAt.toISOString(), executor: opts.executor } }),
