@@ -10,6 +10,7 @@ import { LaunchObserver } from './executor/observer.js';
 import type { Executor } from './executor/types.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { SettleCollector } from './runtime/settle-collector.js';
+import { DeferredWrites } from './runtime/deferred-writes.js';
 import { StoreError } from './store/errors.js';
 import { WorkQueue } from './queue/work-queue.js';
 import { BenchmarkReconciler } from './reconcile/benchmark-reconciler.js';
@@ -58,6 +59,9 @@ const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.me
  */
 export const FULL_RECONCILE_MS = 10 * 60_000;
 
+/** Status writes wait while more keys than this wait for a worker (see DeferredWrites): a burst, not a few files. */
+const DEFER_WRITES_FROM_DEPTH = 16;
+
 export class Controller implements ResourceSource {
   private docs = new Map<string, ParsedDoc>();
   /** Gone from the folder, still being cleaned up: shown as Terminating until the executor confirms. */
@@ -73,6 +77,7 @@ export class Controller implements ResourceSource {
   private readonly reconcilers: Record<Kind, Reconciler>;
   private readonly pusher: Pusher;
   private readonly settle?: SettleCollector;
+  private readonly deferredWrites: DeferredWrites;
   /** What /metrics serves. */
   readonly metrics: ControllerMetrics;
   /** Where the status API answers and its token file, once it listens: a MonitoringStack's Prometheus scrapes it. */
@@ -137,6 +142,10 @@ export class Controller implements ResourceSource {
       Service: new ServiceReconciler(deps),
       MonitoringStack: new MonitoringStackReconciler(deps),
     };
+    this.deferredWrites = new DeferredWrites({
+      busy: () => this.queue.depth >= DEFER_WRITES_FROM_DEPTH,
+      write: (key) => this.writeLatestStatus(key),
+    });
     this.queue = new WorkQueue((key) => this.reconcile(key), {
       clock,
       workers: opts.workers ?? 4,
@@ -169,6 +178,8 @@ export class Controller implements ResourceSource {
     clearTimeout(this.scanTimer);
     this.watcher?.close();
     await this.queue.stop();
+    await this.deferredWrites.flush();
+    await this.deferredWrites.flush(true);
     for (const r of Object.values(this.reconcilers)) r.shutdown();
     this.pusher.stopAll();
     this.settle?.stop();
@@ -321,6 +332,7 @@ export class Controller implements ResourceSource {
       // Whatever the reconcile changed (a generation, a uid, a finalized resource) shows in the views.
       this.changes++;
       this.settle?.noteWork();
+      if (this.deferredWrites.size > 0) void this.deferredWrites.flush();
     }
     if (!this.docs.has(key)) {
       this.terminating.delete(key);
@@ -337,6 +349,24 @@ export class Controller implements ResourceSource {
     // An owned service's status has no document of its own to go to: the API shows it.
     if (isOwned(doc)) return;
     if (doc.kind === 'Benchmark') this.syncOwnedService(doc);
+    if (this.deferredWrites.defer(key)) return;
+    await this.persistStatus(doc, status);
+  }
+
+  /** A deferred write: the key's status and document as they are now, if it still has both. */
+  private async writeLatestStatus(key: string): Promise<void> {
+    const doc = this.docs.get(key) ?? this.terminating.get(key);
+    const status = this.statuses.get(key);
+    if (!doc || !status || isOwned(doc)) return;
+    try {
+      await this.persistStatus(doc, status);
+    } catch (e) {
+      this.opts.log.error('Status write failed; the next reconcile writes it again', { key, error: (e as Error)?.message ?? String(e) });
+    }
+  }
+
+  private async persistStatus(doc: ParsedDoc, status: Status): Promise<void> {
+    const key = doc.key!;
     try {
       const outcome = await this.store.writeStatus({ file: doc.file, index: doc.index, kind: doc.kind!, name: doc.name! }, status as Record<string, unknown>);
       this.metrics.statusWrites.inc({ kind: doc.kind!, result: outcome });
@@ -372,9 +402,13 @@ export class Controller implements ResourceSource {
     }
   }
 
-  /** Resolves when no reconcile is queued or running (for tests and quickstart). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves when no reconcile is queued or running and no status write waits (for tests and quickstart). */
+  async idle(): Promise<void> {
+    await this.queue.idle();
+    while (this.deferredWrites.size > 0) {
+      await this.deferredWrites.flush();
+      await this.queue.idle();
+    }
   }
 
   /** kind -> phase -> count, for /metrics (Pending until a status is written). */

@@ -1,6 +1,7 @@
 // The controller's wiring, in process: what it logs about a file that stops
-// parsing (once per change, not at every rescan) and what it keeps running.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// parsing (once per change, not at every rescan) and what it keeps running;
+// and a burst's status writes, put off while it is queued, all land.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { Controller } from '../../controller/controller.js';
 import { LocalExecutor } from '../../controller/executor/local-executor.js';
 import type { Logger } from '../../controller/runtime/logger.js';
 import { resolvePaths } from '../../controller/runtime/paths.js';
+import { parse } from 'yaml';
 
 const VALID = `apiVersion: aifb.io/v1alpha1
 kind: Service
@@ -57,4 +59,29 @@ describe('Controller', () => {
     await controller.idle();
     expect(warnings).toEqual(['Ignored unreadable resource file', 'Skipped status write', 'Ignored unreadable resource file', 'Skipped status write']);
   });
+
+  it('writes every status of a burst, those put off while it was queued too: each file once, with the status the API serves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aifb-controller-'));
+    const paths = resolvePaths({ resources: join(dir, 'resources') }, {}, dir);
+    mkdirSync(paths.resourcesDir, { recursive: true });
+    const n = 60;
+    for (let i = 0; i < n; i++) writeFileSync(join(paths.resourcesDir, `svc-${i}.yaml`), VALID.replace('name: ext', `name: ext-${i}`));
+    const log: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+    controller = new Controller({ paths, executor: new LocalExecutor(paths.stateDir), log, resyncMs: 3_600_000, workers: 2 });
+    await controller.start();
+    await controller.idle();
+    const metrics = await controller.metrics.registry.metrics();
+    const written = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('aifb_status_writes_total{') && l.includes('result="written"'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    // Every Service here goes Ready in its first reconcile: one write each, none of them put off and lost.
+    expect(written).toBe(n);
+    for (let i = 0; i < n; i++) {
+      const file = parse(readFileSync(join(paths.resourcesDir, `svc-${i}.yaml`), 'utf8')) as { status?: { phase?: string } };
+      expect(file.status?.phase, `svc-${i}.yaml`).toBe('Ready');
+      expect((await controller.get('Service', `ext-${i}`))?.status.phase).toBe('Ready');
+    }
+  });
 });
+
