@@ -132,6 +132,46 @@ const enum Read {
   UntilClose,
 }
 
+/** What an answer's head says about the answer. */
+interface Head {
+  status: number;
+  /** content-length; -1 when not given. */
+  length: number;
+  chunked: boolean;
+  contentType: string;
+  /** The connection ends after this answer. */
+  close: boolean;
+  /** From keep-alive: timeout=N, a second less, as undici does: the server's own timer may fire first. */
+  idleMs?: number;
+}
+
+/** The head's fields, or why it is not an HTTP/1.1 answer. */
+function readHeadFields(head: string): Head | string {
+  const status = head.startsWith('HTTP/1.') ? Number(head.slice(9, 12)) : NaN;
+  if (!(status >= 100 && status <= 999)) return `the server did not answer in HTTP/1.1: "${head.slice(0, 40)}"`;
+  const fields: Head = { status, length: -1, chunked: false, contentType: '', close: head.charCodeAt(7) === 48 }; // HTTP/1.0: closes unless it says keep-alive
+  let i = head.indexOf('\r\n');
+  while (i >= 0) {
+    const next = head.indexOf('\r\n', i + 2);
+    const line = next < 0 ? head.slice(i + 2) : head.slice(i + 2, next);
+    i = next;
+    const colon = line.indexOf(':');
+    // Only the names read below: connection, content-length, content-type, keep-alive, transfer-encoding.
+    if (colon !== 10 && colon !== 12 && colon !== 14 && colon !== 17) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim().toLowerCase();
+    if (name === 'content-length') fields.length = Number(value);
+    else if (name === 'content-type') fields.contentType = value;
+    else if (name === 'transfer-encoding') fields.chunked = value.endsWith('chunked');
+    else if (name === 'connection') fields.close = value === 'close' ? true : value === 'keep-alive' ? false : fields.close;
+    else if (name === 'keep-alive') {
+      const t = /timeout=(\d+)/.exec(value);
+      if (t) fields.idleMs = Math.max(0, Number(t[1]) * 1000 - 1000);
+    }
+  }
+  return fields;
+}
+
 class Connection {
   readonly socket: Socket;
   readonly inflight: Exchange[] = [];
@@ -146,6 +186,12 @@ class Connection {
   private lineBuf = '';
   /** The answer said `connection: close`: no more on this socket once it ends. */
   private closing = false;
+  /**
+   * The last head read here and what it said. A server sends the same head
+   * answer after answer (its Date changes once a second), and comparing its
+   * bytes costs less than reading its lines again.
+   */
+  private lastHead?: { bytes: Buffer; head: Head };
 
   constructor(
     private readonly pool: WirePool,
@@ -238,51 +284,35 @@ class Connection {
     const used = end + 4 - from;
     const consumed = this.headBuf ? used - this.headBuf.length : used;
     this.headBuf = undefined;
-    this.parseHead(buf.toString('latin1', from, end), x);
+    const last = this.lastHead;
+    let head: Head | string;
+    if (last && last.bytes.length === end - from && buf.compare(last.bytes, 0, last.bytes.length, from, end) === 0) head = last.head;
+    else {
+      head = readHeadFields(buf.toString('latin1', from, end));
+      // A copy: the chunk's memory is the socket's to reuse.
+      if (typeof head !== 'string') this.lastHead = { bytes: Buffer.from(buf.subarray(from, end)), head };
+    }
+    this.applyHead(head, x);
     return at + consumed;
   }
 
-  private parseHead(head: string, x: Exchange): void {
-    const status = head.startsWith('HTTP/1.') ? Number(head.slice(9, 12)) : NaN;
-    if (!(status >= 100 && status <= 999)) return this.fail(new WireError(`the server did not answer in HTTP/1.1: "${head.slice(0, 40)}"`, 'protocol'));
+  private applyHead(head: Head | string, x: Exchange): void {
+    if (typeof head === 'string') return this.fail(new WireError(head, 'protocol'));
     // 1xx answers come before the real one: keep reading heads.
-    if (status < 200 && status !== 101) return;
-    x.status = status;
-    x.ttfb = performance.now() - x.started;
+    if (head.status < 200 && head.status !== 101) return;
+    x.status = head.status;
     x.lastData = performance.now();
-    let length = -1;
-    let chunked = false;
-    let contentType = '';
-    let close = head.charCodeAt(7) === 48; // HTTP/1.0: closes unless it says keep-alive
-    let i = head.indexOf('\r\n');
-    while (i >= 0) {
-      const next = head.indexOf('\r\n', i + 2);
-      const line = next < 0 ? head.slice(i + 2) : head.slice(i + 2, next);
-      i = next;
-      const colon = line.indexOf(':');
-      // Only the names read below: connection, content-length, content-type, keep-alive, transfer-encoding.
-      if (colon !== 10 && colon !== 12 && colon !== 14 && colon !== 17) continue;
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim().toLowerCase();
-      if (name === 'content-length') length = Number(value);
-      else if (name === 'content-type') contentType = value;
-      else if (name === 'transfer-encoding') chunked = value.endsWith('chunked');
-      else if (name === 'connection') close = value === 'close' ? true : value === 'keep-alive' ? false : close;
-      else if (name === 'keep-alive') {
-        const t = /timeout=(\d+)/.exec(value);
-        // A second less, as undici does: the server's own timer may fire first.
-        if (t) this.idleMs = Math.min(this.idleMs, Math.max(0, Number(t[1]) * 1000 - 1000));
-      }
-    }
-    this.closing = close;
-    x.sink?.head(status, contentType);
-    if (x.req.head || status === 204 || status === 304) return this.complete();
-    if (chunked) this.read = Read.ChunkSize;
-    else if (length >= 0) {
-      if (!Number.isSafeInteger(length)) return this.fail(new WireError(`the answer's content-length is not a number`, 'protocol'));
-      this.remaining = length;
+    x.ttfb = x.lastData - x.started;
+    if (head.idleMs !== undefined) this.idleMs = Math.min(this.idleMs, head.idleMs);
+    this.closing = head.close;
+    x.sink?.head(head.status, head.contentType);
+    if (x.req.head || head.status === 204 || head.status === 304) return this.complete();
+    if (head.chunked) this.read = Read.ChunkSize;
+    else if (head.length >= 0) {
+      if (!Number.isSafeInteger(head.length)) return this.fail(new WireError(`the answer's content-length is not a number`, 'protocol'));
+      this.remaining = head.length;
       this.read = Read.Length;
-      if (length === 0) this.complete();
+      if (head.length === 0) this.complete();
     } else {
       this.read = Read.UntilClose;
       this.closing = true;

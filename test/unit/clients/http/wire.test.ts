@@ -107,6 +107,31 @@ describe('wire client', () => {
     expect(s.sockets).toBe(3);
   });
 
+  it('reads each head for what it says, the same head again or one a byte apart', async () => {
+    const head = (status: string, length: number, more = '') => `HTTP/1.1 ${status}\r\ncontent-length: ${length}\r\n${more}\r\n`;
+    const s = await raw([
+      head('200 OK', 2) + 'ok',
+      head('200 OK', 2) + 'ok',
+      // As long as the head before, one byte apart: a 5-byte body, not 2 and a stray 3.
+      head('200 OK', 5) + 'hello',
+      head('404 Nope', 5) + 'nope!',
+      head('200 OK', 5, 'transfer-encoding: chunked\r\n') + '3\r\nabc\r\n0\r\n\r\n',
+      head('200 OK', 5) + 'again',
+      head('200 OK', 5, 'connection: close\r\n') + 'bye!!',
+      head('200 OK', 5) + 'fresh',
+    ]);
+    const p = pool(s.port);
+    const read = async () => {
+      const a = await p.send(get(), OK);
+      return `${a.status} ${a.bytes} ${a.excerpt}`;
+    };
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push(await read());
+    expect(answers).toEqual(['200 2 ', '200 2 ', '200 5 ', '404 5 nope!', '200 3 ', '200 5 ', '200 5 ', '200 5 ']);
+    // The close was read from its head: the last answer came on a new connection.
+    expect(s.sockets).toBe(2);
+  });
+
   it('keeps the start of a body whose status is not ok, for the error reason', async () => {
     const s = await raw(['HTTP/1.1 503 Busy\r\ntransfer-encoding: chunked\r\n\r\n5\r\nbusy \r\n4\r\nnow!\r\n0\r\n\r\n']);
     expect(await pool(s.port).send(get(), OK)).toMatchObject({ status: 503, bytes: 9, excerpt: 'busy now!' });
