@@ -11,6 +11,28 @@ import type { LlmRecord } from './record.js';
 /** An error body's start, enough for the server's message. */
 const ERROR_TEXT_MAX = 4096;
 
+/**
+ * A body's pieces as text. A piece whose last byte is ASCII (an SSE event's
+ * blank line, a JSON body's brace) ends on a whole character and is decoded
+ * alone; a StringDecoder, whose making allocates, is made only once a piece
+ * ends inside a character, and then kept to the end of the body.
+ */
+class Utf8Pieces {
+  private decoder: StringDecoder | undefined;
+
+  write(chunk: Buffer, from: number, to: number): string {
+    if (this.decoder) return this.decoder.write(chunk.subarray(from, to));
+    if (to <= from) return '';
+    if (chunk[to - 1] < 0x80) return chunk.toString('utf8', from, to);
+    this.decoder = new StringDecoder('utf8');
+    return this.decoder.write(chunk.subarray(from, to));
+  }
+
+  end(): string {
+    return this.decoder?.end() ?? '';
+  }
+}
+
 export class AnswerSink implements WireSink {
   status = 0;
   /** The body of a status that is not 2xx (its start). */
@@ -18,7 +40,7 @@ export class AnswerSink implements WireSink {
   private reader: AnswerReader | undefined;
   private failure: unknown;
   private failed = false;
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly decoder = new Utf8Pieces();
 
   constructor(
     private readonly protocol: LlmProtocol,
@@ -35,10 +57,10 @@ export class AnswerSink implements WireSink {
     if (this.failed) return;
     const reader = this.reader;
     if (!reader) {
-      if (this.errorText.length < ERROR_TEXT_MAX) this.errorText += this.decoder.write(chunk.subarray(from, to));
+      if (this.errorText.length < ERROR_TEXT_MAX) this.errorText += this.decoder.write(chunk, from, to);
       return;
     }
-    const text = this.decoder.write(chunk.subarray(from, to));
+    const text = this.decoder.write(chunk, from, to);
     if (text !== '') this.guard(() => reader.data(text));
   }
 

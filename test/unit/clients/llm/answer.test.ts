@@ -39,6 +39,20 @@ describe('AnswerSink', () => {
     expect((failure as AnswerError).detail).toBe('{"content":"é');
   });
 
+  it('decodes a body cut anywhere, in two or three reads, to the text the server sent', () => {
+    const text = '{"error":"é, 🙂 and ✓ — mixed"}';
+    const body = Buffer.from(text);
+    for (let a = 0; a <= body.length; a++) {
+      for (let b = a; b <= body.length; b += 3) {
+        const sink = new AnswerSink(chat, record(), now);
+        sink.head(500, 'application/json');
+        feed(sink, body, [a, b]);
+        sink.end();
+        expect(sink.errorText, `cut at ${a} and ${b}`).toBe(text);
+      }
+    }
+  });
+
   it('holds a reader\'s failure until the end and reads nothing after it', () => {
     const body = Buffer.from('data: {oops\n\ndata: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: [DONE]\n\n');
     const r = record();
