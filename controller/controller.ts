@@ -59,7 +59,7 @@ const RUNNER_MAIN = fileURLToPath(new URL('../clients/runner/main.js', import.me
  */
 export const FULL_RECONCILE_MS = 10 * 60_000;
 
-/** Status writes wait while more keys than this wait for a worker (see DeferredWrites): a burst, not a few files. */
+/** Status writes wait while this many keys or more wait for a worker (see DeferredWrites): a burst, not a few files. */
 const DEFER_WRITES_FROM_DEPTH = 16;
 
 export class Controller implements ResourceSource {
