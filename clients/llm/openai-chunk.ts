@@ -25,6 +25,7 @@
 // JSON.parse took about 1 us a chunk here. So does an answer that comes whole
 // (not streamed), its message text left open too: the reader takes only its
 // usage, and whether it is an error.
+import { isRecord } from '../../api/records.js';
 
 /** choices[0] carries answer text: delta.content (chat), text (completions). */
 export const CONTENT = 1;
@@ -201,7 +202,7 @@ export class ChunkTemplate {
     if (this.head !== '' && !this.used) this.wasted++;
     this.head = '';
     this.used = false;
-    if (!isObject(chunk) || chunk.error != null || chunk.object === 'error') return;
+    if (!isRecord(chunk) || chunk.error != null || chunk.object === 'error') return;
     const bits = carriedBy(chunk, this.chat);
     if (bits === 0) {
       if (this.shapes?.learnsTokenless) this.learnTokenless(data, chunk);
@@ -348,29 +349,27 @@ function holesOf(text: string, chunk: Chunk & { id?: unknown; created?: unknown 
   if (isCount(chunk.created)) integerAt(['created'], 0);
   if (!tokenless) return placed(found, text);
   const u = chunk.usage as Record<string, unknown> | null | undefined;
-  const usageAt = isObject(u) ? valueAfterKey(text, '"usage"', 0) : -1;
+  const usageAt = isRecord(u) ? valueAfterKey(text, '"usage"', 0) : -1;
   if (usageAt !== -1) {
     for (const [key, v] of Object.entries(u!)) {
       if (isCount(v)) integerAt(['usage', key], usageAt);
-      else if (isObject(v)) {
+      else if (isRecord(v)) {
         const inner = valueAfterKey(text, JSON.stringify(key), usageAt);
         if (inner !== -1) for (const [k2, v2] of Object.entries(v)) if (isCount(v2)) integerAt(['usage', key, k2], inner);
       }
     }
   }
   const choice = (chunk as { choices?: unknown }).choices;
-  const first = Array.isArray(choice) && isObject(choice[0]) ? (choice[0] as Record<string, unknown>) : undefined;
+  const first = Array.isArray(choice) && isRecord(choice[0]) ? (choice[0] as Record<string, unknown>) : undefined;
   const choicesAt = first ? valueAfterKey(text, '"choices"', 0) : -1;
   if (choicesAt !== -1) {
     if (typeof first!.finish_reason === 'string') stringAt(['choices', '0', 'finish_reason'], choicesAt);
     const message = first!.message;
-    const messageAt = isObject(message) ? valueAfterKey(text, '"message"', choicesAt) : -1;
+    const messageAt = isRecord(message) ? valueAfterKey(text, '"message"', choicesAt) : -1;
     if (messageAt !== -1) for (const [key, v] of Object.entries(message as Record<string, unknown>)) if (typeof v === 'string') stringAt(['choices', '0', 'message', key], messageAt);
   }
   return placed(found, text);
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The places in text order, each with a probe; none when two overlap. */
 function placed(found: Array<Omit<Hole, 'probeText' | 'probe'>>, text: string): Hole[] {

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { isScalar, parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import type { FieldProblem } from '../../api/problems.js';
 import { validateResource, type ValidationResult } from '../api/validate.js';
+import { isRecord } from '../../api/records.js';
 
 export interface ParsedDoc {
   file: string;
@@ -39,7 +40,6 @@ export interface ScanResult {
 }
 
 type Loose = Record<string, unknown>;
-const isRecord = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** JSON with keys sorted at every level, so equal data always hashes the same. */
 export function canonicalJson(value: unknown): string {

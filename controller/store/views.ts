@@ -5,9 +5,9 @@ import { describeProblems } from '../../api/problems.js';
 import type { ResourceView } from '../server/view.js';
 import { MetaStore, type ResourceMeta } from './meta-store.js';
 import { scanFolder, type FileError, type ParsedDoc } from './parse.js';
+import { isRecord } from '../../api/records.js';
 
 type Loose = Record<string, unknown>;
-const isRecord = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function labelsOf(raw: Loose): Record<string, string> | undefined {
   const labels = isRecord(raw.metadata) ? raw.metadata.labels : undefined;
