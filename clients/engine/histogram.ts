@@ -11,7 +11,35 @@ export type Histogram = hdr.Histogram;
 export const HIGHEST_TRACKABLE_US = 3_600_000_000;
 
 export function newHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_TRACKABLE_US, numberOfSignificantValueDigits: 3 });
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_TRACKABLE_US, numberOfSignificantValueDigits: 3 });
+  const shape = h as unknown as Shape;
+  if (shape.unitMagnitude === 0 && shape.subBucketHalfCountMagnitude === SUB_BUCKET_HALF_MAGNITUDE) shape.countsArrayIndex = slotIndex;
+  return h;
+}
+
+/** What newHistogram's histograms are: unit 1, three digits (1024 half sub-buckets, 2^10). */
+const SUB_BUCKET_HALF_MAGNITUDE = 10;
+
+interface Shape {
+  unitMagnitude: number;
+  subBucketHalfCountMagnitude: number;
+  countsArrayIndex(value: number): number;
+}
+
+const libraryIndex = (hdr.build() as unknown as Shape).countsArrayIndex;
+
+/**
+ * The slot a value is counted in, as the library's countsArrayIndex computes
+ * it for newHistogram's shape, in integer arithmetic. The library takes a
+ * Math.log2 and two Math.pow on every record: eight records, about what one
+ * streamed LLM request adds, took 840 ns that way and 75 this way (issue 13).
+ * Values past 32 bits (never recorded: HIGHEST_TRACKABLE_US clamps) go to the library's.
+ */
+function slotIndex(this: Shape, value: number): number {
+  if (!(value >= 0 && value <= 0xffffffff)) return libraryIndex.call(this, value);
+  // The power of two above the 2048 values of bucket 0: floor(log2(value)) - 10, at least 0.
+  const bucket = value < 2048 ? 0 : 21 - Math.clz32(value);
+  return ((bucket + 1) << SUB_BUCKET_HALF_MAGNITUDE) + (value >>> bucket) - (1 << SUB_BUCKET_HALF_MAGNITUDE);
 }
 
 /** Records a latency given in ms (fractions kept to the microsecond). */

@@ -32,6 +32,93 @@ function takeUsage(usage: Usage | null | undefined, record: LlmRecord): number |
   return output;
 }
 
+/**
+ * A streamed answer's events into its record: most chunks read from the
+ * template (openai-chunk.ts), the rest by JSON.parse, up to `data: [DONE]`.
+ */
+class StreamReader implements AnswerReader {
+  private readonly parser = new EventStreamParser();
+  private readonly template: ChunkTemplate;
+  private finished = false;
+  /** Tokens the usage said so far. */
+  private counted = 0;
+  /** Tokens the last chunk carried by its usage (continuous usage stats), when it said. */
+  private carried: number | undefined;
+  /** When the piece being read arrived: taken at its first event, -1 before. */
+  private at = -1;
+  private readonly onEvent = (data: string): void => this.event(data);
+
+  constructor(
+    private readonly chat: boolean,
+    shapes: ChunkShapes,
+    private readonly record: LlmRecord,
+    private readonly now: () => number,
+  ) {
+    this.template = new ChunkTemplate(chat, shapes);
+  }
+
+  data(piece: string): void {
+    if (this.finished) return; // what follows [DONE] is read away by the connection, so it can be reused
+    this.at = -1;
+    this.parser.push(piece, this.onEvent);
+  }
+
+  end(): void {
+    this.record.done = this.now();
+    if (!this.finished) {
+      const cut = this.parser.pending !== '' ? ' in the middle of an event' : '';
+      throw new Error(`the stream ended before "data: [DONE]"${cut}: the server closed the response early`);
+    }
+  }
+
+  private event(data: string): void {
+    if (this.finished) return;
+    // Every event in a piece arrived with it.
+    if (this.at < 0) this.at = this.now();
+    if (data === '[DONE]') {
+      this.finished = true;
+      return;
+    }
+    this.carried = undefined;
+    const { template, record } = this;
+    const matched = template.match(data);
+    if (template.usage !== undefined) this.count(template.usage);
+    const bits = matched === UNUSUAL ? this.parsed(data) : matched;
+    // An empty chunk (a role-only first delta) carries no token.
+    if (bits === 0) return;
+    const at = this.at;
+    if (bits & CONTENT) record.firstContent ??= at;
+    if (bits & REASONING) record.firstReasoning ??= at;
+    const carried = this.carried;
+    record.chunks.push([at, carried !== undefined && carried > 0 ? carried : 1]);
+  }
+
+  /** With continuous usage every chunk says how many tokens so far: the difference is this chunk's. */
+  private count(usage: Usage | null | undefined): void {
+    const total = takeUsage(usage, this.record);
+    if (total !== undefined) {
+      this.carried = total - this.counted;
+      this.counted = total;
+    }
+  }
+
+  /** A chunk the template did not read, by JSON.parse; then learnt from. */
+  private parsed(data: string): number {
+    let chunk: Chunk;
+    try {
+      chunk = JSON.parse(data) as Chunk;
+    } catch {
+      // Fails the request rather than skipping the event: how many tokens it carried is unknown.
+      throw notJson("malformed stream: an event's data", data);
+    }
+    const err = streamError(chunk);
+    if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
+    this.count(chunk.usage);
+    this.template.learn(data, chunk);
+    return carriedBy(chunk, this.chat);
+  }
+}
+
 /** The longest whole answer read from a shape: JSON.parse takes about 1 us plus 0.35 ns a character here, a shape's check about 1 ns a character. */
 const WHOLE_SHAPE_MAX = 1024;
 
@@ -110,65 +197,7 @@ export function openaiProtocol(w: LlmWorkload, api: 'chat' | 'completions'): Llm
           if (short) template.learn(text, doc);
         }, now);
       }
-      const parser = new EventStreamParser();
-      let finished = false;
-      let counted = 0;
-      /** Tokens the last chunk carried by its usage (continuous usage stats), when it said. */
-      let carried: number | undefined;
-      const template = new ChunkTemplate(chat, shapes);
-      const count = (usage: Usage | null | undefined): void => {
-        // With continuous usage every chunk says how many tokens so far: the difference is this chunk's.
-        const total = takeUsage(usage, record);
-        if (total !== undefined) {
-          carried = total - counted;
-          counted = total;
-        }
-      };
-      const parsed = (data: string): number => {
-        let chunk: Chunk;
-        try {
-          chunk = JSON.parse(data) as Chunk;
-        } catch {
-          // Fails the request rather than skipping the event: how many tokens it carried is unknown.
-          throw notJson("malformed stream: an event's data", data);
-        }
-        const err = streamError(chunk);
-        if (err !== undefined) throw new Error(`server error in stream: ${excerpt(err)}`);
-        count(chunk.usage);
-        template.learn(data, chunk);
-        return carriedBy(chunk, chat);
-      };
-      return {
-        data(piece: string): void {
-          if (finished) return; // what follows [DONE] is read away by the connection, so it can be reused
-          const events = parser.push(piece);
-          if (events.length === 0) return;
-          // Every event in this piece arrived with it.
-          const at = now();
-          for (const ev of events) {
-            if (ev.data === '[DONE]') {
-              finished = true;
-              return;
-            }
-            carried = undefined;
-            const matched = template.match(ev.data);
-            if (template.usage !== undefined) count(template.usage);
-            const bits = matched === UNUSUAL ? parsed(ev.data) : matched;
-            // An empty chunk (a role-only first delta) carries no token.
-            if (bits === 0) continue;
-            if (bits & CONTENT) record.firstContent ??= at;
-            if (bits & REASONING) record.firstReasoning ??= at;
-            record.chunks.push([at, carried !== undefined && carried > 0 ? carried : 1]);
-          }
-        },
-        end(): void {
-          record.done = now();
-          if (!finished) {
-            const cut = parser.pending !== '' ? ' in the middle of an event' : '';
-            throw new Error(`the stream ended before "data: [DONE]"${cut}: the server closed the response early`);
-          }
-        },
-      };
+      return new StreamReader(chat, shapes, record, now);
     },
   };
 }

@@ -60,22 +60,21 @@ export function tritonProtocol(w: LlmWorkload, api: 'generate' | 'infer'): LlmPr
         }, now);
       }
       const parser = new EventStreamParser();
+      const onEvent = (text: string): void => {
+        let data: { text_output?: unknown; error?: unknown };
+        try {
+          data = JSON.parse(text) as typeof data;
+        } catch {
+          throw notJson("malformed stream: an event's data", text);
+        }
+        const at = now();
+        if (data.error !== undefined) throw new Error(`server error in stream: ${excerpt(String(data.error))}`);
+        if (!nonEmpty(data.text_output)) return;
+        record.firstContent ??= at;
+        record.chunks.push([at, 1]);
+      };
       return {
-        data(piece: string): void {
-          for (const ev of parser.push(piece)) {
-            let data: { text_output?: unknown; error?: unknown };
-            try {
-              data = JSON.parse(ev.data) as typeof data;
-            } catch {
-              throw notJson("malformed stream: an event's data", ev.data);
-            }
-            const at = now();
-            if (data.error !== undefined) throw new Error(`server error in stream: ${excerpt(String(data.error))}`);
-            if (!nonEmpty(data.text_output)) continue;
-            record.firstContent ??= at;
-            record.chunks.push([at, 1]);
-          }
-        },
+        data: (piece: string): void => parser.push(piece, onEvent),
         end(): void {
           record.done = now();
           if (parser.pending !== '') throw new Error('the stream ended in the middle of an event: the server closed the response early');

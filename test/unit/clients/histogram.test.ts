@@ -1,5 +1,7 @@
+import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import {
+  HIGHEST_TRACKABLE_US,
   RankHistogramSet,
   decodeHistogram,
   encodeHistogram,
@@ -12,6 +14,27 @@ import {
 } from '../../../clients/engine/histogram.js';
 
 describe('histogram', () => {
+  it('counts every value in the slot the library itself would, bucket edges included', () => {
+    const library = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_TRACKABLE_US, numberOfSignificantValueDigits: 3 });
+    const plain = library() as unknown as { countsArrayIndex(v: number): number };
+    const ours = newHistogram() as unknown as { countsArrayIndex(v: number): number };
+    expect(ours.countsArrayIndex).not.toBe(plain.countsArrayIndex);
+    const values = [0, 1, 2, 3];
+    for (let p = 2; p <= 32; p++) values.push(2 ** p - 1, 2 ** p, 2 ** p + 1);
+    for (let i = 0; i < 20_000; i++) values.push(Math.floor(HIGHEST_TRACKABLE_US * ((i * 0.6180339887) % 1) ** 6));
+    values.push(HIGHEST_TRACKABLE_US);
+    for (const v of values) expect(ours.countsArrayIndex(v), `value ${v}`).toBe(plain.countsArrayIndex(v));
+    // Recorded both ways, the histograms encode to the same bytes.
+    const a = newHistogram();
+    const b = library();
+    for (const v of values) {
+      if (v > HIGHEST_TRACKABLE_US) continue;
+      a.recordValueWithCount(v, 2);
+      b.recordValueWithCount(v, 2);
+    }
+    expect(encodeHistogram(a)).toBe(hdr.encodeIntoCompressedBase64(b));
+  });
+
   it('gives percentiles in ms of values recorded in ms (1..1000 ms)', () => {
     const h = newHistogram();
     for (let ms = 1; ms <= 1000; ms++) recordMs(h, ms);

@@ -2,10 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { excerpt } from '../../../../clients/http-common.js';
 import { EventStreamParser, type ServerEvent } from '../../../../clients/llm/event-stream.js';
 
+/** The events one piece completes. */
+const eventsOf = (p: EventStreamParser, piece: string): ServerEvent[] => {
+  const out: ServerEvent[] = [];
+  p.push(piece, (data, event, id) => out.push({ event, data, id }));
+  return out;
+};
+
 /** Feeds every piece and returns all events, as a stream read would. */
 const parse = (...pieces: string[]) => {
   const p = new EventStreamParser();
-  return pieces.flatMap((x) => p.push(x));
+  return pieces.flatMap((x) => eventsOf(p, x));
 };
 
 describe('EventStreamParser', () => {
@@ -29,9 +36,9 @@ describe('EventStreamParser', () => {
 
   it('skips comments and events without data, and does not dispatch an event until its blank line', () => {
     const p = new EventStreamParser();
-    expect(p.push(': ping\n\nevent: nothing\n\ndata: half')).toEqual([]);
+    expect(eventsOf(p, ': ping\n\nevent: nothing\n\ndata: half')).toEqual([]);
     expect(p.pending).toBe('data: half');
-    expect(p.push('\n\n')).toEqual([{ event: 'message', data: 'half' }]);
+    expect(eventsOf(p, '\n\n')).toEqual([{ event: 'message', data: 'half' }]);
   });
 });
 
