@@ -44,6 +44,8 @@ export class WireError extends Error {
  * Takes an answer's body as it streams, for a client that reads more than its
  * size (the llm client's server-sent events): head() once the headers are in,
  * then data() for each piece of the body as it arrives. Neither may throw.
+ * The chunk's memory is read into again once data() returns: what a sink
+ * keeps, it copies (decoding it to a string does).
  */
 export interface WireSink {
   head(status: number, contentType: string): void;
@@ -70,6 +72,13 @@ export interface WireOptions {
 export const ANY_STATUS = new Uint8Array(1000).fill(1);
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+
+/**
+ * What every plain-HTTP connection reads into (net's `onread`): answers are
+ * parsed as each read returns, so one buffer serves them all. Node otherwise
+ * allocates a buffer per read and pushes it through the socket's stream.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** What undici assumes of a server that names no keep-alive timeout. */
 const IDLE_MS = 4000;
 
@@ -201,12 +210,18 @@ class Connection {
     this.socket =
       o.scheme === 'https'
         ? tlsConnect({ host: o.host, port: o.port, servername: isIP(o.host) ? undefined : o.host, ALPNProtocols: ['http/1.1'], ...(o.ca ? { ca: o.ca } : {}) })
-        : netConnect({ host: o.host, port: o.port });
+        : netConnect({ host: o.host, port: o.port, onread: { buffer: READ_BUFFER, callback: (n, buf) => this.onRead(n, buf) } });
     this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (o.scheme === 'https') this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     let error: Error | undefined;
     this.socket.on('error', (e) => (error = e));
     this.socket.on('close', () => this.onClose(error));
+  }
+
+  /** net's onread: n bytes in READ_BUFFER. True: keep reading. */
+  private onRead(n: number, buf: Uint8Array): boolean {
+    this.onData((buf as Buffer).subarray(0, n));
+    return true;
   }
 
   send(x: Exchange): void {
@@ -278,7 +293,8 @@ class Connection {
         this.fail(new WireError('the answer\'s headers passed 64 KiB without ending', 'protocol'));
         return chunk.length;
       }
-      this.headBuf = buf.subarray(from);
+      // A copy: the chunk's memory is read into again (READ_BUFFER).
+      this.headBuf = Buffer.from(buf.subarray(from));
       return chunk.length;
     }
     const used = end + 4 - from;

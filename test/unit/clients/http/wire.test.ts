@@ -132,6 +132,32 @@ describe('wire client', () => {
     expect(s.sockets).toBe(2);
   });
 
+  it('keeps a head split across two reads whole while another connection reads in between (the read buffer is shared)', async () => {
+    const sockets = new Map<string, Socket>();
+    const asked = new Map<string, () => void>();
+    const port = await listen(
+      createTcpServer((socket) =>
+        socket.on('data', (d) => {
+          const path = /^GET (\S+)/.exec(d.toString())![1];
+          sockets.set(path, socket);
+          asked.get(path)?.();
+        }),
+      ),
+    );
+    const arrived = (path: string) => new Promise<Socket>((r) => asked.set(path, () => r(sockets.get(path)!)));
+    const p = pool(port, { connections: 2 });
+    const aAsked = arrived('/a');
+    const a = p.send(get('/a'), OK);
+    (await aAsked).write('HTTP/1.1 200 OK\r\ncontent-le');
+    await new Promise((r) => setTimeout(r, 50));
+    const bAsked = arrived('/b');
+    const b = p.send(get('/b'), OK);
+    (await bAsked).write('HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nnot found');
+    expect(await b).toMatchObject({ status: 404, bytes: 9 });
+    sockets.get('/a')!.write('ngth: 4\r\n\r\nwxyz');
+    expect(await a).toMatchObject({ status: 200, bytes: 4 });
+  });
+
   it('keeps the start of a body whose status is not ok, for the error reason', async () => {
     const s = await raw(['HTTP/1.1 503 Busy\r\ntransfer-encoding: chunked\r\n\r\n5\r\nbusy \r\n4\r\nnow!\r\n0\r\n\r\n']);
     expect(await pool(s.port).send(get(), OK)).toMatchObject({ status: 503, bytes: 9, excerpt: 'busy now!' });
