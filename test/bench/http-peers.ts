@@ -10,7 +10,8 @@
 // then again, ...) and each tool's median is compared, so whatever else the
 // machine does falls on all alike. aifb runs in this process: the engine and
 // the client as a runner has them; the peers are processes of their own, as a
-// user runs them. When the server is what limits every tool, their requests/s
+// user runs them. The server runs on one core and every tool on the other
+// (cores.ts: this machine's cores differ). When the server is what limits every tool, their requests/s
 // meet; the CPU each tool spends per request (aifb: this process's; a peer:
 // its own, from bash's `times`) still tells them apart.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +21,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MetricDecl } from '../../api/metrics.js';
+import { benchCores, coresWords, onCore, withThisProcessOn, type Cores } from './cores.js';
 import { Load } from '../../api/schemas.js';
 import type { BenchmarkClient } from '../../clients/client.js';
 import { systemClock } from '../../clients/engine/clock.js';
@@ -105,9 +107,9 @@ s.keepAliveTimeout = 60000;
 s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
 `;
 
-/** The bench's server in a process of its own; kill `child` when done. */
-export async function startServer(): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The bench's server in a process of its own (on `core`, when given); kill `child` when done. */
+export async function startServer(core?: number): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(...onCore(core, process.execPath, ['-e', SERVER]), { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -160,7 +162,15 @@ interface Run {
   cpuUs: number;
 }
 
-async function aifb(port: number, o: PeerOptions, t: Target): Promise<Run> {
+/** Where a tool runs: the server's port, and the core every tool is pinned to (undefined: not pinned). */
+interface Place {
+  port: number;
+  core: number | undefined;
+}
+
+const aifb = (at: Place, o: PeerOptions, t: Target): Promise<Run> => withThisProcessOn(at.core, () => aifbRun(at.port, o, t));
+
+async function aifbRun(port: number, o: PeerOptions, t: Target): Promise<Run> {
   const c = t.client(port, poolSize(o.connections));
   await c.setup();
   // Every request, warm-up included, against the CPU of the whole run.
@@ -192,9 +202,9 @@ function autocannonBin(): string {
   return join(dirname(pkg), 'autocannon.js');
 }
 
-async function autocannon(port: number, o: PeerOptions, t: Target): Promise<Run> {
+async function autocannon(at: Place, o: PeerOptions, t: Target): Promise<Run> {
   const request = ['-m', t.method, ...Object.entries(t.headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), ...(t.body !== undefined ? ['-b', t.body] : [])];
-  const { stdout, cpuS } = await timed(process.execPath, [autocannonBin(), '--json', '-c', String(o.connections), '-d', String(o.seconds), ...request, `http://127.0.0.1:${port}${t.path}`]);
+  const { stdout, cpuS } = await timed(...onCore(at.core, process.execPath, [autocannonBin(), '--json', '-c', String(o.connections), '-d', String(o.seconds), ...request, `http://127.0.0.1:${at.port}${t.path}`]));
   const r = JSON.parse(stdout) as { requests: { total: number }; duration: number; errors: number; non2xx: number };
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`autocannon: ${r.errors} errors, ${r.non2xx} non-2xx`);
   return { rps: r.requests.total / r.duration, cpuUs: (cpuS * 1e6) / r.requests.total };
@@ -207,14 +217,15 @@ function wrkScript(t: Target): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function wrk(port: number, o: PeerOptions, t: Target): Promise<Run> {
+async function wrk(at: Place, o: PeerOptions, t: Target): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'aifb-wrk-'));
   const script = join(dir, 'request.lua');
   writeFileSync(script, wrkScript(t));
-  // wrk spreads its connections over threads: two, one per core here.
-  const { stdout, cpuS } = await timed('wrk', ['-t', String(Math.min(2, o.connections)), '-c', String(o.connections), '-d', `${o.seconds}s`, '-s', script, `http://127.0.0.1:${port}${t.path}`]).finally(() =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
+  // wrk spreads its connections over threads, one per core it has: one when pinned, else two (this machine's cores).
+  const threads = at.core !== undefined ? 1 : Math.min(2, o.connections);
+  const { stdout, cpuS } = await timed(
+    ...onCore(at.core, 'wrk', ['-t', String(threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '-s', script, `http://127.0.0.1:${at.port}${t.path}`]),
+  ).finally(() => rmSync(dir, { recursive: true, force: true }));
   const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   const n = /(\d+) requests in/.exec(stdout);
   if (!m || !n) throw new Error(`wrk printed no Requests/sec: ${stdout}`);
@@ -248,26 +259,26 @@ export interface PeerResult {
 }
 
 /** Each scenario, each tool, `rounds` times, against one server; the ratios of the medians. */
-export async function measurePeers(o: PeerOptions = DEFAULTS, scenarios: readonly Scenario[] = SCENARIOS): Promise<Partial<Record<Scenario, PeerResult>>> {
-  const server = await startServer();
+export async function measurePeers(o: PeerOptions = DEFAULTS, scenarios: readonly Scenario[] = SCENARIOS, cores: Cores | undefined = benchCores()): Promise<Partial<Record<Scenario, PeerResult>>> {
+  const server = await startServer(cores?.server);
   try {
     const out: Partial<Record<Scenario, PeerResult>> = {};
-    for (const scenario of scenarios) out[scenario] = await measureScenario(server.port, o, targetOf(scenario));
+    for (const scenario of scenarios) out[scenario] = await measureScenario({ port: server.port, core: cores?.client }, o, targetOf(scenario));
     return out;
   } finally {
     server.child.kill();
   }
 }
 
-async function measureScenario(port: number, o: PeerOptions, t: Target): Promise<PeerResult> {
+async function measureScenario(at: Place, o: PeerOptions, t: Target): Promise<PeerResult> {
   const rps: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
   const cpuUs: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
-  const tools: Record<Tool, (port: number, o: PeerOptions, t: Target) => Promise<Run>> = { aifb, autocannon, wrk };
+  const tools: Record<Tool, (at: Place, o: PeerOptions, t: Target) => Promise<Run>> = { aifb, autocannon, wrk };
   for (let round = 0; round < o.rounds; round++) {
     // A different tool goes first each round.
     const order = (['aifb', 'autocannon', 'wrk'] as Tool[]).map((_, i, a) => a[(i + round) % a.length]);
     for (const tool of order) {
-      const r = await tools[tool](port, o, t);
+      const r = await tools[tool](at, o, t);
       rps[tool].push(r.rps);
       cpuUs[tool].push(r.cpuUs);
     }
@@ -291,7 +302,9 @@ export async function main(o: PeerOptions = DEFAULTS): Promise<void> {
   const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
   console.log(`http peers: closed loop, ${o.connections} connections, ${o.seconds} s a run, ${o.rounds} rounds, against one Node server process on loopback`);
   console.log(`machine: ${cpus().length} cores, Node ${process.version}; autocannon ${autocannonVersion}, ${await version('wrk', ['--version'])}`);
-  const results = await measurePeers(o);
+  const cores = benchCores();
+  console.log(`cores: ${coresWords(cores)}`);
+  const results = await measurePeers(o, SCENARIOS, cores);
   const cells = (xs: number[], d: number) => xs.map((x) => x.toFixed(d).padStart(7)).join(' ');
   const w = 8 * o.rounds;
   for (const scenario of SCENARIOS) {
