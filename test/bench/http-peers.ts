@@ -11,9 +11,10 @@
 // machine does falls on all alike. aifb runs in this process: the engine and
 // the client as a runner has them; the peers are processes of their own, as a
 // user runs them. The server runs on one core and every tool on the other
-// (cores.ts: this machine's cores differ). When the server is what limits every tool, their requests/s
-// meet; the CPU each tool spends per request (aifb: this process's; a peer:
-// its own, from bash's `times`) still tells them apart.
+// (cores.ts: this machine's cores differ). When the server is what limits
+// every tool, their requests/s meet; the CPU each tool spends per request
+// (aifb: this process's; a peer: its own, from bash's `times`) still tells
+// them apart.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,7 +22,6 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MetricDecl } from '../../api/metrics.js';
-import { benchCores, coresWords, onCore, withThisProcessOn, type Cores } from './cores.js';
 import { Load } from '../../api/schemas.js';
 import type { BenchmarkClient } from '../../clients/client.js';
 import { systemClock } from '../../clients/engine/clock.js';
@@ -34,6 +34,7 @@ import { llm } from '../../clients/llm/index.js';
 import { openaiProtocol } from '../../clients/llm/openai.js';
 import { promptsOf } from '../../clients/llm/prompts.js';
 import { LlmWorkload } from '../../clients/llm/schema.js';
+import { benchCores, coresWords, onCore, withThisProcessOn, type Cores } from './cores.js';
 
 const run = promisify(execFile);
 
