@@ -15,7 +15,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { processCpuSeconds } from './proc.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // Run from dist/test/bench (npm run bench) or from the source tree (vitest): the CLI is always the built one.
@@ -65,20 +65,11 @@ export interface ScaleRow {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of a process, in seconds, from /proc (the controller's own CPU, whatever else runs). */
+/** utime + stime of a process, in seconds (the controller's own CPU, whatever else runs). */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of stat(5), counted from pid = 1; here the list starts at field 3.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const s = processCpuSeconds(pid);
+  if (s === undefined) throw new Error(`no /proc/${pid}/stat: the controller process is gone`);
+  return s;
 }
 
 function memMiB(pid: number): { rss: number; peak: number } {

@@ -1,6 +1,6 @@
 // Benchmark (not a test): coordinated omission (issue 13, row 3), as wrk2's
 // README shows it with Ctrl-Z. The bench's loopback server
-// (test/bench/http-peers.ts) is stopped once for a second in the middle of the
+// (test/bench/bench-server.ts) is stopped once for a second in the middle of the
 // measured window, under aifb's open loop at a fixed rate and under its closed
 // loop. The open loop times every request from its intended send time
 // (clients/engine/engine.ts, issue(): latency = end - intended), so the
@@ -16,7 +16,7 @@ import { maxMs, percentileMs } from '../../clients/engine/histogram.js';
 import { HttpClient } from '../../clients/http/client.js';
 import { http } from '../../clients/http/index.js';
 import { HttpWorkload } from '../../clients/http/schema.js';
-import { startServer } from './http-peers.js';
+import { startServer } from './bench-server.js';
 
 export interface CoordinatedOmissionOptions {
   /** Measured window of each run, after a 1 s warmup. */

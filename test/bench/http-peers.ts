@@ -1,21 +1,24 @@
 // Benchmark (not a test): closed-loop HTTP throughput of aifb's http and llm
 // workloads against autocannon (npm) and wrk (Debian) with the same
-// connection count, against one minimal Node server in its own process on
-// loopback (issue 13, row 1). Three scenarios: `http`, a GET answered with a
-// small JSON body; `llm`, the llm workload's OpenAI chat request answered with
-// one chat.completion document; `llm-stream`, the same request streamed,
+// connection count, against one server process on loopback (issue 13, row 1;
+// the servers: bench-server.ts). Three scenarios: `http`, a GET answered with
+// a small JSON body; `llm`, the llm workload's OpenAI chat request answered
+// with one chat.completion document; `llm-stream`, the same request streamed,
 // answered with 16 server-sent events and [DONE] in one write. The peers send
-// the same request (method, path, headers, body) and get the same answer; aifb also parses it (usage,
-// every event) as a run does. Runs are interleaved (aifb, autocannon, wrk,
-// then again, ...) and each tool's median is compared, so whatever else the
-// machine does falls on all alike. aifb runs in this process: the engine and
-// the client as a runner has them; the peers are processes of their own, as a
-// user runs them. The server runs on one core and every tool on the other
-// (cores.ts: this machine's cores differ). When the server is what limits
-// every tool, their requests/s meet; the CPU each tool spends per request
-// (aifb: this process's; a peer: its own, from bash's `times`) still tells
-// them apart.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// the same request (method, path, headers, body) and get the same answer; aifb
+// also parses it (usage, every event) as a run does. Runs are interleaved
+// (aifb, autocannon, wrk, then again, ...) and each tool's median is compared,
+// so whatever else the machine does falls on all alike. aifb runs in this
+// process: the engine and the client as a runner has them; the peers are
+// processes of their own, as a user runs them. The server runs on one core and
+// every tool on the other (cores.ts: this machine's cores differ).
+//
+// The row's figures come from the raw server, which answers faster than the
+// tools ask: a tool's rate is then what the tool can send, and the one that
+// saturates first shows. Against Node's http server, the server limits every
+// tool and their rates meet; that run is printed after, for the GET, and each
+// run's server CPU says which side limited it.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
@@ -34,7 +37,9 @@ import { llm } from '../../clients/llm/index.js';
 import { openaiProtocol } from '../../clients/llm/openai.js';
 import { promptsOf } from '../../clients/llm/prompts.js';
 import { LlmWorkload } from '../../clients/llm/schema.js';
+import { startServer, TOKENS, type ServerKind } from './bench-server.js';
 import { benchCores, coresWords, onCore, withThisProcessOn, type Cores } from './cores.js';
+import { processCpuSeconds } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -46,82 +51,6 @@ export interface PeerOptions {
 }
 
 export const DEFAULTS: PeerOptions = { connections: 64, seconds: 8, rounds: 5 };
-
-/** Tokens in an llm answer. */
-export const TOKENS = 16;
-
-const USAGE = { prompt_tokens: 8, completion_tokens: TOKENS, total_tokens: 8 + TOKENS };
-
-/**
- * The llm-stream scenario's answer, with this id and created time: a role-only
- * chunk, TOKENS token chunks, the usage and [DONE], as vLLM streams them. The
- * stream-reader bench reads the same text.
- */
-export function streamedAnswer(id: string, created: number): string {
-  const event = (o: object) => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'bench', ...o })}\n\n`;
-  const events = [event({ choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })];
-  for (let i = 0; i < TOKENS; i++) events.push(event({ choices: [{ index: 0, delta: { content: ' token' } }] }));
-  events.push(event({ choices: [], usage: USAGE }), 'data: [DONE]\n\n');
-  return events.join('');
-}
-
-/** The server's streamed answer before each answer's own id and time are written over these (same widths). */
-const TEMPLATE_ID = 'chatcmpl-0000000000000000';
-const TEMPLATE_CREATED = 1000000000;
-
-/**
- * The server: one process, one core, keep-alive. POST /v1/chat/completions
- * answers as vLLM does (streamed when the body asks), anything else a 17-byte
- * JSON body.
- */
-const SERVER = `
-const http = require('node:http');
-const small = Buffer.from('{"ok":true,"n":1}');
-const usage = ${JSON.stringify(USAGE)};
-const whole = Buffer.from(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: ' token'.repeat(${TOKENS}) }, finish_reason: 'length' }], usage }));
-const ID = ${JSON.stringify(TEMPLATE_ID)};
-const stream = Buffer.from(${JSON.stringify(streamedAnswer(TEMPLATE_ID, TEMPLATE_CREATED))});
-// As vLLM does, each answer has an id of its own and the second it was created: where their digits sit.
-const at = (text, skip) => { const all = []; for (let i = stream.indexOf(text); i !== -1; i = stream.indexOf(text, i + 1)) all.push(i + skip); return all; };
-const idAt = at(ID, 9);
-const createdAt = at('"created":${TEMPLATE_CREATED}', 10);
-let answers = 0;
-const streamed = () => {
-  const b = Buffer.from(stream);
-  const id = (++answers).toString(16).padStart(16, '0');
-  const created = String(Math.floor(Date.now() / 1000));
-  for (const i of idAt) b.latin1Write(id, i);
-  for (const i of createdAt) b.latin1Write(created, i);
-  return b;
-};
-const s = http.createServer((req, res) => {
-  let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (d) => (body += d));
-  req.on('end', () => {
-    const [type, answer] = req.method !== 'POST' || req.url !== '/v1/chat/completions' ? ['application/json', small] : body.includes('"stream":true') ? ['text/event-stream', streamed()] : ['application/json', whole];
-    res.writeHead(200, { 'content-type': type, 'content-length': answer.length });
-    res.end(answer);
-  });
-});
-s.keepAliveTimeout = 60000;
-s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
-`;
-
-/** The bench's server in a process of its own (on `core`, when given); kill `child` when done. */
-export async function startServer(core?: number): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(...onCore(core, process.execPath, ['-e', SERVER]), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`the bench server exited (code ${code}) before listening`)));
-  });
-  return { port, child };
-}
 
 type Tool = 'aifb' | 'autocannon' | 'wrk';
 
@@ -254,32 +183,48 @@ export interface PeerResult {
   /** Each tool's requests/s and CPU µs per request, one per round. */
   rps: Record<Tool, number[]>;
   cpuUs: Record<Tool, number[]>;
+  /** The server's CPU over each run, % of its one core: near 100, the server limited that run; well below, the tool did. */
+  serverPct: Record<Tool, number[]>;
   /** aifb's median over each peer's. */
   ratios: Ratios;
   cpuRatios: Ratios;
 }
 
-/** Each scenario, each tool, `rounds` times, against one server; the ratios of the medians. */
-export async function measurePeers(o: PeerOptions = DEFAULTS, scenarios: readonly Scenario[] = SCENARIOS, cores: Cores | undefined = benchCores()): Promise<Partial<Record<Scenario, PeerResult>>> {
-  const server = await startServer(cores?.server);
+/** Each scenario, each tool, `rounds` times, against one server of this kind; the ratios of the medians. */
+export async function measurePeers(
+  o: PeerOptions = DEFAULTS,
+  scenarios: readonly Scenario[] = SCENARIOS,
+  cores: Cores | undefined = benchCores(),
+  kind: ServerKind = 'raw',
+): Promise<Partial<Record<Scenario, PeerResult>>> {
+  const server = await startServer(cores?.server, kind);
   try {
     const out: Partial<Record<Scenario, PeerResult>> = {};
-    for (const scenario of scenarios) out[scenario] = await measureScenario({ port: server.port, core: cores?.client }, o, targetOf(scenario));
+    for (const scenario of scenarios) out[scenario] = await measureScenario({ port: server.port, core: cores?.client }, server.child.pid!, o, targetOf(scenario));
     return out;
   } finally {
     server.child.kill();
   }
 }
 
-async function measureScenario(at: Place, o: PeerOptions, t: Target): Promise<PeerResult> {
+async function measureScenario(at: Place, serverPid: number, o: PeerOptions, t: Target): Promise<PeerResult> {
   const rps: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
   const cpuUs: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
+  const serverPct: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
   const tools: Record<Tool, (at: Place, o: PeerOptions, t: Target) => Promise<Run>> = { aifb, autocannon, wrk };
+  const serverCpu = () => {
+    const s = processCpuSeconds(serverPid);
+    if (s === undefined) throw new Error(`the bench server (pid ${serverPid}) is gone`);
+    return s;
+  };
   for (let round = 0; round < o.rounds; round++) {
     // A different tool goes first each round.
     const order = (['aifb', 'autocannon', 'wrk'] as Tool[]).map((_, i, a) => a[(i + round) % a.length]);
     for (const tool of order) {
+      const [cpu0, t0] = [serverCpu(), performance.now()];
       const r = await tools[tool](at, o, t);
+      // Over the whole call, the tool's start and aifb's warm-up second included: a share a little under the load's own.
+      serverPct[tool].push(((serverCpu() - cpu0) / ((performance.now() - t0) / 1000)) * 100);
       rps[tool].push(r.rps);
       cpuUs[tool].push(r.cpuUs);
     }
@@ -288,6 +233,7 @@ async function measureScenario(at: Place, o: PeerOptions, t: Target): Promise<Pe
   return {
     rps,
     cpuUs,
+    serverPct,
     ratios: { autocannon: ratio(rps, 'autocannon'), wrk: ratio(rps, 'wrk') },
     cpuRatios: { autocannon: ratio(cpuUs, 'autocannon'), wrk: ratio(cpuUs, 'wrk') },
   };
@@ -299,24 +245,38 @@ const SCENARIO_WORDS: Record<Scenario, string> = {
   'llm-stream': `llm-stream: the same POST with stream: true, ${TOKENS} server-sent events and [DONE] in one write`,
 };
 
+const SERVER_WORDS: Record<ServerKind, string> = {
+  raw: 'server: raw (a net server writing canned answers; it answers faster than the tools ask, so the tool that saturates first shows)',
+  'node-http': "server: node-http (Node's http module; it saturates before the tools, so every tool's rate is the server's)",
+};
+
+function printScenario(scenario: Scenario, r: PeerResult, rounds: number, tag = ''): void {
+  const cells = (xs: number[], d: number) => xs.map((x) => x.toFixed(d).padStart(7)).join(' ');
+  const w = 8 * rounds;
+  console.log('');
+  console.log(SCENARIO_WORDS[scenario] + tag);
+  console.log(`${'TOOL'.padEnd(11)} ${'REQ/S (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}   ${'CPU_US/REQ (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}   SERVER_CPU_%`);
+  for (const tool of Object.keys(r.rps) as Tool[]) {
+    console.log(
+      `${tool.padEnd(11)} ${cells(r.rps[tool], 0).padEnd(w)} ${median(r.rps[tool]).toFixed(0).padStart(7)}   ${cells(r.cpuUs[tool], 1).padEnd(w)} ${median(r.cpuUs[tool]).toFixed(1).padStart(7)}   ${median(r.serverPct[tool]).toFixed(0).padStart(12)}`,
+    );
+  }
+  console.log(`ratio aifb/autocannon (${scenario}${tag}): requests/s x${r.ratios.autocannon.toFixed(2)} (goal >= 1.00), CPU per request x${r.cpuRatios.autocannon.toFixed(2)} (below 1 = cheaper)`);
+  console.log(`ratio aifb/wrk (${scenario}${tag}): requests/s x${r.ratios.wrk.toFixed(2)}, CPU per request x${r.cpuRatios.wrk.toFixed(2)}`);
+}
+
 export async function main(o: PeerOptions = DEFAULTS): Promise<void> {
   const autocannonVersion = (createRequire(import.meta.url)('autocannon/package.json') as { version: string }).version;
-  console.log(`http peers: closed loop, ${o.connections} connections, ${o.seconds} s a run, ${o.rounds} rounds, against one Node server process on loopback`);
+  console.log(`http peers: closed loop, ${o.connections} connections, ${o.seconds} s a run, ${o.rounds} rounds, against one server process on loopback`);
   console.log(`machine: ${cpus().length} cores, Node ${process.version}; autocannon ${autocannonVersion}, ${await version('wrk', ['--version'])}`);
   const cores = benchCores();
   console.log(`cores: ${coresWords(cores)}`);
-  const results = await measurePeers(o, SCENARIOS, cores);
-  const cells = (xs: number[], d: number) => xs.map((x) => x.toFixed(d).padStart(7)).join(' ');
-  const w = 8 * o.rounds;
-  for (const scenario of SCENARIOS) {
-    const { rps, cpuUs, ratios, cpuRatios } = results[scenario]!;
-    console.log('');
-    console.log(SCENARIO_WORDS[scenario]);
-    console.log(`${'TOOL'.padEnd(11)} ${'REQ/S (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}   ${'CPU_US/REQ (each round)'.padEnd(w)} ${'MEDIAN'.padStart(7)}`);
-    for (const tool of Object.keys(rps) as Tool[]) {
-      console.log(`${tool.padEnd(11)} ${cells(rps[tool], 0).padEnd(w)} ${median(rps[tool]).toFixed(0).padStart(7)}   ${cells(cpuUs[tool], 1).padEnd(w)} ${median(cpuUs[tool]).toFixed(1).padStart(7)}`);
-    }
-    console.log(`ratio aifb/autocannon (${scenario}): requests/s x${ratios.autocannon.toFixed(2)} (goal >= 1.00), CPU per request x${cpuRatios.autocannon.toFixed(2)} (below 1 = cheaper)`);
-    console.log(`ratio aifb/wrk (${scenario}): requests/s x${ratios.wrk.toFixed(2)}, CPU per request x${cpuRatios.wrk.toFixed(2)}`);
-  }
+  console.log('SERVER_CPU_%: the server\'s CPU over a run (the tool\'s start and aifb\'s warm-up second included), median: near 100, the server limited the run; below, the tool did');
+  console.log(SERVER_WORDS.raw);
+  const raw = await measurePeers(o, SCENARIOS, cores, 'raw');
+  for (const scenario of SCENARIOS) printScenario(scenario, raw[scenario]!, o.rounds);
+  console.log('');
+  console.log(SERVER_WORDS['node-http']);
+  const nodeHttp = await measurePeers(o, ['http'], cores, 'node-http');
+  printScenario('http', nodeHttp.http!, o.rounds, ', node-http server');
 }

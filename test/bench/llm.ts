@@ -5,7 +5,7 @@
 // the same and the difference is the llm client's streaming and parsing. Then
 // the engine's send lag in open loop at 1,000 requests/s against that stand-in.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { MetricDecl } from '../../api/metrics.js';
@@ -25,6 +25,7 @@ import { promptsOf } from '../../clients/llm/prompts.js';
 import { apiOf, LlmWorkload, type Protocol } from '../../clients/llm/schema.js';
 import { tritonProtocol } from '../../clients/llm/triton.js';
 import type { Timeline } from '../fakes/llm-timeline.js';
+import { processCpuSeconds } from './proc.js';
 
 /** Tokens per answer: 16 chunks of one token, all due at once. */
 export const TOKENS = 16;
@@ -76,12 +77,8 @@ function cpuMs(pid?: number): number | undefined {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   }
-  const file = `/proc/${pid}/stat`;
-  if (!existsSync(file)) return undefined;
-  const stat = readFileSync(file, 'utf8');
-  // Fields after the parenthesised command name: utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  const s = processCpuSeconds(pid);
+  return s === undefined ? undefined : s * 1000;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 // Benchmark (not a test): open-loop accuracy of the engine (issue 13, row 2).
 // The http workload offers 1,000, 5,000 and 10,000 requests/s to the bench's
-// loopback server (test/bench/http-peers.ts) for a few seconds each; the row
+// loopback server (test/bench/bench-server.ts) for a few seconds each; the row
 // says how much of the rate was sent, how late (send lag from the intended
 // time), and the generator verdict every open-loop run now carries
 // (api/generator.ts: at least 99% sent, send-lag p99 at most 1 ms).
@@ -13,7 +13,7 @@ import { percentileMs } from '../../clients/engine/histogram.js';
 import { HttpClient } from '../../clients/http/client.js';
 import { http } from '../../clients/http/index.js';
 import { HttpWorkload } from '../../clients/http/schema.js';
-import { startServer } from './http-peers.js';
+import { startServer } from './bench-server.js';
 
 export interface OpenLoopOptions {
   rates: number[];

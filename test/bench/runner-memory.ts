@@ -2,7 +2,7 @@
 // the results built from it (issue 13, rows 4 and 8). The runner runs as a user
 // runs it, a process of its own (dist/clients/runner/main.js with a spec.json),
 // the http workload in closed loop against the bench's loopback server
-// (test/bench/http-peers.ts) until maxRequests; its RSS is read from /proc as it
+// (test/bench/bench-server.ts) until maxRequests; its RSS is read from /proc as it
 // runs. A run ten times longer is the peer: memory that grows with requests
 // shows in the ratios above 1. The peak also catches the top of V8's old-space
 // sawtooth (promoted garbage until a mark-compact), which a longer run meets
@@ -25,7 +25,7 @@ import { writeReports } from '../../monitoring/reports/index.js';
 import type { RunResult } from '../../monitoring/results/model.js';
 import { ResultsDb } from '../../monitoring/results/results-db.js';
 import { collectResults } from '../../monitoring/results/sweep.js';
-import { startServer } from './http-peers.js';
+import { startServer } from './bench-server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // Run from dist/test/bench (npm run bench) or from the source tree (vitest): the runner is always the built one.

@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { openaiProtocol } from '../../clients/llm/openai.js';
 import type { LlmRecord } from '../../clients/llm/record.js';
 import { LlmWorkload } from '../../clients/llm/schema.js';
-import { streamedAnswer, TOKENS } from './http-peers.js';
+import { streamedAnswer, TOKENS } from './bench-server.js';
 
 export interface ReaderOptions {
   answers: number;
