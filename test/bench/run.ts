@@ -5,7 +5,9 @@
 //          another user (created here; root), and cp -> sbatch; needs the SLURM test cluster (scripts/slurm-up.sh; about 6 min).
 //   postgresql: aifb's select-only tps against pgbench -S on one PostgreSQL started here (needs Debian's postgresql).
 //   faiss: aifb's Faiss Flat search QPS against a bare faiss-node loop (needs faiss-node, DEVELOPERS.md).
-//   http: the http and llm workloads' closed-loop requests/s and CPU per request against autocannon and wrk on one loopback server: a GET, the llm chat request whole and streamed (about 8 min).
+//   http: the http and llm workloads' closed-loop requests/s and CPU per request against autocannon and wrk on one loopback server
+//         (a raw one that answers faster than the tools ask): a GET, the llm chat request whole and streamed; then the GET against
+//         Node's http server, which limits every tool (about 10 min).
 //   stream-reader: the llm client's OpenAI stream reader's CPU per answer against JSON.parse of every event (about 40 s).
 //   open-loop: the engine's open-loop accuracy at 1k, 5k and 10k requests/s: share sent, send lag, the generator verdict (about 20 s).
 //   coordinated-omission: a 1 s server stall under open loop (200 req/s) and closed loop (4 workers): p50, p99, max of each against wrk2's expectation (about 25 s).
