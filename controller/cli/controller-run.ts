@@ -1,6 +1,6 @@
 // `aifbctl controller run`: starts the controller in the foreground with its
 // status API, and says where the API listens in the state folder for aifbctl.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Controller } from '../controller.js';
 import { LocalExecutor } from '../executor/local-executor.js';
@@ -9,6 +9,7 @@ import { Slurm } from '../../slurm/commands.js';
 import { hostname } from 'node:os';
 import type { Executor } from '../executor/types.js';
 import { parseDuration } from '../../api/units.js';
+import { writeFileAtomicSync } from '../runtime/atomic-write.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { resolvePaths, type Paths } from '../runtime/paths.js';
 import { resolveDataRoot } from '../../containers/data-dir.js';
@@ -132,7 +133,8 @@ export async function startController(opts: ControllerRunOptions): Promise<Runni
   // Listening before reconciling: a MonitoringStack started now scrapes this URL.
   controller.api = { url, tokenFile };
   await controller.start();
-  writeFileSync(paths.controllerFile, JSON.stringify({ url, pid: process.pid, host: hostname(), executor: opts.executor, jobId: process.env.SLURM_JOB_ID, startedAt: controller.startedAt }, null, 2));
+  // Whole or not at all: aifbctl, quickstart and the benches read it while it is written, and a truncated file read as no controller.
+  writeFileAtomicSync(paths.controllerFile, JSON.stringify({ url, pid: process.pid, host: hostname(), executor: opts.executor, jobId: process.env.SLURM_JOB_ID, startedAt: controller.startedAt }, null, 2));
   log.info('Started status API', { url, tls: https !== undefined });
   if (readsNeedToken) {
     log.info('Protected the status API: every route but /healthz wants the bearer token', { tokenFile, boundTo: opts.host });
