@@ -35,7 +35,7 @@ export function streamedAnswer(id: string, created: number): string {
 const TEMPLATE_ID = 'chatcmpl-0000000000000000';
 const TEMPLATE_CREATED = 1000000000;
 
-/** Both fronts: the answers, and answerOf(method and path, body) -> [content type, bytes]. */
+/** Both fronts: the answers, and answerOf(whether it is POST /v1/chat/completions, its body) -> [content type, bytes]. */
 const ANSWERS = `
 const small = Buffer.from('{"ok":true,"n":1}');
 const usage = ${JSON.stringify(USAGE)};
