@@ -80,14 +80,10 @@ const RAW = `
 const net = require('node:net');
 ${ANSWERS}
 const headOf = (type, length) => Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-type: ' + type + '\\r\\ncontent-length: ' + length + '\\r\\n\\r\\n', 'latin1');
-const ready = new Map();
-const framed = ([type, body]) => {
-  if (body === small || body === whole) {
-    if (!ready.has(body)) ready.set(body, Buffer.concat([headOf(type, body.length), body]));
-    return ready.get(body);
-  }
-  return Buffer.concat([headOf(type, body.length), body]);
-};
+const frame = (type, body) => Buffer.concat([headOf(type, body.length), body]);
+// The fixed answers framed once; a streamed one has an id of its own each time.
+const ready = new Map([[small, frame('application/json', small)], [whole, frame('application/json', whole)]]);
+const framed = ([type, body]) => ready.get(body) ?? frame(type, body);
 const s = net.createServer((sock) => {
   sock.setNoDelay(true);
   let rest = null;

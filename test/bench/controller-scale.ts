@@ -15,7 +15,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { processCpuSeconds } from './proc.js';
+import { liveProcessCpuSeconds } from './proc.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // Run from dist/test/bench (npm run bench) or from the source tree (vitest): the CLI is always the built one.
@@ -65,12 +65,8 @@ export interface ScaleRow {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
-/** utime + stime of a process, in seconds (the controller's own CPU, whatever else runs). */
-function cpuSeconds(pid: number): number {
-  const s = processCpuSeconds(pid);
-  if (s === undefined) throw new Error(`no /proc/${pid}/stat: the controller process is gone`);
-  return s;
-}
+/** utime + stime of the controller, in seconds (its own CPU, whatever else runs). */
+const cpuSeconds = (pid: number): number => liveProcessCpuSeconds(pid, 'the controller process');
 
 function memMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

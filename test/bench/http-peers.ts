@@ -39,7 +39,7 @@ import { promptsOf } from '../../clients/llm/prompts.js';
 import { LlmWorkload } from '../../clients/llm/schema.js';
 import { startServer, TOKENS, type ServerKind } from './bench-server.js';
 import { benchCores, coresWords, onCore, withThisProcessOn, type Cores } from './cores.js';
-import { processCpuSeconds } from './proc.js';
+import { liveProcessCpuSeconds } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -212,11 +212,7 @@ async function measureScenario(at: Place, serverPid: number, o: PeerOptions, t: 
   const cpuUs: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
   const serverPct: Record<Tool, number[]> = { aifb: [], autocannon: [], wrk: [] };
   const tools: Record<Tool, (at: Place, o: PeerOptions, t: Target) => Promise<Run>> = { aifb, autocannon, wrk };
-  const serverCpu = () => {
-    const s = processCpuSeconds(serverPid);
-    if (s === undefined) throw new Error(`the bench server (pid ${serverPid}) is gone`);
-    return s;
-  };
+  const serverCpu = () => liveProcessCpuSeconds(serverPid, 'the bench server');
   for (let round = 0; round < o.rounds; round++) {
     // A different tool goes first each round.
     const order = (['aifb', 'autocannon', 'wrk'] as Tool[]).map((_, i, a) => a[(i + round) % a.length]);

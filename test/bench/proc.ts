@@ -20,3 +20,10 @@ export function processCpuSeconds(pid: number): number | undefined {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
+
+/** The same, for a process the bench started and needs alive: its absence is the bench's error, named by `what`. */
+export function liveProcessCpuSeconds(pid: number, what: string): number {
+  const s = processCpuSeconds(pid);
+  if (s === undefined) throw new Error(`${what} (pid ${pid}) is gone: no /proc/${pid}/stat`);
+  return s;
+}
