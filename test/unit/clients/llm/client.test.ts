@@ -100,13 +100,15 @@ describe('LlmClient against the fake vLLM', () => {
   });
 
   it('gives up on a stream that stalls longer than workload.timeout, and on an answer that does not come', async () => {
-    const c = await against({ timeout: '150ms', stream: true }, { ttftMs: 5_000 });
-    await expect(c.execute({ name: 'chat', seq: 0 })).rejects.toThrow('the stream stalled: nothing for 150 ms (workload.timeout)');
+    // 1 s, far below the fake's 5 s to the first token: at 150 ms a loaded CI machine once delivered the streamed answer's head
+    // itself later than the timeout, which then read as no answer at all rather than a stalled stream.
+    const c = await against({ timeout: '1s', stream: true }, { ttftMs: 5_000 });
+    await expect(c.execute({ name: 'chat', seq: 0 })).rejects.toThrow('the stream stalled: nothing for 1000 ms (workload.timeout)');
     await c.teardown();
-    const d = new LlmClient(workload({ timeout: '150ms', stream: false }), { service: endpointOf(fake!.port), connections: 1 });
+    const d = new LlmClient(workload({ timeout: '1s', stream: false }), { service: endpointOf(fake!.port), connections: 1 });
     client = d;
     await d.setup();
-    await expect(d.execute({ name: 'chat', seq: 0 })).rejects.toThrow('no answer within 150 ms (workload.timeout) from POST /v1/chat/completions');
+    await expect(d.execute({ name: 'chat', seq: 0 })).rejects.toThrow('no answer within 1000 ms (workload.timeout) from POST /v1/chat/completions');
   });
 
   it('fails setup naming the endpoint when nothing listens there', async () => {
