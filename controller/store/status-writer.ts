@@ -119,24 +119,41 @@ function trySwap(exchange: Exchange, tmp: string, target: string): boolean | 'go
   }
 }
 
+/** What target holds now, as 'changed' (or 'gone'): a save landed since the re-read. */
+function changedTo(target: string): Swap {
+  const text = readOrGone(target);
+  return text === undefined ? { kind: 'gone' } : { kind: 'changed', text };
+}
+
 /**
- * Exchanges tmp with target, after which tmp names what target held at that
- * instant. That is the file just read, or a save that landed since (by
- * rename, or in place), which is put back in place at once, so a reader
- * hardly ever sees our text without it, and returned as 'changed'. A file
- * deleted since stays deleted. Undefined where the file system has no exchange.
+ * Exchanges tmp with target when target is still the file read (`readIno`),
+ * after which tmp names what target held at that instant. A save by rename
+ * that landed since the re-read is seen by its inode before the exchange, so
+ * our text never takes its place. One that lands between that look and the
+ * exchange (a system call apart) is seen by its inode right after it and put
+ * back at once: our text, without the save, is in place for one stat, and an
+ * editor that re-reads the file in exactly that moment would build its next
+ * save on it (the one window left; rename(2) has none smaller, and Linux has
+ * no compare-and-swap of names). A save in place keeps the inode, so the text
+ * displaced is compared too and put back when it differs. A file deleted
+ * since stays deleted. Undefined where the file system has no exchange.
  */
-function exchangeIn(exchange: Exchange, tmp: string, target: string, expected: string): Swap | undefined {
+function exchangeIn(exchange: Exchange, tmp: string, target: string, expected: string, readIno: number): Swap | undefined {
   const ours = statSync(tmp).ino;
+  const now = statSync(target, { throwIfNoEntry: false });
+  if (now === undefined) return { kind: 'gone' };
+  if (now.ino !== readIno) return changedTo(target);
   const swapped = trySwap(exchange, tmp, target);
   if (swapped === 'gone') return { kind: 'gone' };
   if (!swapped) return undefined;
-  const displaced = readFileSync(tmp, 'utf8');
-  if (displaced === expected) return { kind: 'renamed' };
+  if (statSync(tmp).ino === readIno) {
+    const displaced = readFileSync(tmp, 'utf8');
+    if (displaced === expected) return { kind: 'renamed' };
+  }
   if (trySwap(exchange, tmp, target) === 'gone') return { kind: 'gone' };
   // Another save replaced our text in those microseconds: it is the newer one, so it goes in place.
   if (statSync(tmp).ino !== ours) trySwap(exchange, tmp, target);
-  return { kind: 'changed', text: displaced };
+  return changedTo(target);
 }
 
 /**
@@ -162,7 +179,7 @@ function replaceIfUnchanged(target: string, tmp: string, expected: string, excha
     const current = readFd(fd);
     if (current !== expected) return { kind: 'changed', text: current };
     afterReread?.();
-    const exchanged = exchange && exchangeIn(exchange, tmp, target, expected);
+    const exchanged = exchange && exchangeIn(exchange, tmp, target, expected, fstatSync(fd).ino);
     if (exchanged) return exchanged;
     renameSync(tmp, target);
     const after = readFd(fd);

@@ -1,11 +1,11 @@
 // A save that lands in the microseconds between the status writer's last
-// re-read and its swap. With the native exchange (native/rename-exchange) the
-// file that was in place at the swap is handed back, so a save by rename is
-// written again with the status, one that dropped the document or broke the
+// re-read and its swap. With the native exchange (native/rename-exchange) a
+// save by rename is seen by its inode before the swap, or handed back by the
+// swap itself when it lands just before it, and written again with the status, one that dropped the document or broke the
 // YAML goes back as saved, and a deleted file stays deleted. The same saves
 // through rename(2) (exchange: null) show what the exchange closes.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renameExchange } from '../../../controller/store/rename-exchange.js';
@@ -74,16 +74,48 @@ describe('a save between the status writer re-read and its swap', () => {
     expect(await readFile(file, 'utf8')).toBe(`${service('a')}${READY}`);
   });
 
+  /** The native exchange, after `before(call)`: a save landing between the writer's last look and the system call. */
+  const exchangeAfter = (before: (call: number) => void) => {
+    let calls = 0;
+    const exchange = (a: string, b: string) => {
+      before(++calls);
+      renameExchange!(a, b);
+    };
+    return { exchange, calls: () => calls };
+  };
+
+  it('sees a save by rename in the window by its inode and never puts our text in its place', async () => {
+    const edited = service('a').replace('sleep', 'sleeper');
+    const inPlace: string[] = [];
+    // Each exchange records what the file held just before it: our text may only replace the save once it has the save.
+    const { exchange, calls } = exchangeAfter(() => inPlace.push(readFileSync(file, 'utf8')));
+    const r = await writeStatus(file, REF, { phase: 'Ready' }, { afterReread: savedByRename(edited), exchange });
+    expect(r.outcome).toBe('written');
+    expect([calls(), inPlace]).toEqual([1, [edited]]);
+    expect(await readFile(file, 'utf8')).toBe(`${edited}${READY}`);
+    expect(await readdir(dir)).toEqual(['a.yaml']);
+  });
+
+  it('puts back at once a save by rename that lands after that look, just before the exchange', async () => {
+    const edited = service('a').replace('sleep', 'sleeper');
+    const { exchange, calls } = exchangeAfter((call) => void (call === 1 && savedByRename(edited)!()));
+    const r = await writeStatus(file, REF, { phase: 'Ready' }, { exchange });
+    expect(r.outcome).toBe('written');
+    // In, back out, then the second try's.
+    expect(calls()).toBe(3);
+    expect(await readFile(file, 'utf8')).toBe(`${edited}${READY}`);
+    expect(await readdir(dir)).toEqual(['a.yaml']);
+  });
+
   it('keeps the newer of two saves when a second replaces our text before the first is put back', async () => {
     const first = service('a').replace('sleep', 'first');
     const second = service('a').replace('sleep', 'second');
-    let calls = 0;
-    const exchange = (a: string, b: string) => {
-      // The second exchange is the one that puts the first save back: a newer save lands just before it.
-      if (++calls === 2) savedByRename(second)!();
-      renameExchange!(a, b);
-    };
-    const r = await writeStatus(file, REF, { phase: 'Ready' }, { afterReread: savedByRename(first), exchange });
+    // The first lands just before the exchange; the second just before the exchange that puts the first back.
+    const { exchange } = exchangeAfter((call) => {
+      if (call === 1) savedByRename(first)!();
+      if (call === 2) savedByRename(second)!();
+    });
+    const r = await writeStatus(file, REF, { phase: 'Ready' }, { exchange });
     expect(r.outcome).toBe('written');
     expect(await readFile(file, 'utf8')).toBe(`${second}${READY}`);
     expect(await readdir(dir)).toEqual(['a.yaml']);
