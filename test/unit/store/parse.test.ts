@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -140,6 +142,18 @@ describe('scanFolder', () => {
     expect(fileErrors).toHaveLength(1);
     expect(fileErrors[0].file).toBe(join(dir, 'bad.yaml'));
     expect(fileErrors[0].message).toMatch(/^cannot read bad\.yaml: it is a directory; rename it/);
+  });
+
+  it('reports a named pipe as a file error rather than waiting on it, and still reads the rest', async () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    symlinkSync(join(dir, 'pipe.yaml'), join(dir, 'link.yaml'));
+    await writeFile(join(dir, 'good.yaml'), benchmark('good'));
+    const { docs, fileErrors } = await scanFolder(dir);
+    expect(docs.map((d) => d.key)).toEqual(['Benchmark/good']);
+    expect(fileErrors).toEqual([
+      { file: join(dir, 'link.yaml'), message: 'cannot read link.yaml: it is a named pipe, not a file; rename it so its name does not end in .yaml or .yml' },
+      { file: join(dir, 'pipe.yaml'), message: 'cannot read pipe.yaml: it is a named pipe, not a file; rename it so its name does not end in .yaml or .yml' },
+    ]);
   });
 
   it('marks duplicates across files', async () => {
